@@ -1,0 +1,189 @@
+"""Database access for a service: SQLAlchemy 2, one session per worker.
+
+A service declares `db = Database("attempts", Base)`. Each worker gets its own `Session`;
+the service method commits before it returns (nameko sends an RPC reply and acks an event
+*before* `worker_result` runs, so a commit there could follow a reply the caller already
+acted on). On an error the provider rolls back; it always closes the session.
+
+PostgreSQL under eventlet: psycopg2 is made cooperative with psycogreen's patch, so a slow
+query parks only its own greenthread (see tests/integration/test_pg_cooperative.py).
+SQLite (embedded mode): one connection per service file, so greenthreads queue for it
+cooperatively instead of meeting SQLite's lock inside a blocking C call.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.types import TypeDecorator
+
+from kernel.settings import database_url
+
+log = logging.getLogger(__name__)
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_base():
+    """A declarative base with its own metadata, one per service."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING)
+
+    return Base
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC, returns aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+_green_patched = False
+
+
+def _make_psycopg2_green():
+    global _green_patched
+    if _green_patched:
+        return
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+        _green_patched = True
+
+
+def shared_database(config: dict, service: str) -> bool:
+    return not config.get(f"{service.upper()}_DATABASE_URL")
+
+
+def make_engine(url: str, schema: str | None = None, **kwargs):
+    """An engine for `url`; `schema` puts every table in that PostgreSQL schema."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        engine = create_engine(
+            url,
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        _make_psycopg2_green()
+        connect_args = {}
+        if schema:
+            connect_args["options"] = f"-csearch_path={schema}"
+        return create_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+            **kwargs,
+        )
+    return create_engine(url, **kwargs)
+
+
+def service_engine(config: dict, service: str):
+    """The engine of `service` as configured: its own database, or its schema in the shared one."""
+    url = database_url(config, service)
+    schema = service if shared_database(config, service) else None
+    if make_url(url).get_backend_name() != "postgresql":
+        schema = None
+    return make_engine(url, schema=schema)
+
+
+class Database(DependencyProvider):
+    """Injects a SQLAlchemy `Session` per worker; rolls back on error, always closes."""
+
+    def __init__(self, service: str, base):
+        self.service = service
+        self.base = base
+        self.engine = None
+        self.sessions = {}
+
+    def setup(self):
+        self.engine = service_engine(self.container.config, self.service)
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def session(self) -> Session:
+        return Session(
+            self.engine, expire_on_commit=False, info={"metadata": self.base.metadata}
+        )
+
+    def get_dependency(self, worker_ctx):
+        session = self.session()
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        session = self.sessions.get(worker_ctx)
+        if session is None:
+            return
+        if exc_info is not None:
+            session.rollback()
+        elif session.new or session.dirty or session.deleted:
+            # A write the method forgot to commit: keep it, but say so loudly, since
+            # the caller may already have been answered.
+            log.error("%s: uncommitted changes after %s; committing late",
+                      self.service, worker_ctx.entrypoint.method_name)
+            session.commit()
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

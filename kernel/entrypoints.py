@@ -1,0 +1,12 @@
+"""nameko's entrypoints, with our errors declared as expected.
+
+An expected error (bad input, conflict, not found...) is the caller's business: nameko logs
+it without a traceback, and the caller gets the same exception class back.
+"""
+import functools
+
+from nameko.rpc import rpc as _rpc
+
+from kernel.errors import ChallengeError
+
+rpc = functools.partial(_rpc, expected_exceptions=ChallengeError)

@@ -1,0 +1,70 @@
+"""Errors that cross a service boundary, each with its HTTP status and code.
+
+They are registered with nameko's exception registry, so a caller receives the same
+class (with its fields) instead of a bare RemoteError. The gateway maps them in one table
+(`gateway/errors.py`).
+"""
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class ChallengeError(Exception):
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str = "", fields: dict | None = None):
+        super().__init__(message, fields or {})
+        self.message = message
+        self.fields = fields or {}
+
+    def __str__(self):
+        return self.message
+
+
+@deserialize_to_instance
+class BadInput(ChallengeError):
+    status = 400
+    code = "bad_input"
+
+
+@deserialize_to_instance
+class Unauthorized(ChallengeError):
+    status = 401
+    code = "unauthorized"
+
+
+@deserialize_to_instance
+class Forbidden(ChallengeError):
+    status = 403
+    code = "forbidden"
+
+
+@deserialize_to_instance
+class NotFound(ChallengeError):
+    status = 404
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(ChallengeError):
+    status = 409
+    code = "conflict"
+
+
+@deserialize_to_instance
+class RateLimited(ChallengeError):
+    status = 429
+    code = "rate_limited"
+
+
+def load(schema, payload, what: str = "input"):
+    """Validate `payload` with a marshmallow schema; a bad field becomes `BadInput`."""
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load(payload if payload is not None else {})
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        names = ", ".join(sorted(str(k) for k in messages))
+        raise BadInput(f"invalid {what}: {names}", fields=messages) from None

@@ -1,0 +1,220 @@
+"""The event envelope of contracts.md and the schema of every event's `data` (v1).
+
+Producers validate strictly (unknown fields are an error, so a producer cannot drift from
+the contract); consumers load leniently (unknown fields are dropped, so a new optional
+field does not break an old subscriber).
+"""
+from __future__ import annotations
+
+import uuid
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+VERSION = 1
+
+
+class _Data(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class MemberData(_Data):
+    member_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    org_path = fields.List(fields.Str(), required=True)
+    category = fields.Str(required=True)
+    participation = fields.Str(required=True)
+    status = fields.Str(required=True)
+    # optional, for display on boards: never the full phone (contracts.md)
+    phone_masked = fields.Str()
+    unit_name = fields.Str(allow_none=True)
+
+
+class MemberIdData(_Data):
+    member_id = fields.Str(required=True)
+
+
+class MemberDisqualifiedData(_Data):
+    member_id = fields.Str(required=True)
+    reason = fields.Str(required=True)
+    decided_at = fields.AwareDateTime(required=True)
+    decided_by = fields.Str(required=True)
+
+
+class LevelData(_Data):
+    number = fields.Int(required=True)
+    title = fields.Str(required=True)
+    theme = fields.Str(required=True)
+    opens_at = fields.AwareDateTime(required=True)
+    time_limit_s = fields.Int(required=True)
+    draw_count = fields.Int(required=True)
+
+
+class CampaignData(_Data):
+    campaign_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    time_zone = fields.Str(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    levels = fields.List(fields.Nested(LevelData), required=True)
+    # added to v1 (optional): the organisation that runs the campaign (R16's "federation")
+    organisation_id = fields.Str()
+
+
+class RunStartedData(_Data):
+    run_id = fields.Str(required=True)
+    member_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    run_number = fields.Int(required=True)
+    started_at = fields.AwareDateTime(required=True)
+
+
+class AttemptStartedData(_Data):
+    attempt_id = fields.Str(required=True)
+    member_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    run_id = fields.Str(required=True)
+    level = fields.Int(required=True)
+    started_at = fields.AwareDateTime(required=True)
+    deadline = fields.AwareDateTime(required=True)
+
+
+class AttemptPassedData(_Data):
+    attempt_id = fields.Str(required=True)
+    member_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    run_id = fields.Str(required=True)
+    run_number = fields.Int(required=True)
+    level = fields.Int(required=True)
+    started_at = fields.AwareDateTime(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    duration_ms = fields.Int(required=True)
+    run_levels_passed = fields.Int(required=True)
+    run_total_ms = fields.Int(required=True)
+    # for question statistics: the paper's question ids and those answered wrong
+    question_ids = fields.List(fields.Str())
+    wrong_question_ids = fields.List(fields.Str())
+
+
+class AttemptFailedData(AttemptPassedData):
+    correct = fields.Int(required=True)
+    total = fields.Int(required=True)
+    reason = fields.Str(
+        required=True, validate=validate.OneOf(["wrong_answers", "timeout", "expired"])
+    )
+
+
+class AttemptFlaggedData(_Data):
+    attempt_id = fields.Str(required=True)
+    member_id = fields.Str(required=True)
+    reason = fields.Str(required=True)
+    detail = fields.Dict()
+
+
+class MonthClosedData(_Data):
+    campaign_id = fields.Str(required=True)
+    month = fields.Str(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    cutoff = fields.AwareDateTime(required=True)
+    snapshot_id = fields.Str(required=True)
+    ranked_members = fields.Int(required=True)
+
+
+class CampaignClosedData(_Data):
+    campaign_id = fields.Str(required=True)
+    final_snapshot_id = fields.Str(required=True)
+
+
+class AwardGrantedData(_Data):
+    award_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    period = fields.Str(required=True)
+    kind = fields.Str(required=True)
+    rank = fields.Int(required=True)
+    amount_cny = fields.Int(allow_none=True)
+    member_id = fields.Str()
+    org_unit_id = fields.Str()
+
+
+class AwardRevokedData(_Data):
+    award_id = fields.Str(required=True)
+    reason = fields.Str(required=True)
+
+
+class AnnualResultsData(_Data):
+    campaign_id = fields.Str(required=True)
+    champion_member_id = fields.Str(allow_none=True)
+    excellent_units = fields.List(fields.Str(), required=True)
+    excellent_branches = fields.List(fields.Str(), required=True)
+
+
+# (producer, type) -> data schema: the whole event contract in one table.
+EVENTS = {
+    ("roster", "member_registered"): MemberData,
+    ("roster", "member_updated"): MemberData,
+    ("roster", "member_deactivated"): MemberIdData,
+    ("roster", "member_reinstated"): MemberIdData,
+    ("roster", "member_disqualified"): MemberDisqualifiedData,
+    ("question_bank", "campaign_published"): CampaignData,
+    ("question_bank", "level_updated"): CampaignData,
+    ("attempts", "run_started"): RunStartedData,
+    ("attempts", "attempt_started"): AttemptStartedData,
+    ("attempts", "attempt_passed"): AttemptPassedData,
+    ("attempts", "attempt_failed"): AttemptFailedData,
+    ("attempts", "attempt_flagged"): AttemptFlaggedData,
+    ("ranking", "month_closed"): MonthClosedData,
+    ("ranking", "campaign_closed"): CampaignClosedData,
+    ("awards", "award_granted"): AwardGrantedData,
+    ("awards", "award_revoked"): AwardRevokedData,
+    ("awards", "annual_results_published"): AnnualResultsData,
+}
+
+
+class Envelope(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.UUID(required=True)
+    type = fields.Str(required=True)
+    version = fields.Int(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    producer = fields.Str(required=True)
+    data = fields.Dict(required=True)
+
+
+def data_schema(producer: str, type_: str):
+    try:
+        return EVENTS[(producer, type_)]
+    except KeyError:
+        raise ValueError(f"{producer} has no event {type_!r} in the contract") from None
+
+
+def build(producer: str, type_: str, data: dict, occurred_at) -> dict:
+    """A JSON-ready envelope; raises ValueError if `data` breaks the contract."""
+    schema = data_schema(producer, type_)()
+    body = schema.dump(data)
+    errors = schema.validate(body)
+    if errors:
+        raise ValueError(f"{producer}.{type_} data breaks the contract: {errors}")
+    missing = set(data) - set(body)
+    if missing:
+        raise ValueError(f"{producer}.{type_} has fields outside the contract: {missing}")
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": type_,
+        "version": VERSION,
+        "occurred_at": occurred_at.isoformat(timespec="milliseconds"),
+        "producer": producer,
+        "data": body,
+    }
+
+
+def parse(body: dict) -> dict:
+    """Load a received envelope and its data (lenient on unknown fields)."""
+    envelope = Envelope().load(body)
+    schema = data_schema(envelope["producer"], envelope["type"])(unknown=EXCLUDE)
+    envelope["data"] = schema.load(envelope["data"])
+    envelope["event_id"] = str(envelope["event_id"])
+    return envelope
+
+
+__all__ = ["EVENTS", "Envelope", "ValidationError", "build", "parse", "data_schema"]

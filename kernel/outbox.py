@@ -1,0 +1,195 @@
+"""Transactional outbox: events leave with the transaction that caused them.
+
+A service method calls `self.events.emit("attempt_passed", data)`; the row is added to the
+worker's own session and commits with the method's other writes, or not at all. A relay
+greenthread in each container publishes unsent rows, in order, to the service's topic
+exchange `<service>.events` (routing key = event type) with publisher confirms, and marks
+them sent. A crash between publish and mark publishes the row again on restart: consumers
+dedupe on `event_id` (kernel/inbox.py), so nothing is lost and nothing is doubled.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+import eventlet
+from eventlet.event import Event
+from kombu import Connection
+from kombu.messaging import Producer
+from nameko.amqp.publish import DEFAULT_TRANSPORT_OPTIONS
+from nameko.events import get_event_exchange
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    BigInteger, Column, Index, Integer, String, Table, Text, select, update,
+)
+
+from kernel import clock as clocks
+from kernel import events as contract
+from kernel.db import Database, UTCDateTime
+from kernel.settings import setting
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def outbox_table(metadata) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("type", String(64), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime, nullable=True),
+        Index("ix_outbox_unsent", "sent_at", "id"),
+    )
+
+
+class _Emitter:
+    def __init__(self, provider, worker_ctx):
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+        self.emitted = []
+
+    def emit(self, type_: str, data: dict) -> dict:
+        """Add an event to the worker's transaction; returns the envelope."""
+        session = getattr(self._worker_ctx.service, self._provider.db_attr)
+        envelope = contract.build(
+            self._provider.service, type_, data, clocks.current().now()
+        )
+        session.execute(
+            self._provider.table.insert().values(
+                event_id=envelope["event_id"],
+                type=type_,
+                body=json.dumps(envelope, ensure_ascii=False),
+                created_at=clocks.current().now(),
+            )
+        )
+        self.emitted.append(envelope)
+        return envelope
+
+
+class Outbox(DependencyProvider):
+    """Injects an emitter (`emit(type, data)`) and runs the relay of this service's outbox."""
+
+    def __init__(self, db_attr: str = "db"):
+        self.db_attr = db_attr
+        self._wake = None
+        self._relay_thread = None
+        self._conn = None
+        self.running = False
+
+    @property
+    def service(self) -> str:
+        return self.container.service_name
+
+    def setup(self):
+        self.database = next(
+            d for d in self.container.dependencies if isinstance(d, Database)
+        )
+        self.table = self.database.base.metadata.tables["outbox"]
+        self.amqp_uri = self.container.config["AMQP_URI"]
+        self.poll = setting(self.container.config, "OUTBOX_POLL_SECONDS", 0.2, float)
+        self.exchange = get_event_exchange(self.service, self.container.config)
+        self._wake = Event()
+
+    def start(self):
+        self.running = True
+        self._relay_thread = self.container.spawn_managed_thread(
+            self._relay_forever, identifier=f"{self.service}.outbox_relay"
+        )
+
+    def stop(self):
+        self.running = False
+        self.wake()
+        if self._relay_thread is not None:
+            self._relay_thread.kill()
+        self._close()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return _Emitter(self, worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        # the method has committed by now: publish without waiting for the next poll
+        self.wake()
+
+    def wake(self):
+        if self._wake is not None and not self._wake.ready():
+            self._wake.send(True)
+
+    # the relay -----------------------------------------------------------------------
+
+    def _relay_forever(self):
+        backoff = self.poll
+        while self.running:
+            try:
+                while self.relay_once() == BATCH:
+                    pass
+                backoff = self.poll
+            except Exception:  # broker or database away: keep the rows, try again
+                log.warning("%s outbox relay failed; retrying in %.1fs",
+                            self.service, backoff, exc_info=True)
+                self._close()
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            with eventlet.Timeout(self.poll, False):
+                self._wake.wait()
+            self._wake = Event()
+
+    def _producer(self):
+        if self._conn is None:
+            options = dict(DEFAULT_TRANSPORT_OPTIONS)
+            options["confirm_publish"] = True
+            self._conn = Connection(self.amqp_uri, transport_options=options)
+            self._conn.ensure_connection(max_retries=1)
+            self._producer_obj = Producer(self._conn.channel())
+            self.exchange.maybe_bind(self._producer_obj.channel)
+            self.exchange.declare()
+        return self._producer_obj
+
+    def _close(self):
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:
+                pass
+
+    def relay_once(self) -> int:
+        """Publish one batch of unsent rows; returns how many were sent."""
+        with self.database.session() as session:
+            rows = session.execute(
+                select(self.table.c.id, self.table.c.type, self.table.c.body)
+                .where(self.table.c.sent_at.is_(None))
+                .order_by(self.table.c.id)
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                session.rollback()
+                return 0
+            producer = self._producer()
+            for row in rows:
+                producer.publish(
+                    row.body,
+                    exchange=self.exchange,
+                    routing_key=row.type,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    retry=False,
+                )
+            session.execute(
+                update(self.table)
+                .where(self.table.c.id.in_([r.id for r in rows]))
+                .values(sent_at=clocks.current().now())
+            )
+            session.commit()
+            return len(rows)

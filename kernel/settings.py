@@ -1,0 +1,93 @@
+"""One settings object, read from the environment (twelve-factor).
+
+Services read their settings from the nameko container config, which is built from this
+object (`nameko_config`) in the embedded runner and from `deploy/config.yaml` (environment
+substitution) in the distributed mode. Both spell the same keys.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+SERVICES = ("roster", "question_bank", "attempts", "ranking", "awards")
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str = DEFAULT_AMQP_URI
+    database_url: str | None = None  # one database, a schema per service
+    service_database_urls: dict = field(default_factory=dict)  # <SERVICE>_DATABASE_URL
+    secret: str = "dev-only-secret-change-me"
+    time_zone: str = "Asia/Shanghai"
+    sms_backend: str = "file"  # file | log
+    sms_file: str = "var/login-codes.log"
+    grace_seconds: float = 10.0
+    settle_seconds: float = 300.0
+    web_address: str = "127.0.0.1:8000"
+    outbox_poll_seconds: float = 0.2
+
+    @classmethod
+    def from_env(cls, environ=None) -> "Settings":
+        env = os.environ if environ is None else environ
+        urls = {
+            name: env[f"{name.upper()}_DATABASE_URL"]
+            for name in SERVICES
+            if env.get(f"{name.upper()}_DATABASE_URL")
+        }
+        base = cls()
+        return cls(
+            amqp_uri=env.get("AMQP_URI", base.amqp_uri),
+            database_url=env.get("DATABASE_URL") or None,
+            service_database_urls=urls,
+            secret=env.get("CHALLENGE_SECRET", base.secret),
+            time_zone=env.get("CHALLENGE_TIME_ZONE", base.time_zone),
+            sms_backend=env.get("SMS_BACKEND", base.sms_backend),
+            sms_file=env.get("SMS_FILE", base.sms_file),
+            grace_seconds=float(env.get("CHALLENGE_GRACE_SECONDS", base.grace_seconds)),
+            settle_seconds=float(env.get("CHALLENGE_SETTLE_SECONDS", base.settle_seconds)),
+            web_address=env.get("WEB_SERVER_ADDRESS", base.web_address),
+            outbox_poll_seconds=float(
+                env.get("OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)
+            ),
+        )
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def nameko_config(self) -> dict:
+        """The container config every service reads (same keys as deploy/config.yaml)."""
+        config = {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": self.web_address,
+            "CHALLENGE_SECRET": self.secret,
+            "CHALLENGE_TIME_ZONE": self.time_zone,
+            "SMS_BACKEND": self.sms_backend,
+            "SMS_FILE": self.sms_file,
+            "CHALLENGE_GRACE_SECONDS": self.grace_seconds,
+            "CHALLENGE_SETTLE_SECONDS": self.settle_seconds,
+            "OUTBOX_POLL_SECONDS": self.outbox_poll_seconds,
+            "DATABASE_URL": self.database_url,
+        }
+        for name, url in self.service_database_urls.items():
+            config[f"{name.upper()}_DATABASE_URL"] = url
+        return config
+
+
+def database_url(config: dict, service: str) -> str:
+    """The URL a service's database lives at: its own, or the shared one (schema per service)."""
+    url = config.get(f"{service.upper()}_DATABASE_URL") or config.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError(
+            f"no database configured for {service}: set {service.upper()}_DATABASE_URL "
+            "or DATABASE_URL"
+        )
+    return url
+
+
+def setting(config: dict, key: str, default, cast=str):
+    value = config.get(key)
+    if value in (None, ""):
+        return default
+    return cast(value)

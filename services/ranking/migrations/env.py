@@ -1,0 +1,6 @@
+from alembic import context
+
+from kernel.migrations import run_env
+from services.ranking.models import Base
+
+run_env(context, Base.metadata)
