@@ -1,0 +1,1 @@
+"""The `challenge` command and the embedded platform."""

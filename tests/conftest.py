@@ -1,4 +1,9 @@
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # before anything imports socket or threading
 
@@ -46,9 +51,13 @@ def sqlite_config(tmp_path):
 
 @pytest.fixture
 def migrated(sqlite_config):
-    from kernel.migrations import upgrade
+    from kernel.migrations import script_location, upgrade
+    from kernel.settings import SERVICES
 
-    upgrade(sqlite_config)
+    with_history = [s for s in SERVICES
+                    if any(f.endswith(".py")
+                           for f in os.listdir(os.path.join(script_location(s), "versions")))]
+    upgrade(sqlite_config, with_history)
     return sqlite_config
 
 

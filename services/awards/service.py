@@ -21,6 +21,10 @@ class AwardsService:
     events = Outbox()
     clock = Clock()
 
+    @rpc
+    def ping(self):
+        return "pong"
+
     @event_handler("question_bank", "campaign_published")
     @handles_once
     def on_campaign_published(self, event):

@@ -1,0 +1,18 @@
+"""Operator commands that act on the configured (distributed) platform."""
+from __future__ import annotations
+
+from kernel.migrations import upgrade
+from kernel.settings import SERVICES, Settings
+
+
+def migrate(services) -> int:
+    unknown = set(services) - set(SERVICES)
+    if unknown:
+        print(f"unknown service(s): {', '.join(sorted(unknown))}; "
+              f"choose from {', '.join(SERVICES)}")
+        return 2
+    config = Settings.from_env().nameko_config()
+    for name in services or SERVICES:
+        upgrade(config, [name])
+        print(f"{name}: migrated to head")
+    return 0

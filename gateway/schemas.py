@@ -1,0 +1,33 @@
+"""Bodies the API accepts. Unknown fields are an error: a typo never passes silently."""
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class _Body(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CodeRequest(_Body):
+    phone = fields.Str(required=True, validate=validate.Length(min=1, max=32))
+
+
+class TokenRequest(_Body):
+    phone = fields.Str(required=True, validate=validate.Length(min=1, max=32))
+    code = fields.Str(required=True, validate=validate.Length(min=1, max=12))
+
+
+class StartRequest(_Body):
+    level = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=99))
+
+
+class SubmitRequest(_Body):
+    answers = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()), required=True)
+
+
+class PageQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    month = fields.Str(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$"))

@@ -1,0 +1,151 @@
+"""The gateway: HTTP in front of the services (contracts.md, "HTTP API").
+
+It owns nothing durable. It checks bodies and tokens, calls the services over RPC, and
+answers JSON; errors come from one table (gateway/errors.py). It never forwards an answer key.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
+
+from gateway import tokens
+from gateway.entrypoints import http, json_response
+from gateway.schemas import CodeRequest, PageQuery, StartRequest, SubmitRequest, TokenRequest
+from kernel.clock import Clock
+from kernel.errors import BadInput, load
+from kernel.settings import SERVICES
+
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+API = "/api/v1"
+
+
+def body_of(request, schema):
+    raw = request.get_data(cache=False, as_text=True)
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise BadInput("the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadInput("the body must be a JSON object")
+    return load(schema, payload, "body")
+
+
+def query_of(request, schema):
+    return load(schema, request.args.to_dict(), "query")
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    clock = Clock()
+    roster = RpcProxy("roster")
+    question_bank = RpcProxy("question_bank")
+    attempts = RpcProxy("attempts")
+    ranking = RpcProxy("ranking")
+    awards = RpcProxy("awards")
+
+    def _member_id(self, request) -> str:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+        claims = tokens.verify(self.config["CHALLENGE_SECRET"], token, self.clock.now())
+        return claims["sub"]
+
+    # -- operations ----------------------------------------------------------------------
+
+    @http("GET", "/healthz")
+    def healthz(self, request):
+        return {"status": "ok"}
+
+    @http("GET", "/readyz")
+    def readyz(self, request):
+        """Ready when every service answers over the bus."""
+        answers = {}
+        for name in SERVICES:
+            try:
+                answers[name] = getattr(self, name).ping() == "pong"
+            except Exception:
+                answers[name] = False
+        ready = all(answers.values())
+        return json_response({"ready": ready, "services": answers}, 200 if ready else 503)
+
+    # -- login ---------------------------------------------------------------------------
+
+    @http("POST", f"{API}/auth/code")
+    def request_code(self, request):
+        body = body_of(request, CodeRequest())
+        self.roster.request_login_code(body["phone"])
+        # 202 whether or not the phone is known: the answer says nothing about the roster
+        return json_response({"status": "sent_if_known"}, 202)
+
+    @http("POST", f"{API}/auth/token")
+    def token(self, request):
+        body = body_of(request, TokenRequest())
+        member = self.roster.verify_login_code(body["phone"], body["code"])
+        token, expires = tokens.issue(self.config["CHALLENGE_SECRET"], member,
+                                      self.clock.now())
+        return {"token": token, "expires_at": expires.isoformat(), "member": member}
+
+    # -- member ----------------------------------------------------------------------------
+
+    @http("GET", f"{API}/me")
+    def me(self, request):
+        member_id = self._member_id(request)
+        member = self.roster.get_member(member_id)
+        progress = self.attempts.progress(member_id)
+        ranks = self.ranking.my_rank(member_id)
+        return {"member": member, "progress": progress, "ranks": ranks["scopes"]}
+
+    @http("GET", f"{API}/campaign")
+    def campaign(self, request):
+        member_id = self._member_id(request)
+        campaign = self.question_bank.get_campaign()
+        progress = self.attempts.progress(member_id)
+        run = progress["active_run"] or {"current_level": 1, "levels_passed": 0}
+        now = self.clock.now().isoformat()
+        for level in campaign["levels"]:
+            if level["number"] <= run["levels_passed"]:
+                level["state"] = "passed"
+            elif level["opens_at"] <= now and now <= campaign["ends_at"]:
+                level["state"] = "open"
+            else:
+                level["state"] = "locked"
+        return {"campaign": campaign, "progress": progress, "server_now": now}
+
+    @http("POST", f"{API}/attempts")
+    def start_attempt(self, request):
+        member_id = self._member_id(request)
+        body = body_of(request, StartRequest())
+        return self.attempts.start_attempt(member_id, body["level"])
+
+    @http("POST", f"{API}/attempts/<string:attempt_id>/submit")
+    def submit_attempt(self, request, attempt_id):
+        member_id = self._member_id(request)
+        body = body_of(request, SubmitRequest())
+        return self.attempts.submit_attempt(member_id, attempt_id, body["answers"])
+
+    @http("GET", f"{API}/attempts")
+    def my_attempts(self, request):
+        member_id = self._member_id(request)
+        page = query_of(request, PageQuery())
+        return self.attempts.my_attempts(member_id, page["limit"], page["offset"])
+
+    @http("GET", f"{API}/leaderboards/<string:scope_id>")
+    def leaderboard(self, request, scope_id):
+        self._member_id(request)
+        page = query_of(request, PageQuery())
+        if page["month"]:
+            raise BadInput("monthly boards come with the month close (not yet available)",
+                           fields={"month": ["not supported yet"]})
+        return self.ranking.leaderboard(scope_id, None, page["limit"], page["offset"])
+
+    # -- pages -------------------------------------------------------------------------------
+
+    @http("GET", "/")
+    def member_page(self, request):
+        with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as page:
+            return Response(page.read(), mimetype="text/html")

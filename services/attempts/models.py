@@ -1,0 +1,78 @@
+"""attempts' tables: runs, attempts with their papers and keys, and replicas it reads."""
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db import UTCDateTime, new_base
+from kernel.inbox import inbox_table
+from kernel.outbox import outbox_table
+
+Base = new_base()
+outbox = outbox_table(Base.metadata)
+processed_events = inbox_table(Base.metadata)
+
+
+class MemberReplica(Base):
+    """What attempts needs of roster's members (fed by roster's events)."""
+
+    __tablename__ = "members"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class CampaignReplica(Base):
+    """What attempts needs of question_bank's campaigns (fed by its events)."""
+
+    __tablename__ = "campaigns"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    starts_at = mapped_column(UTCDateTime, nullable=False)
+    ends_at = mapped_column(UTCDateTime, nullable=False)
+    levels: Mapped[list] = mapped_column(JSON)  # [{number, opens_at, time_limit_s, draw_count}]
+    updated_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (UniqueConstraint("member_id", "campaign_id", "run_number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
+    campaign_id: Mapped[str] = mapped_column(String(36))
+    run_number: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    current_level: Mapped[int] = mapped_column(Integer, default=1)
+    levels_passed: Mapped[int] = mapped_column(Integer, default=0)
+    total_ms: Mapped[int] = mapped_column(Integer, default=0)
+    pending_ms: Mapped[int] = mapped_column(Integer, default=0)
+    last_pass_at = mapped_column(UTCDateTime, nullable=True)
+    started_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_member_open", "member_id", "status"),
+        Index("ix_attempts_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36), index=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    campaign_id: Mapped[str] = mapped_column(String(36))
+    level: Mapped[int] = mapped_column(Integer)
+    time_limit_s: Mapped[int] = mapped_column(Integer)
+    started_at = mapped_column(UTCDateTime, nullable=False)
+    deadline = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|passed|failed
+    submitted_at = mapped_column(UTCDateTime, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    correct: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    total: Mapped[int] = mapped_column(Integer)
+    questions: Mapped[list] = mapped_column(JSON)  # as shown, without the key
+    key: Mapped[dict] = mapped_column(JSON)  # never leaves this service
+    answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    wrong_question_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,104 @@
+"""The rules of play (R8, R12–R14) as the design reads them: pure functions of plain values.
+
+Time is the server's: an attempt's time is submitted − started in milliseconds. A submission
+after deadline + grace fails (`timeout`); an attempt never submitted expires at deadline +
+grace (`expired`); both count the full time limit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+WRONG_ANSWERS = "wrong_answers"
+TIMEOUT = "timeout"
+EXPIRED = "expired"
+
+
+def millis(delta: timedelta) -> int:
+    return delta // timedelta(milliseconds=1)
+
+
+def deadline_of(started_at: datetime, time_limit_s: int) -> datetime:
+    return started_at + timedelta(seconds=time_limit_s)
+
+
+def is_overdue(deadline: datetime, grace: timedelta, now: datetime) -> bool:
+    """True once deadline + grace has passed (a submission exactly at it still counts)."""
+    return now > deadline + grace
+
+
+def grade(key: dict, answers: dict) -> tuple[int, list[str]]:
+    """R12: (number right, ids answered wrong), in the paper's order.
+
+    A question is right when the set of chosen keys equals the key's set exactly.
+    """
+    wrong = [qid for qid, keys in key.items()
+             if sorted(set(answers.get(qid) or [])) != sorted(keys)]
+    return len(key) - len(wrong), wrong
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    reason: str | None
+    duration_ms: int
+
+
+def judge(started_at, deadline, submitted_at, grace, time_limit_s, correct, total) -> Outcome:
+    """R12: all questions right, in time (deadline + grace), passes; anything else fails."""
+    if is_overdue(deadline, grace, submitted_at):
+        return Outcome(False, TIMEOUT, time_limit_s * 1000)
+    duration = millis(submitted_at - started_at)
+    if correct == total:
+        return Outcome(True, None, duration)
+    return Outcome(False, WRONG_ANSWERS, duration)
+
+
+def expired(time_limit_s: int) -> Outcome:
+    return Outcome(False, EXPIRED, time_limit_s * 1000)
+
+
+@dataclass
+class RunScore:
+    """R13: after its k-th pass a run scores (k, t, at).
+
+    t is the time of every attempt, failed or passed, on levels 1..k; failed attempts on the
+    level not yet passed wait in `pending_ms` and count once that level is passed.
+    """
+
+    current_level: int = 1
+    levels_passed: int = 0
+    total_ms: int = 0
+    pending_ms: int = 0
+    last_pass_at: datetime | None = None
+
+    def record(self, level: int, outcome: Outcome, submitted_at: datetime) -> None:
+        if level != self.current_level:
+            raise ValueError(f"attempt at level {level}, run at level {self.current_level}")
+        self.pending_ms += outcome.duration_ms
+        if outcome.passed:
+            self.levels_passed = level
+            self.total_ms += self.pending_ms
+            self.pending_ms = 0
+            self.last_pass_at = submitted_at
+            self.current_level = level + 1
+
+
+def level_opens(levels: list[dict], number: int) -> datetime | None:
+    for level in levels:
+        if level["number"] == number:
+            return level["opens_at"]
+    return None
+
+
+def open_levels(levels: list[dict], now: datetime, ends_at: datetime) -> list[int]:
+    """R9: the levels playable now: opened, and the campaign not yet over."""
+    if now > ends_at:
+        return []
+    return sorted(level["number"] for level in levels if level["opens_at"] <= now)
+
+
+def may_restart(levels_passed: int, levels: list[dict], now: datetime, ends_at: datetime) -> bool:
+    """R14: a new run once the active one has passed every level open now (or all)."""
+    opened = open_levels(levels, now, ends_at)
+    return bool(opened) and levels_passed >= max(opened) or levels_passed >= len(levels)

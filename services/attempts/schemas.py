@@ -1,0 +1,76 @@
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class _In(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class StartIn(_In):
+    member_id = fields.Str(required=True)
+    level = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class SubmitIn(_In):
+    member_id = fields.Str(required=True)
+    attempt_id = fields.Str(required=True)
+    answers = fields.Dict(
+        keys=fields.Str(),
+        values=fields.List(fields.Str(validate=validate.Length(max=1)), required=True),
+        required=True,
+    )
+
+
+class PageIn(_In):
+    member_id = fields.Str(required=True)
+    limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+
+
+class OptionOut(Schema):
+    key = fields.Str()
+    text = fields.Str()
+
+
+class QuestionOut(Schema):
+    id = fields.Str()
+    number = fields.Int()
+    type = fields.Str()
+    stem = fields.Str()
+    options = fields.List(fields.Nested(OptionOut))
+
+
+class AttemptOut(Schema):
+    """An open attempt as the member sees it: never the key."""
+
+    attempt_id = fields.Str(attribute="id")
+    level = fields.Int()
+    run_id = fields.Str()
+    started_at = fields.AwareDateTime()
+    deadline = fields.AwareDateTime()
+    time_limit_s = fields.Int()
+    questions = fields.List(fields.Nested(QuestionOut))
+
+
+class RunOut(Schema):
+    run_id = fields.Str(attribute="id")
+    run_number = fields.Int()
+    active = fields.Bool()
+    current_level = fields.Int()
+    levels_passed = fields.Int()
+    total_ms = fields.Int()
+    last_pass_at = fields.AwareDateTime(allow_none=True)
+    started_at = fields.AwareDateTime()
+
+
+class HistoryOut(Schema):
+    attempt_id = fields.Str(attribute="id")
+    run_id = fields.Str()
+    level = fields.Int()
+    status = fields.Str()
+    reason = fields.Str(allow_none=True)
+    started_at = fields.AwareDateTime()
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    duration_ms = fields.Int(allow_none=True)
+    correct = fields.Int(allow_none=True)
+    total = fields.Int()

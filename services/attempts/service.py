@@ -1,0 +1,335 @@
+"""attempts: timed attempts, runs and their scores (R7, R8, R12–R14). The source of truth
+for play: every pass and fail is written here first, with its events, in one transaction."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from nameko.dependency_providers import Config
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from sqlalchemy import func, select
+
+from kernel.clock import Clock
+from kernel.db import Database
+from kernel.entrypoints import rpc
+from kernel.errors import Conflict, Forbidden, NotFound, load
+from kernel.inbox import handles_once
+from kernel.outbox import Outbox
+from kernel.settings import setting
+
+from . import rules
+from .models import Attempt, Base, CampaignReplica, MemberReplica, Run
+from .schemas import AttemptOut, HistoryOut, PageIn, RunOut, StartIn, SubmitIn
+
+# after a failure, what the member is shown (architecture.md, anti-cheating): "count" only
+# by default; "wrong_numbers" adds which question numbers were wrong.
+REVEAL_POLICIES = ("count", "wrong_numbers")
+
+
+class AttemptsService:
+    name = "attempts"
+
+    db = Database("attempts", Base)
+    events = Outbox()
+    clock = Clock()
+
+    @rpc
+    def ping(self):
+        return "pong"
+    config = Config()
+    question_bank = RpcProxy("question_bank")
+
+    # -- replicas ------------------------------------------------------------------------
+
+    @event_handler("roster", "member_registered")
+    @handles_once
+    def on_member_registered(self, event):
+        self._replicate_member(event["data"]["member_id"], event["data"]["status"])
+
+    @event_handler("roster", "member_updated")
+    @handles_once
+    def on_member_updated(self, event):
+        self._replicate_member(event["data"]["member_id"], event["data"]["status"])
+
+    @event_handler("roster", "member_deactivated")
+    @handles_once
+    def on_member_deactivated(self, event):
+        self._replicate_member(event["data"]["member_id"], "inactive")
+
+    def _replicate_member(self, member_id, status):
+        member = self.db.get(MemberReplica, member_id)
+        if member is None:
+            member = MemberReplica(member_id=member_id)
+            self.db.add(member)
+        member.status = status
+        member.updated_at = self.clock.now()
+
+    @event_handler("question_bank", "campaign_published")
+    @handles_once
+    def on_campaign_published(self, event):
+        self._replicate_campaign(event["data"])
+
+    @event_handler("question_bank", "level_updated")
+    @handles_once
+    def on_level_updated(self, event):
+        self._replicate_campaign(event["data"])
+
+    def _replicate_campaign(self, data):
+        campaign = self.db.get(CampaignReplica, data["campaign_id"])
+        if campaign is None:
+            campaign = CampaignReplica(campaign_id=data["campaign_id"])
+            self.db.add(campaign)
+        campaign.time_zone = data["time_zone"]
+        campaign.starts_at = data["starts_at"]
+        campaign.ends_at = data["ends_at"]
+        campaign.levels = [
+            {
+                "number": level["number"],
+                "opens_at": level["opens_at"].isoformat(),
+                "time_limit_s": level["time_limit_s"],
+                "draw_count": level["draw_count"],
+            }
+            for level in data["levels"]
+        ]
+        campaign.updated_at = self.clock.now()
+
+    # -- play ------------------------------------------------------------------------------
+
+    @rpc
+    def start_attempt(self, member_id, level):
+        """Start an attempt at the run's current level, or return the open one (R7, R13)."""
+        args = load(StartIn(), {"member_id": member_id, "level": level})
+        now = self.clock.now()
+        self._require_active(args["member_id"])
+        campaign = self._campaign()
+        self._expire_open(args["member_id"], now)
+
+        open_attempt = self._open_attempt(args["member_id"])
+        if open_attempt is not None:
+            self.db.commit()
+            return self._attempt_out(open_attempt)
+
+        run = self._active_run(args["member_id"], campaign, now)
+        levels = _levels(campaign)
+        if args["level"] != run.current_level:
+            raise Conflict(
+                f"your run is at level {run.current_level}, not level {args['level']}",
+                fields={"level": [f"expected {run.current_level}"]},
+            )
+        if args["level"] > len(levels):
+            raise Conflict("every level of this run is passed; start a new run")
+        opens_at = rules.level_opens(levels, args["level"])
+        if now < opens_at:
+            raise Conflict(f"level {args['level']} opens at {opens_at.isoformat()}")
+        if now > campaign.ends_at:
+            raise Conflict("the campaign has ended")
+
+        # drawing happens before any row is written, so a slow or failing bank leaves
+        # nothing half-made; the open attempt is then one insert
+        paper = self.question_bank.draw_paper(campaign.campaign_id, args["level"])
+        limit_s = paper["time_limit_s"]
+        attempt = Attempt(
+            id=str(uuid.uuid4()), run_id=run.id, member_id=run.member_id,
+            campaign_id=campaign.campaign_id, level=args["level"], time_limit_s=limit_s,
+            started_at=now, deadline=rules.deadline_of(now, limit_s), status="open",
+            total=len(paper["questions"]), questions=paper["questions"], key=paper["key"],
+        )
+        self.db.add(attempt)
+        self.events.emit("attempt_started", {
+            "attempt_id": attempt.id, "member_id": attempt.member_id,
+            "campaign_id": attempt.campaign_id, "run_id": run.id, "level": attempt.level,
+            "started_at": attempt.started_at, "deadline": attempt.deadline,
+        })
+        self.db.commit()
+        return self._attempt_out(attempt)
+
+    @rpc
+    def submit_attempt(self, member_id, attempt_id, answers):
+        """Grade on the server, by the server's clock; submitting twice returns the first result."""
+        args = load(SubmitIn(), {"member_id": member_id, "attempt_id": attempt_id,
+                                 "answers": answers})
+        now = self.clock.now()
+        attempt = self.db.get(Attempt, args["attempt_id"], with_for_update=True)
+        if attempt is None or attempt.member_id != args["member_id"]:
+            raise NotFound("no such attempt")
+        if attempt.status == "open":
+            unknown = set(args["answers"]) - set(attempt.key)
+            if unknown:
+                raise Conflict("answers name questions that are not on this paper",
+                               fields={"answers": sorted(unknown)})
+            correct, wrong = rules.grade(attempt.key, args["answers"])
+            outcome = rules.judge(attempt.started_at, attempt.deadline, now, self._grace(),
+                                  attempt.time_limit_s, correct, attempt.total)
+            self._close(attempt, outcome, now, args["answers"], correct, wrong)
+            self.db.commit()
+        return self._result_out(attempt)
+
+    @timer(interval=5)
+    def expire_overdue(self):
+        """Attempts never submitted fail at deadline + grace (reason `expired`)."""
+        now = self.clock.now()
+        overdue = self.db.scalars(
+            select(Attempt)
+            .where(Attempt.status == "open", Attempt.deadline < now - self._grace())
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for attempt in overdue:
+            self._close(attempt, rules.expired(attempt.time_limit_s), now, None, 0, None)
+        self.db.commit()
+        return len(overdue)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @rpc
+    def progress(self, member_id):
+        """My runs and my open attempt (R8: the best run is my result)."""
+        runs = self.db.scalars(
+            select(Run).where(Run.member_id == member_id).order_by(Run.run_number)
+        ).all()
+        open_attempt = self._open_attempt(member_id)
+        best = max(runs, key=_run_order, default=None)
+        active = next((r for r in runs if r.active), None)
+        return {
+            "member_id": member_id,
+            "active_run": RunOut().dump(active) if active else None,
+            "best_run": RunOut().dump(best) if best and best.levels_passed else None,
+            "runs": RunOut(many=True).dump(runs),
+            "open_attempt": (
+                {"attempt_id": open_attempt.id, "level": open_attempt.level,
+                 "deadline": open_attempt.deadline.isoformat()}
+                if open_attempt is not None else None
+            ),
+        }
+
+    @rpc
+    def my_attempts(self, member_id, limit=20, offset=0):
+        args = load(PageIn(), {"member_id": member_id, "limit": limit, "offset": offset})
+        query = select(Attempt).where(Attempt.member_id == args["member_id"])
+        total = self.db.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.db.scalars(
+            query.order_by(Attempt.started_at.desc()).limit(args["limit"])
+            .offset(args["offset"])
+        ).all()
+        return {"total": total, "items": HistoryOut(many=True).dump(rows)}
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _grace(self) -> timedelta:
+        return timedelta(seconds=setting(self.config, "CHALLENGE_GRACE_SECONDS", 10.0, float))
+
+    def _reveal(self) -> str:
+        policy = setting(self.config, "ATTEMPTS_REVEAL", "count")
+        return policy if policy in REVEAL_POLICIES else "count"
+
+    def _require_active(self, member_id):
+        member = self.db.get(MemberReplica, member_id)
+        if member is None or member.status != "active":
+            raise Forbidden("this member may not play (unknown or inactive)")
+
+    def _campaign(self) -> CampaignReplica:
+        campaign = self.db.scalars(
+            select(CampaignReplica).order_by(CampaignReplica.starts_at.desc()).limit(1)
+        ).first()
+        if campaign is None:
+            raise NotFound("no campaign has been published")
+        return campaign
+
+    def _open_attempt(self, member_id):
+        return self.db.scalars(
+            select(Attempt).where(Attempt.member_id == member_id, Attempt.status == "open")
+        ).first()
+
+    def _expire_open(self, member_id, now):
+        attempt = self._open_attempt(member_id)
+        if attempt is not None and rules.is_overdue(attempt.deadline, self._grace(), now):
+            self._close(attempt, rules.expired(attempt.time_limit_s), now, None, 0, None)
+
+    def _active_run(self, member_id, campaign, now) -> Run:
+        run = self.db.scalars(
+            select(Run).where(Run.member_id == member_id,
+                              Run.campaign_id == campaign.campaign_id,
+                              Run.active.is_(True))
+        ).first()
+        if run is not None:
+            return run
+        run = Run(id=str(uuid.uuid4()), member_id=member_id,
+                  campaign_id=campaign.campaign_id, run_number=1, active=True,
+                  current_level=1, levels_passed=0, total_ms=0, pending_ms=0,
+                  started_at=now)
+        self.db.add(run)
+        self.events.emit("run_started", {
+            "run_id": run.id, "member_id": member_id, "campaign_id": campaign.campaign_id,
+            "run_number": run.run_number, "started_at": now,
+        })
+        return run
+
+    def _close(self, attempt, outcome, now, answers, correct, wrong):
+        run = self.db.get(Run, attempt.run_id, with_for_update=True)
+        score = rules.RunScore(run.current_level, run.levels_passed, run.total_ms,
+                               run.pending_ms, run.last_pass_at)
+        score.record(attempt.level, outcome, now)
+        run.current_level, run.levels_passed = score.current_level, score.levels_passed
+        run.total_ms, run.pending_ms = score.total_ms, score.pending_ms
+        run.last_pass_at = score.last_pass_at
+
+        attempt.status = "passed" if outcome.passed else "failed"
+        attempt.reason = outcome.reason
+        attempt.duration_ms = outcome.duration_ms
+        attempt.submitted_at = now
+        attempt.answers = answers
+        attempt.correct = correct
+        attempt.wrong_question_ids = wrong
+
+        data = {
+            "attempt_id": attempt.id, "member_id": attempt.member_id,
+            "campaign_id": attempt.campaign_id, "run_id": run.id,
+            "run_number": run.run_number, "level": attempt.level,
+            "started_at": attempt.started_at, "submitted_at": now,
+            "duration_ms": outcome.duration_ms, "run_levels_passed": run.levels_passed,
+            "run_total_ms": run.total_ms,
+            "question_ids": list(attempt.key),
+            "wrong_question_ids": list(wrong) if wrong is not None else [],
+        }
+        if outcome.passed:
+            self.events.emit("attempt_passed", data)
+        else:
+            data.update(correct=correct, total=attempt.total, reason=outcome.reason)
+            self.events.emit("attempt_failed", data)
+
+    def _attempt_out(self, attempt):
+        out = AttemptOut().dump(attempt)
+        out["server_now"] = self.clock.now().isoformat()
+        return out
+
+    def _result_out(self, attempt):
+        run = self.db.get(Run, attempt.run_id)
+        result = {
+            "attempt_id": attempt.id,
+            "level": attempt.level,
+            "passed": attempt.status == "passed",
+            "reason": attempt.reason,
+            "correct": attempt.correct,
+            "total": attempt.total,
+            "duration_ms": attempt.duration_ms,
+            "submitted_at": attempt.submitted_at.isoformat(),
+            "run": {"run_id": run.id, "levels_passed": run.levels_passed,
+                    "total_ms": run.total_ms, "current_level": run.current_level},
+        }
+        if self._reveal() == "wrong_numbers" and attempt.status == "failed":
+            by_id = {q["id"]: q["number"] for q in attempt.questions}
+            result["wrong"] = sorted(by_id[q] for q in attempt.wrong_question_ids or [])
+        return result
+
+
+def _levels(campaign):
+    return [dict(level, opens_at=datetime.fromisoformat(level["opens_at"]))
+            for level in campaign.levels]
+
+
+def _run_order(run):
+    """R13: more levels, then less time, then the earlier last pass."""
+    last = run.last_pass_at.timestamp() if run.last_pass_at else float("inf")
+    return (run.levels_passed, -run.total_ms, -last)

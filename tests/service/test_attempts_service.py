@@ -1,0 +1,161 @@
+"""The attempts service through its entrypoints, on SQLite, with a fake clock and a fake bank."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from nameko.testing.services import replace_dependencies
+
+from kernel.errors import BadInput, Conflict, Forbidden, NotFound
+from services.attempts.service import AttemptsService
+from tests.service.helpers import call, deliver, outbox_events
+
+LOCAL = timezone(timedelta(hours=8))
+OPENS = [datetime(2018, 3, 12, tzinfo=LOCAL), datetime(2018, 4, 1, tzinfo=LOCAL)]
+END = datetime(2018, 10, 31, 23, 59, 59, 999000, tzinfo=LOCAL)
+
+
+class FakeBank:
+    """draw_paper: 20 questions whose right answer is always A."""
+
+    def __init__(self):
+        self.draws = 0
+
+    def draw_paper(self, campaign_id, level):
+        self.draws += 1
+        questions = [
+            {"id": f"L{level}-q{i}", "number": i, "type": "single", "stem": f"stem {i}",
+             "options": [{"key": "A", "text": "yes"}, {"key": "B", "text": "no"}]}
+            for i in range(1, 21)
+        ]
+        return {"campaign_id": campaign_id, "level": level, "time_limit_s": 300,
+                "questions": questions, "key": {q["id"]: ["A"] for q in questions}}
+
+
+@pytest.fixture
+def attempts(container_factory, migrated, fake_clock):
+    container = container_factory(AttemptsService, migrated)
+    bank = FakeBank()
+    replace_dependencies(container, question_bank=bank)
+    container.start()
+    container.bank = bank
+    fake_clock.set(datetime(2018, 3, 12, 9, 0, tzinfo=LOCAL))
+    deliver(container, "on_campaign_published", "question_bank", "campaign_published", {
+        "campaign_id": "c2018", "name": "2018", "time_zone": "Asia/Shanghai",
+        "starts_at": OPENS[0], "ends_at": END,
+        "levels": [{"number": n + 1, "title": f"L{n + 1}", "theme": "t", "opens_at": at,
+                    "time_limit_s": 300, "draw_count": 20} for n, at in enumerate(OPENS)],
+    })
+    deliver(container, "on_member_registered", "roster", "member_registered", {
+        "member_id": "m1", "name": "王伟", "org_path": ["system", "federation"],
+        "category": "party_member", "participation": "required", "status": "active",
+    })
+    return container
+
+
+def right(paper):
+    return {q["id"]: ["A"] for q in paper["questions"]}
+
+
+def test_paper_has_no_key_and_starting_again_resumes(attempts, migrated, fake_clock):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    assert len(paper["questions"]) == 20
+    assert "key" not in paper and all("answer" not in q for q in paper["questions"])
+    fake_clock.advance(seconds=42)
+    again = call(attempts, "start_attempt", "m1", 1)
+    assert again["attempt_id"] == paper["attempt_id"] and again["deadline"] == paper["deadline"]
+    assert attempts.bank.draws == 1
+    assert [e["type"] for e in outbox_events(migrated, "attempts")] == [
+        "run_started", "attempt_started"]
+
+
+def test_pass_moves_the_run_on_and_emits_the_score(attempts, migrated, fake_clock):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    fake_clock.advance(seconds=95, milliseconds=412)
+    result = call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    assert result["passed"] and result["duration_ms"] == 95_412
+    assert result["run"] == {"run_id": paper["run_id"], "levels_passed": 1,
+                             "total_ms": 95_412, "current_level": 2}
+    [passed] = outbox_events(migrated, "attempts", "attempt_passed")
+    assert passed["data"]["run_levels_passed"] == 1
+    assert passed["data"]["run_total_ms"] == 95_412
+    assert not {"key", "answers"} & set(passed["data"])
+
+
+def test_one_wrong_answer_fails_and_stays_on_the_level(attempts, migrated, fake_clock):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    answers = right(paper)
+    answers[paper["questions"][7]["id"]] = ["B"]
+    fake_clock.advance(seconds=30)
+    result = call(attempts, "submit_attempt", "m1", paper["attempt_id"], answers)
+    assert not result["passed"] and result["correct"] == 19 and result["reason"] == "wrong_answers"
+    assert "wrong" not in result  # default policy reveals the count only
+    assert result["run"]["current_level"] == 1 and result["run"]["levels_passed"] == 0
+    fake_clock.advance(seconds=1)
+    retry = call(attempts, "start_attempt", "m1", 1)
+    assert retry["attempt_id"] != paper["attempt_id"]
+    fake_clock.advance(seconds=50)
+    passed = call(attempts, "submit_attempt", "m1", retry["attempt_id"], right(retry))
+    # R13: the failed attempt's 30 s count once level 1 is passed
+    assert passed["run"]["total_ms"] == 30_000 + 50_000
+
+
+def test_double_submit_returns_the_first_result(attempts, migrated, fake_clock):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    fake_clock.advance(seconds=10)
+    first = call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    fake_clock.advance(seconds=10)
+    second = call(attempts, "submit_attempt", "m1", paper["attempt_id"], {})
+    assert first == second
+    assert len(outbox_events(migrated, "attempts", "attempt_passed")) == 1
+
+
+@pytest.mark.parametrize("late_ms, passed", [(-1, True), (0, True), (1, False)])
+def test_deadline_plus_grace_edge(attempts, fake_clock, late_ms, passed):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    fake_clock.advance(seconds=300 + 10, milliseconds=late_ms)
+    result = call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    assert result["passed"] is passed
+    if not passed:
+        assert result["reason"] == "timeout" and result["duration_ms"] == 300_000
+
+
+def test_unsubmitted_attempt_expires_at_deadline_plus_grace(attempts, migrated, fake_clock):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    fake_clock.advance(seconds=310)
+    assert call(attempts, "expire_overdue") == 0
+    fake_clock.advance(milliseconds=1)
+    assert call(attempts, "expire_overdue") == 1
+    [failed] = outbox_events(migrated, "attempts", "attempt_failed")
+    assert failed["data"]["reason"] == "expired" and failed["data"]["duration_ms"] == 300_000
+    assert failed["data"]["attempt_id"] == paper["attempt_id"]
+
+
+def test_level_not_open_and_wrong_level_are_conflicts(attempts, fake_clock):
+    with pytest.raises(Conflict, match="level 1"):
+        call(attempts, "start_attempt", "m1", 2)
+    paper = call(attempts, "start_attempt", "m1", 1)
+    call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    fake_clock.set(datetime(2018, 3, 31, 23, 59, 59, 999000, tzinfo=LOCAL))
+    with pytest.raises(Conflict, match="opens at"):
+        call(attempts, "start_attempt", "m1", 2)
+    fake_clock.set(datetime(2018, 4, 1, 0, 0, tzinfo=LOCAL))
+    assert call(attempts, "start_attempt", "m1", 2)["level"] == 2
+
+
+def test_unknown_member_and_bad_input(attempts):
+    with pytest.raises(Forbidden):
+        call(attempts, "start_attempt", "nobody", 1)
+    with pytest.raises(BadInput) as bad:
+        call(attempts, "start_attempt", "m1", "one")
+    assert "level" in bad.value.fields
+    with pytest.raises(NotFound):
+        call(attempts, "submit_attempt", "m1", "no-such-attempt", {})
+
+
+def test_submit_for_another_members_attempt_is_not_found(attempts):
+    deliver(attempts, "on_member_registered", "roster", "member_registered", {
+        "member_id": "m2", "name": "李娜", "org_path": ["system"], "category": "non_party",
+        "participation": "voluntary", "status": "active",
+    })
+    paper = call(attempts, "start_attempt", "m1", 1)
+    with pytest.raises(NotFound):
+        call(attempts, "submit_attempt", "m2", paper["attempt_id"], right(paper))
