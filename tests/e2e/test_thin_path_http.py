@@ -1,0 +1,63 @@
+"""The thin path through HTTP on the embedded platform (one process, in-memory bus, SQLite)."""
+import socket
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from challenge import demo
+from challenge.platform import EmbeddedPlatform, embedded_settings
+from kernel import bus, clock
+from tests.thin_path import play
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    bus.reset()
+    fake = clock.FakeClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc))
+    clock.install(fake)
+    port = free_port()
+    platform = EmbeddedPlatform(embedded_settings(str(tmp_path), port)).start()
+    with platform.rpc() as rpc:
+        demo.load(rpc)
+    yield {"base": f"http://127.0.0.1:{port}", "platform": platform, "clock": fake,
+           "sms": platform.settings.sms_file}
+    platform.stop()
+
+
+def test_thin_path(embedded):
+    members = demo.member_rows()
+    outcome = play(embedded["base"], embedded["sms"], members[1]["phone"], members[2]["phone"])
+    assert outcome["result"]["duration_ms"] == 0  # the fake clock stood still
+
+
+def test_refresh_returns_the_same_attempt_and_time_left(embedded):
+    from tests.thin_path import login, start
+
+    auth, _ = login(embedded["base"], embedded["sms"], demo.member_rows()[3]["phone"])
+    first = start(embedded["base"], auth, 1)
+    embedded["clock"].advance(seconds=40)
+    again = start(embedded["base"], auth, 1)
+    assert again["attempt_id"] == first["attempt_id"]
+    assert again["deadline"] == first["deadline"]
+    assert again["questions"] == first["questions"]
+
+
+def test_api_errors_have_the_contract_shape(embedded):
+    base = embedded["base"]
+    r = requests.post(f"{base}/api/v1/attempts", json={"level": 1}, timeout=5)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    r = requests.post(f"{base}/api/v1/auth/code", json={"phone": "1", "extra": 1}, timeout=5)
+    assert r.status_code == 400
+    assert set(r.json()["error"]["fields"]) == {"extra"}
+    r = requests.post(f"{base}/api/v1/auth/code", data="not json", timeout=5)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_input"
+    assert requests.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+    ready = requests.get(f"{base}/readyz", timeout=5)
+    assert ready.status_code == 200 and all(ready.json()["services"].values())
