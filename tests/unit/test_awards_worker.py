@@ -1,0 +1,45 @@
+"""awards' methods on a worker built by nameko's worker_factory, with a real SQLite session."""
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from kernel.errors import BadInput
+from services.awards.models import Base
+from services.awards.policy import default_policy
+from services.awards.service import AwardsService
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine, info={"metadata": Base.metadata}) as s:
+        yield s
+
+
+def test_default_policy_is_the_seeds_r16():
+    lines = default_policy("c", "federation")
+    assert [(l["scope"], l["place_from"], l["place_to"], l["amount_cny"]) for l in lines] == [
+        ("system", 1, 1, None), ("federation", 1, 5, 300), ("federation", 6, 15, 200),
+        ("federation", 16, 30, 100)]
+
+
+def test_set_and_read_policies(session):
+    service = worker_factory(AwardsService, db=session)
+    lines = [{"period": "monthly", "scope": "system", "place_from": 1, "place_to": 3,
+              "kind": "monthly_prize", "amount_cny": 500}]
+    assert service.set_policies("c", lines) == [dict(lines[0], campaign_id="c")]
+    assert service.policies("other") == []
+
+
+def test_a_bad_policy_line_names_its_field_and_changes_nothing(session):
+    service = worker_factory(AwardsService, db=session)
+    service.set_policies("c", [{"period": "monthly", "scope": "system", "place_from": 1,
+                                "place_to": 1, "kind": "monthly_champion",
+                                "amount_cny": None}])
+    with pytest.raises(BadInput) as bad:
+        service.set_policies("c", [{"period": "monthly", "scope": "system",
+                                    "place_from": "first", "place_to": 1, "kind": "x"}])
+    assert "place_from" in bad.value.fields
+    assert [l["kind"] for l in service.policies("c")] == ["monthly_champion"]
