@@ -1,0 +1,56 @@
+"""question_bank's tables: campaigns and their levels, questions."""
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db import UTCDateTime, new_base
+from kernel.inbox import inbox_table
+from kernel.outbox import outbox_table
+
+Base = new_base()
+outbox = outbox_table(Base.metadata)
+processed_events = inbox_table(Base.metadata)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    starts_at = mapped_column(UTCDateTime, nullable=False)
+    ends_at = mapped_column(UTCDateTime, nullable=False)
+    organisation_id: Mapped[str] = mapped_column(String(36))
+    published_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class Level(Base):
+    __tablename__ = "levels"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(200))
+    opens_at = mapped_column(UTCDateTime, nullable=False)
+    time_limit_s: Mapped[int] = mapped_column(Integer)
+    draw_count: Mapped[int] = mapped_column(Integer, default=20)
+    mix: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_draw", "campaign_id", "level", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[list] = mapped_column(JSON)
+    answer: Mapped[list] = mapped_column(JSON)  # 0-based indices into options (judge: 对=0)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    difficulty: Mapped[str] = mapped_column(String(16), default="medium")
+    topic: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at = mapped_column(UTCDateTime, nullable=False)

@@ -1,0 +1,78 @@
+"""R10/R11: what a question is, and reading one from an import row with errors a person
+understands (each names its column)."""
+from __future__ import annotations
+
+TYPES = {"single": "single", "单选": "single", "multiple": "multiple", "多选": "multiple",
+         "judge": "judge", "判断": "judge"}
+DIFFICULTIES = {"easy": "easy", "易": "easy", "简单": "easy", "medium": "medium",
+                "中": "medium", "中等": "medium", "hard": "hard", "难": "hard", "困难": "hard"}
+TRUE_WORDS = {"对", "正确", "true", "t", "yes", "√"}
+FALSE_WORDS = {"错", "错误", "false", "f", "no", "×"}
+LETTERS = "ABCDEF"
+
+
+class RowError(Exception):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+def _text(row, name):
+    value = row.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _options(row) -> list[str]:
+    value = row.get("options")
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if value not in (None, ""):
+        return [part.strip() for part in str(value).split("|") if part.strip()]
+    return [_text(row, letter) for letter in LETTERS if _text(row, letter)]
+
+
+def parse_row(row: dict, levels: set[int]) -> dict:
+    """A question from an import row, or RowError naming the column at fault."""
+    try:
+        level = int(str(row.get("level", "")).strip())
+    except ValueError:
+        raise RowError("level", "level must be a whole number") from None
+    if level not in levels:
+        raise RowError("level", f"level {level} does not exist in this campaign")
+    qtype = TYPES.get(_text(row, "type").lower())
+    if qtype is None:
+        raise RowError("type", "type must be single/multiple/judge (单选/多选/判断)")
+    stem = _text(row, "stem")
+    if not stem:
+        raise RowError("stem", "the question text is missing")
+    options = _options(row)
+    answer_text = _text(row, "answer")
+    if qtype == "judge":
+        if options:
+            raise RowError("options", "a true/false question takes no options")
+        word = answer_text.lower()
+        if word in TRUE_WORDS:
+            answer = [0]
+        elif word in FALSE_WORDS:
+            answer = [1]
+        else:
+            raise RowError("answer", "a true/false answer is 对/错 (true/false)")
+    else:
+        if not 2 <= len(options) <= 6:
+            raise RowError("options", f"{len(options)} option(s): a question needs 2 to 6")
+        letters = answer_text.upper().replace(",", "").replace(" ", "")
+        if not letters or any(c not in LETTERS for c in letters):
+            raise RowError("answer", "the answer is option letters, like A or AC")
+        answer = sorted({LETTERS.index(c) for c in letters})
+        if any(i >= len(options) for i in answer):
+            raise RowError("answer", f"answer {letters} names an option the question lacks")
+        if qtype == "single" and len(answer) != 1:
+            raise RowError("answer", "a single-choice question has exactly one answer")
+    difficulty = DIFFICULTIES.get((_text(row, "difficulty") or "medium").lower())
+    if difficulty is None:
+        raise RowError("difficulty", "difficulty is easy/medium/hard (易/中/难)")
+    return {
+        "level": level, "type": qtype, "stem": stem, "options": options, "answer": answer,
+        "explanation": _text(row, "explanation"), "difficulty": difficulty,
+        "topic": _text(row, "topic"), "demo": bool(row.get("demo", False)),
+    }
