@@ -8,7 +8,7 @@ import warnings
 
 def _quiet_imports():
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     import eventlet
 
     eventlet.monkey_patch()

@@ -42,7 +42,9 @@ def rabbit_vhost():
     subprocess.run([ctl, "set_permissions", "-p", vhost, url.username or "guest", ".*", ".*",
                     ".*"], check=True, capture_output=True)
     try:
-        yield AMQP_URI.rstrip("/").rsplit("/", 1)[0] + "/" + vhost
+        base = Connection(AMQP_URI)
+        yield (f"amqp://{base.userid}:{base.password}@{base.hostname}:{base.port or 5672}"
+               f"/{vhost}")
     finally:
         subprocess.run([ctl, "delete_vhost", vhost], capture_output=True)
 

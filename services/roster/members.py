@@ -1,0 +1,71 @@
+"""R1–R4: who a member is, read from a member sheet's row. Pure; errors name the column."""
+from __future__ import annotations
+
+import re
+
+CATEGORIES = {"party_member": "party_member", "党员": "party_member",
+              "department_level": "department_level", "厅级": "department_level",
+              "厅级干部": "department_level",
+              "non_party": "non_party", "非党员": "non_party", "非党干部": "non_party"}
+PARTICIPATION = {"required": "required", "必参": "required",
+                 "voluntary": "voluntary", "自愿": "voluntary"}
+ADMIN_WORDS = {"管理员", "admin", "unit_admin", "administrator"}
+
+
+class RowError(Exception):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+def normalise_phone(raw) -> str:
+    """11 digits starting with 1; spaces and dashes ignored (R4: sheets carry mistakes)."""
+    phone = re.sub(r"[\s\-]", "", "" if raw is None else str(raw))
+    if not re.fullmatch(r"1\d{10}", phone):
+        digits = len(re.sub(r"\D", "", phone))
+        raise RowError("phone", f"'{raw}' is not a mobile number (11 digits starting with 1; "
+                                f"this has {digits} digit(s))")
+    return phone
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def _text(row, name):
+    value = row.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def parse_row(row: dict) -> dict:
+    name = _text(row, "name")
+    if not name:
+        raise RowError("name", "the name is missing")
+    phone = normalise_phone(row.get("phone"))
+    category_text = _text(row, "category") or "party_member"
+    category = CATEGORIES.get(category_text.lower())
+    if category is None:
+        raise RowError("category", f"unknown category '{category_text}' "
+                                   "(党员/厅级/非党员 or party_member/department_level/non_party)")
+    participation_text = _text(row, "participation")
+    if participation_text:
+        participation = PARTICIPATION.get(participation_text.lower())
+        if participation is None:
+            raise RowError("participation", f"unknown participation '{participation_text}' "
+                                            "(必参/自愿 or required/voluntary)")
+    else:
+        # R1/R2: party members take part; department-level and non-party cadres volunteer
+        participation = "required" if category == "party_member" else "voluntary"
+    role = _text(row, "role").lower()
+    remarks = _text(row, "remarks")
+    unit = _text(row, "unit")
+    if not unit:
+        raise RowError("unit", "the unit is missing")
+    return {
+        "name": name, "department": _text(row, "department") or None, "phone": phone,
+        "unit": unit, "branch": _text(row, "branch") or None, "category": category,
+        "participation": participation,
+        # R4: the remarks column marks the unit administrator; a role column may too
+        "unit_admin": role in ADMIN_WORDS or remarks.lower() in ADMIN_WORDS,
+        "system_admin": role == "system_admin",
+    }

@@ -1,0 +1,60 @@
+"""roster's tables: the organisation tree, members, roles, login codes."""
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db import UTCDateTime, new_base
+from kernel.inbox import inbox_table
+from kernel.outbox import outbox_table
+
+Base = new_base()
+outbox = outbox_table(Base.metadata)
+processed_events = inbox_table(Base.metadata)
+
+
+class OrgUnit(Base):
+    __tablename__ = "org_units"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # system|organisation|unit|branch
+    name: Mapped[str] = mapped_column(String(200))
+    created_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    org_unit_id: Mapped[str] = mapped_column(ForeignKey("org_units.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    participation: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    updated_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("member_id", "role", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))  # unit_admin|organisation_admin|system_admin
+    org_unit_id: Mapped[str] = mapped_column(ForeignKey("org_units.id"))
+
+
+class LoginCode(Base):
+    __tablename__ = "login_codes"
+    __table_args__ = (Index("ix_login_codes_phone_created", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(11))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    expires_at = mapped_column(UTCDateTime, nullable=False)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    used_at = mapped_column(UTCDateTime, nullable=True)
