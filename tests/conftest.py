@@ -51,13 +51,9 @@ def sqlite_config(tmp_path):
 
 @pytest.fixture
 def migrated(sqlite_config):
-    from kernel.migrations import script_location, upgrade
-    from kernel.settings import SERVICES
+    from kernel.migrations import upgrade
 
-    with_history = [s for s in SERVICES
-                    if any(f.endswith(".py")
-                           for f in os.listdir(os.path.join(script_location(s), "versions")))]
-    upgrade(sqlite_config, with_history)
+    upgrade(sqlite_config)
     return sqlite_config
 
 
