@@ -11,8 +11,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_QUIET) -r requirements.lock
-	$(BIN)/python -m pip install $(PIP_QUIET) --no-deps --no-build-isolation -e . \
-	  || $(BIN)/python -m pip install $(PIP_QUIET) --no-deps -e .
+	$(BIN)/python -m pip install $(PIP_QUIET) --no-deps -e .
 	@touch $(STAMP)
 
 run: $(STAMP)  ## the embedded platform with demo data at http://127.0.0.1:8000

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from challenge import demo
 from challenge.platform import EmbeddedPlatform, embedded_settings
@@ -57,7 +58,9 @@ def run(args) -> int:
 
     url = f"http://127.0.0.1:{args.port}"
     print(f"\nThe challenge is running at {url}/  (API: {url}/api/v1, health: {url}/healthz)")
-    print(f"Clock: {clock.current().now().isoformat(timespec='seconds')}   data: {data_dir}")
+    local_now = clock.current().now().astimezone(ZoneInfo(settings.time_zone))
+    print(f"Clock: {local_now.isoformat(timespec='seconds')} ({settings.time_zone})   "
+          f"data: {data_dir}")
     if loaded:
         print(f"Demo data loaded: {loaded['members']} members, campaign "
               f"{loaded['campaign']['name']} with {len(loaded['campaign']['levels'])} levels.")

@@ -5,7 +5,7 @@ Two adjustments (architecture.md, "Two ways to run"):
   responder reads it from `properties`: the channel copies it in.
 - the virtual transport polls its queues once a second by default, which makes RPC crawl;
   this one polls every few milliseconds.
-Use it with `AMQP_URI=memory://` after `install()` (the embedded runner does both).
+Use it with `AMQP_URI=memory://localhost/` after `install()` (the embedded runner does both).
 """
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import memory
@@ -29,7 +29,7 @@ class Transport(memory.Transport):
     polling_interval = POLL_SECONDS
 
 
-EMBEDDED_URI = "memory://"
+EMBEDDED_URI = "memory://localhost/"
 
 
 def install():

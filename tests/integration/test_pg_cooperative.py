@@ -7,6 +7,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import text
 
+from kernel import bus
 from kernel.db import Database, new_base
 from kernel.entrypoints import rpc
 
@@ -26,7 +27,7 @@ class SlowService:
 
 
 def two_concurrent_queries(container_factory, pg_url):
-    config = {"AMQP_URI": "memory://", "SLOW_DATABASE_URL": pg_url}
+    config = {"AMQP_URI": bus.EMBEDDED_URI, "SLOW_DATABASE_URL": pg_url}
     container = container_factory(SlowService, config)
     container.start()
     with ClusterRpcProxy(config, timeout=10) as cluster:
