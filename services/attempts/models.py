@@ -1,5 +1,5 @@
 """attempts' tables: runs, attempts with their papers and keys, and replicas it reads."""
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, Index
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import UTCDateTime, new_base
@@ -55,6 +55,9 @@ class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         Index("ix_attempts_member_open", "member_id", "status"),
+        # one open attempt per member, even when two starts race (a double tap, a retry)
+        Index("uq_attempts_one_open", "member_id", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_attempts_status_deadline", "status", "deadline"),
     )
 

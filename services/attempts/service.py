@@ -10,6 +10,7 @@ from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kernel.clock import Clock
 from kernel.db import Database
@@ -99,8 +100,20 @@ class AttemptsService:
 
     @rpc
     def start_attempt(self, member_id, level):
-        """Start an attempt at the run's current level, or return the open one (R7, R13)."""
+        """Start an attempt at the run's current level, or return the open one (R7, R13).
+
+        Two starts racing (a double tap, a retry after a dropped reply) meet the unique
+        indexes on the open attempt and on the run; the loser starts over and finds what the
+        winner made."""
         args = load(StartIn(), {"member_id": member_id, "level": level})
+        for _ in range(3):
+            try:
+                return self._start(args)
+            except IntegrityError:
+                self.db.rollback()
+        raise Conflict("your attempt is being started; try again")
+
+    def _start(self, args):
         now = self.clock.now()
         self._require_active(args["member_id"])
         campaign = self._campaign()

@@ -91,6 +91,9 @@ class RankingService:
         self._restate(data["campaign_id"], data["member_id"])
 
     def _restate(self, campaign_id, member_id):
+        # lock the member's standing first, so two passes of one member applied at once
+        # are applied one after the other, each seeing the other's record
+        standing = self.db.get(Standing, (campaign_id, member_id), with_for_update=True)
         records = self.db.scalars(
             select(PassRecord).where(PassRecord.campaign_id == campaign_id,
                                      PassRecord.member_id == member_id)
@@ -98,8 +101,7 @@ class RankingService:
         top = rules.best(
             rules.Result(r.member_id, r.levels, r.total_ms, r.at, r.run_id) for r in records
         )
-        standing = self.db.get(Standing, (campaign_id, member_id))
-        if standing is None:
+        if standing is None:  # a concurrent first insert fails, and handles_once runs us again
             standing = Standing(campaign_id=campaign_id, member_id=member_id)
             self.db.add(standing)
         standing.levels, standing.total_ms = top.levels, top.total_ms

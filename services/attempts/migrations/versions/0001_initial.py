@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 02:50:19.577037
+Create Date: 2026-11-24 03:21:13.213059
 """
 from alembic import op
 import sqlalchemy as sa
@@ -42,6 +42,7 @@ def upgrade():
         batch_op.create_index('ix_attempts_member_open', ['member_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_attempts_status_deadline', ['status', 'deadline'], unique=False)
+        batch_op.create_index('uq_attempts_one_open', ['member_id'], unique=True, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
 
     op.create_table('campaigns',
     sa.Column('campaign_id', sa.String(length=36), nullable=False),
@@ -112,6 +113,7 @@ def downgrade():
     op.drop_table('members')
     op.drop_table('campaigns')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.drop_index('uq_attempts_one_open', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_index('ix_attempts_status_deadline')
         batch_op.drop_index(batch_op.f('ix_attempts_run_id'))
         batch_op.drop_index('ix_attempts_member_open')
