@@ -58,6 +58,12 @@ class RateLimited(ChallengeError):
     code = "rate_limited"
 
 
+@deserialize_to_instance
+class ServiceUnavailable(ChallengeError):
+    status = 503
+    code = "service_unavailable"
+
+
 def load(schema, payload, what: str = "input"):
     """Validate `payload` with a marshmallow schema; a bad field becomes `BadInput`."""
     from marshmallow import ValidationError

@@ -27,6 +27,7 @@ class Settings:
     settle_seconds: float = 300.0
     web_address: str = "127.0.0.1:8000"
     outbox_poll_seconds: float = 0.2
+    rpc_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -51,6 +52,9 @@ class Settings:
             outbox_poll_seconds=float(
                 env.get("OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)
             ),
+            rpc_timeout_seconds=float(
+                env.get("RPC_TIMEOUT_SECONDS", base.rpc_timeout_seconds)
+            ),
         )
 
     def with_(self, **changes) -> "Settings":
@@ -68,6 +72,7 @@ class Settings:
             "CHALLENGE_GRACE_SECONDS": self.grace_seconds,
             "CHALLENGE_SETTLE_SECONDS": self.settle_seconds,
             "OUTBOX_POLL_SECONDS": self.outbox_poll_seconds,
+            "RPC_TIMEOUT_SECONDS": self.rpc_timeout_seconds,
             "DATABASE_URL": self.database_url,
         }
         for name, url in self.service_database_urls.items():

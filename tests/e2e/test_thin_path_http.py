@@ -23,7 +23,8 @@ def embedded(tmp_path):
     fake = clock.FakeClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc))
     clock.install(fake)
     port = free_port()
-    platform = EmbeddedPlatform(embedded_settings(str(tmp_path), port)).start()
+    settings = embedded_settings(str(tmp_path), port).with_(rpc_timeout_seconds=2.0)
+    platform = EmbeddedPlatform(settings).start()
     with platform.rpc() as rpc:
         demo.load(rpc)
     yield {"base": f"http://127.0.0.1:{port}", "platform": platform, "clock": fake,
@@ -61,3 +62,20 @@ def test_api_errors_have_the_contract_shape(embedded):
     assert requests.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
     ready = requests.get(f"{base}/readyz", timeout=5)
     assert ready.status_code == 200 and all(ready.json()["services"].values())
+
+
+def test_a_service_that_does_not_answer_gives_503_not_a_hung_request(embedded):
+    from tests.thin_path import login
+
+    auth, _ = login(embedded["base"], embedded["sms"], demo.member_rows()[4]["phone"])
+    [attempts] = [c for c in embedded["platform"].runner.containers
+                  if c.service_name == "attempts"]
+    attempts.stop()
+    r = requests.post(f"{embedded['base']}/api/v1/attempts", json={"level": 1}, headers=auth,
+                      timeout=10)
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "service_unavailable"
+    assert "attempts" in r.json()["error"]["message"]
+    ready = requests.get(f"{embedded['base']}/readyz", timeout=10)
+    assert ready.status_code == 503 and ready.json()["services"]["attempts"] is False
+    assert ready.json()["services"]["roster"] is True
