@@ -10,3 +10,15 @@ from nameko.rpc import rpc as _rpc
 from kernel.errors import ChallengeError
 
 rpc = functools.partial(_rpc, expected_exceptions=ChallengeError)
+
+
+class Answers:
+    """Mixed into every service: `ping` is how the gateway's /readyz knows it answers.
+
+    Subclass it as `entrypoints.Answers`, not a name imported into the service's module:
+    `nameko run <module>` takes every class in the module that has entrypoints for a service.
+    """
+
+    @rpc
+    def ping(self):
+        return "pong"

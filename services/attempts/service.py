@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.clock import Clock
 from kernel.db import Database
+from kernel import entrypoints
 from kernel.entrypoints import rpc
 from kernel.errors import Conflict, Forbidden, NotFound, load
 from kernel.inbox import handles_once
@@ -29,16 +30,12 @@ from .schemas import AttemptOut, HistoryOut, PageIn, RunOut, StartIn, SubmitIn
 REVEAL_POLICIES = ("count", "wrong_numbers")
 
 
-class AttemptsService:
+class AttemptsService(entrypoints.Answers):
     name = "attempts"
 
     db = Database("attempts", Base)
     events = Outbox()
     clock = Clock()
-
-    @rpc
-    def ping(self):
-        return "pong"
     config = Config()
     question_bank = RpcProxy("question_bank")
 

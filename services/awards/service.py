@@ -1,5 +1,6 @@
 """awards: award policies per campaign and the awards granted under them (R16–R18)."""
 from nameko.events import event_handler
+from kernel import entrypoints
 from kernel.entrypoints import rpc
 from sqlalchemy import delete, select
 
@@ -14,16 +15,12 @@ from .policy import default_policy
 from .schemas import AwardOut, PeriodQuery, PolicyLine
 
 
-class AwardsService:
+class AwardsService(entrypoints.Answers):
     name = "awards"
 
     db = Database("awards", Base)
     events = Outbox()
     clock = Clock()
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     @event_handler("question_bank", "campaign_published")
     @handles_once

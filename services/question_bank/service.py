@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from kernel.clock import Clock
 from kernel.db import Database
+from kernel import entrypoints
 from kernel.entrypoints import rpc
 from kernel.errors import BadInput, Conflict, NotFound, load
 from kernel.outbox import Outbox
@@ -21,16 +22,12 @@ from .schemas import CampaignIn, CampaignOut, DrawIn, ImportIn, LevelOut
 _random = random.SystemRandom()
 
 
-class QuestionBankService:
+class QuestionBankService(entrypoints.Answers):
     name = "question_bank"
 
     db = Database("question_bank", Base)
     events = Outbox()
     clock = Clock()
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     # -- campaigns -------------------------------------------------------------------------
 

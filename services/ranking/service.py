@@ -4,6 +4,7 @@ from sqlalchemy import and_, func, or_, select
 
 from kernel.clock import Clock
 from kernel.db import Database
+from kernel import entrypoints
 from kernel.entrypoints import rpc
 from kernel.errors import load
 from kernel.inbox import handles_once
@@ -16,16 +17,12 @@ from .schemas import BoardIn, EntryOut
 SYSTEM = "system"  # the scope of the whole tree
 
 
-class RankingService:
+class RankingService(entrypoints.Answers):
     name = "ranking"
 
     db = Database("ranking", Base)
     events = Outbox()
     clock = Clock()
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     # -- replica of roster's members -------------------------------------------------------
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from kernel.clock import Clock
 from kernel.db import Database
+from kernel import entrypoints
 from kernel.entrypoints import rpc
 from kernel.errors import BadInput, NotFound, RateLimited, Unauthorized, load
 from kernel.outbox import Outbox
@@ -23,17 +24,13 @@ MEMBER_FIELDS = ("name", "department", "org_unit_id", "category", "participation
 INVALID_CODE = "invalid or expired code"
 
 
-class RosterService:
+class RosterService(entrypoints.Answers):
     name = "roster"
 
     db = Database("roster", Base)
     events = Outbox()
     clock = Clock()
     config = Config()
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     # -- the tree --------------------------------------------------------------------------
 
