@@ -19,8 +19,10 @@ from kombu.messaging import Producer
 from nameko.amqp.publish import DEFAULT_TRANSPORT_OPTIONS
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
+from datetime import timedelta
+
 from sqlalchemy import (
-    BigInteger, Column, Index, Integer, String, Table, Text, select, update,
+    BigInteger, Column, Index, Integer, String, Table, Text, delete, select, update,
 )
 
 from kernel import clock as clocks
@@ -31,6 +33,7 @@ from kernel.settings import setting
 log = logging.getLogger(__name__)
 
 BATCH = 200
+SWEEP_EVERY_S = 3600
 
 
 def outbox_table(metadata) -> Table:
@@ -92,7 +95,13 @@ class Outbox(DependencyProvider):
         )
         self.table = self.database.base.metadata.tables["outbox"]
         self.amqp_uri = self.container.config["AMQP_URI"]
-        self.poll = setting(self.container.config, "OUTBOX_POLL_SECONDS", 0.2, float)
+        config = self.container.config
+        self.poll = setting(config, "OUTBOX_POLL_SECONDS", 0.2, float)
+        # sent events are kept a while for inspection; event ids a consumer has applied are
+        # kept long enough to recognise any redelivery or replay of a dead letter
+        self.keep_sent = timedelta(days=setting(config, "OUTBOX_KEEP_DAYS", 7, float))
+        self.keep_applied = timedelta(days=setting(config, "INBOX_KEEP_DAYS", 30, float))
+        self._last_sweep = None
         self.exchange = get_event_exchange(self.service, self.container.config)
         self._wake = Event()
 
@@ -131,6 +140,7 @@ class Outbox(DependencyProvider):
             try:
                 while self.relay_once() == BATCH:
                     pass
+                self._sweep_now_and_then()
                 backoff = self.poll
             except Exception:  # broker or database away: keep the rows, try again
                 log.warning("%s outbox relay failed; retrying in %.1fs",
@@ -193,3 +203,31 @@ class Outbox(DependencyProvider):
             )
             session.commit()
             return len(rows)
+
+    # retention ---------------------------------------------------------------------------
+
+    def _sweep_now_and_then(self):
+        now = clocks.current().now()
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() > SWEEP_EVERY_S:
+            self._last_sweep = now
+            self.sweep(now)
+
+    def sweep(self, now) -> tuple[int, int]:
+        """Forget sent events and applied event ids past their keeping time; never unsent ones."""
+        tables = self.database.base.metadata.tables
+        with self.database.session() as session:
+            sent = session.execute(
+                delete(self.table).where(self.table.c.sent_at.is_not(None),
+                                         self.table.c.sent_at < now - self.keep_sent)
+            ).rowcount
+            applied = 0
+            inbox = tables.get("processed_events")
+            if inbox is not None:
+                applied = session.execute(
+                    delete(inbox).where(inbox.c.processed_at < now - self.keep_applied)
+                ).rowcount
+            session.commit()
+        if sent or applied:
+            log.info("%s: forgot %d sent events and %d applied event ids",
+                     self.service, sent, applied)
+        return sent, applied

@@ -18,6 +18,7 @@ from tests.service.helpers import call
 
 ProducerBase = new_base()
 producer_outbox = outbox_table(ProducerBase.metadata)
+producer_inbox = inbox_table(ProducerBase.metadata)
 
 
 class Member(ProducerBase):
@@ -122,3 +123,31 @@ def test_rolled_back_method_publishes_nothing(pair):
 def events_now():
     from kernel import clock
     return clock.current().now()
+
+
+
+def test_retention_forgets_old_sent_events_and_applied_ids_but_never_unsent(
+        pair, fake_clock):
+    from datetime import timedelta
+
+    from kernel.outbox import Outbox as OutboxProvider
+
+    producer, _, config = pair
+    producer.stop()  # no relay running: the rows below stay as written
+    relay = next(d for d in producer.extensions if isinstance(d, OutboxProvider))
+    now = fake_clock.now()
+    engine = create_engine(config["ROSTER_DATABASE_URL"])
+    with engine.begin() as conn:
+        for event_id, sent_days_ago in (("old", 8), ("recent", 6), ("unsent", None)):
+            conn.execute(producer_outbox.insert().values(
+                event_id=event_id, type="member_deactivated", body="{}",
+                created_at=now - timedelta(days=60),
+                sent_at=None if sent_days_ago is None else now - timedelta(days=sent_days_ago)))
+        for event_id, days_ago in (("applied-long-ago", 31), ("applied-lately", 29)):
+            conn.execute(producer_inbox.insert().values(
+                event_id=event_id, consumer="c", processed_at=now - timedelta(days=days_ago)))
+    engine.dispose()
+    assert relay.sweep(now) == (1, 1)
+    assert sorted(r.event_id for r in rows(config, "roster", producer_outbox)) == [
+        "recent", "unsent"]
+    assert [r.event_id for r in rows(config, "roster", producer_inbox)] == ["applied-lately"]
