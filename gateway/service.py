@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from gateway import tokens
 from gateway.dependencies import TimedRpcProxy
 from gateway.entrypoints import http, json_response
+from gateway.views import level_states
 from gateway.schemas import CodeRequest, PageQuery, StartRequest, SubmitRequest, TokenRequest
 from kernel.clock import Clock
 from kernel.errors import BadInput, ServiceUnavailable, load
@@ -108,16 +109,10 @@ class GatewayService:
         member_id = self._member_id(request)
         campaign = self.question_bank.get_campaign()
         progress = self.attempts.progress(member_id)
-        run = progress["active_run"] or {"current_level": 1, "levels_passed": 0}
-        now = self.clock.now().isoformat()
-        for level in campaign["levels"]:
-            if level["number"] <= run["levels_passed"]:
-                level["state"] = "passed"
-            elif level["opens_at"] <= now and now <= campaign["ends_at"]:
-                level["state"] = "open"
-            else:
-                level["state"] = "locked"
-        return {"campaign": campaign, "progress": progress, "server_now": now}
+        now = self.clock.now()
+        campaign["levels"] = level_states(campaign["levels"], progress["active_run"], now,
+                                          campaign["ends_at"])
+        return {"campaign": campaign, "progress": progress, "server_now": now.isoformat()}
 
     @http("POST", f"{API}/attempts")
     def start_attempt(self, request):

@@ -75,6 +75,14 @@ def play(base, sms_file, winner_phone, loser_phone):
         assert r.status_code == 200, r.text
         return [e for e in r.json()["entries"] if e["member_id"] == member["member_id"]]
 
+    r = requests.get(f"{base}/api/v1/campaign", headers=auth, timeout=10)
+    assert r.status_code == 200, r.text
+    states = [lv["state"] for lv in r.json()["campaign"]["levels"]]
+    assert states[:2] == ["passed", "open"] and states[-1] == "locked"
+    r = requests.get(f"{base}/api/v1/me", headers=auth, timeout=10)
+    assert r.status_code == 200 and r.json()["progress"]["active_run"]["levels_passed"] == 1
+    assert r.json()["member"]["phone_masked"].count("*") == 4
+
     [entry] = wait_for(on_board, what="the pass to reach the system board")
     assert entry["levels"] == 1 and entry["rank"] == 1
     assert entry["total_ms"] == result["duration_ms"]
