@@ -4,12 +4,85 @@ An expected error (bad input, conflict, not found...) is the caller's business: 
 it without a traceback, and the caller gets the same exception class back.
 """
 import functools
+import logging
 
+import eventlet
+from kombu import Connection, Exchange, Queue
+from nameko.events import EventHandler
 from nameko.rpc import rpc as _rpc
+from sqlalchemy.exc import DBAPIError
 
 from kernel.errors import ChallengeError
+from kernel.settings import setting
+
+log = logging.getLogger(__name__)
 
 rpc = functools.partial(_rpc, expected_exceptions=ChallengeError)
+
+DEAD_LETTERS = Exchange("dead-letters", type="direct", durable=True)
+
+
+class ReliableEventHandler(EventHandler):
+    """nameko's event handler, with dead letters instead of lost events.
+
+    nameko acks an event whose handler failed: for that consumer the event is gone, and a
+    board built from it is silently wrong. Here each handler queue dead-letters to the
+    `dead-letters` exchange, into `dead.<queue>`, where an operator can read and replay it:
+    - a handler that fails for good (a bug, a poison message) rejects the message: dead letter;
+    - a transient failure (the database away) puts it back after a pause, to try again.
+    With EVENT_QUEUE_TYPE=quorum the handler queues are quorum queues whose broker also
+    dead-letters a message redelivered more than EVENT_DELIVERY_LIMIT times.
+    Queue arguments are fixed when a queue is first declared: choose the type before the
+    first deployment (changing it later means new queues; see docs/decisions.md).
+    """
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        name = self.queue.name
+        arguments = {"x-dead-letter-exchange": DEAD_LETTERS.name,
+                     "x-dead-letter-routing-key": name}
+        if setting(config, "EVENT_QUEUE_TYPE", "classic") == "quorum":
+            arguments["x-queue-type"] = "quorum"
+            arguments["x-delivery-limit"] = setting(config, "EVENT_DELIVERY_LIMIT", 20, int)
+        self.queue = Queue(name, exchange=self.queue.exchange, routing_key=self.event_type,
+                           durable=True, auto_delete=self.queue.auto_delete,
+                           exclusive=self.queue.exclusive, queue_arguments=arguments)
+        self.dead_queue = Queue(f"dead.{name}", exchange=DEAD_LETTERS, routing_key=name,
+                                durable=True)
+        self.transient_pause = setting(config, "EVENT_RETRY_SECONDS", 2.0, float)
+
+    def start(self):
+        amqp_uri = self.container.config["AMQP_URI"]
+        if not amqp_uri.startswith("memory://"):
+            with Connection(amqp_uri) as conn:
+                self.dead_queue(conn.channel()).declare()
+        super().start()
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        error = exc_info[1]
+        if isinstance(error, DBAPIError) and error.connection_invalidated or _transient(error):
+            log.warning("%s: transient failure (%s); the event goes back to the queue",
+                        self.method_name, error)
+            eventlet.sleep(self.transient_pause)
+            self.queue_consumer.requeue_message(message)
+            return
+        log.error("%s: the handler failed (%r); the event goes to %s", self.method_name,
+                  error, self.dead_queue.name)
+        if message.channel.connection:
+            message.reject(requeue=False)
+
+
+def _transient(error) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(error, (OperationalError, ConnectionError, TimeoutError))
+
+
+event_handler = ReliableEventHandler.decorator
 
 
 class Answers:

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import func, select
@@ -15,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel import entrypoints
-from kernel.entrypoints import rpc
+from kernel.entrypoints import event_handler, rpc
 from kernel.errors import Conflict, Forbidden, NotFound, load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox

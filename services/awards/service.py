@@ -1,7 +1,6 @@
 """awards: award policies per campaign and the awards granted under them (R16–R18)."""
-from nameko.events import event_handler
 from kernel import entrypoints
-from kernel.entrypoints import rpc
+from kernel.entrypoints import event_handler, rpc
 from sqlalchemy import delete, select
 
 from kernel.clock import Clock

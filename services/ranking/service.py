@@ -1,11 +1,10 @@
 """ranking: live boards for every scope of the tree (R8, R13), fed by attempts' passes."""
-from nameko.events import event_handler
 from sqlalchemy import and_, func, or_, select
 
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel import entrypoints
-from kernel.entrypoints import rpc
+from kernel.entrypoints import event_handler, rpc
 from kernel.errors import load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox

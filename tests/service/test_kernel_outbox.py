@@ -2,7 +2,7 @@
 redelivered event is applied once."""
 import eventlet
 import pytest
-from nameko.events import event_handler
+
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import Column, Integer, String, create_engine, select
@@ -10,7 +10,7 @@ from sqlalchemy import Column, Integer, String, create_engine, select
 from kernel import events
 from kernel.clock import Clock
 from kernel.db import Database, new_base
-from kernel.entrypoints import rpc
+from kernel.entrypoints import event_handler, rpc
 from kernel.errors import Conflict
 from kernel.inbox import handles_once, inbox_table
 from kernel.outbox import Outbox, outbox_table
