@@ -19,15 +19,22 @@ from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import CodeRequest, PageQuery, StartRequest, SubmitRequest, TokenRequest
 from kernel.clock import Clock
-from kernel.errors import BadInput, ServiceUnavailable, load
+from kernel.errors import BadInput, ServiceUnavailable, TooLarge, load
 from kernel.settings import SERVICES
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 API = "/api/v1"
+MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
 
 
 def body_of(request, schema):
-    raw = request.get_data(cache=False, as_text=True)
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise TooLarge(f"the body is {length} bytes; the limit is {MAX_BODY}")
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise TooLarge(f"the body is over the limit of {MAX_BODY} bytes")
+    raw = raw.decode("utf-8", errors="replace")
     try:
         payload = json.loads(raw) if raw.strip() else {}
     except ValueError:

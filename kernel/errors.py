@@ -53,6 +53,12 @@ class Conflict(ChallengeError):
 
 
 @deserialize_to_instance
+class TooLarge(ChallengeError):
+    status = 413
+    code = "too_large"
+
+
+@deserialize_to_instance
 class RateLimited(ChallengeError):
     status = 429
     code = "rate_limited"

@@ -15,7 +15,7 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel import entrypoints
 from kernel.entrypoints import event_handler, rpc
-from kernel.errors import Conflict, Forbidden, NotFound, load
+from kernel.errors import BadInput, Conflict, Forbidden, NotFound, load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox
 from kernel.settings import setting
@@ -166,7 +166,7 @@ class AttemptsService(entrypoints.Answers):
         if attempt.status == "open":
             unknown = set(args["answers"]) - set(attempt.key)
             if unknown:
-                raise Conflict("answers name questions that are not on this paper",
+                raise BadInput("answers name questions that are not on this paper",
                                fields={"answers": sorted(unknown)})
             correct, wrong = rules.grade(attempt.key, args["answers"])
             outcome = rules.judge(attempt.started_at, attempt.deadline, now, self._grace(),

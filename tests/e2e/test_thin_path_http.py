@@ -59,6 +59,9 @@ def test_api_errors_have_the_contract_shape(embedded):
     assert set(r.json()["error"]["fields"]) == {"extra"}
     r = requests.post(f"{base}/api/v1/auth/code", data="not json", timeout=5)
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_input"
+    r = requests.post(f"{base}/api/v1/auth/code", data=b"{" + b" " * 300_000 + b"}",
+                      headers={"Content-Type": "application/json"}, timeout=5)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
     assert requests.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
     ready = requests.get(f"{base}/readyz", timeout=5)
     assert ready.status_code == 200 and all(ready.json()["services"].values())

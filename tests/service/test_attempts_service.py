@@ -149,6 +149,15 @@ def test_unknown_member_and_bad_input(attempts):
     assert "level" in bad.value.fields
     with pytest.raises(NotFound):
         call(attempts, "submit_attempt", "m1", "no-such-attempt", {})
+    paper = call(attempts, "start_attempt", "m1", 1)
+    with pytest.raises(BadInput) as bad:
+        call(attempts, "submit_attempt", "m1", paper["attempt_id"], {"not-on-paper": ["A"]})
+    assert bad.value.fields == {"answers": ["not-on-paper"]}
+    with pytest.raises(BadInput) as bad:
+        call(attempts, "submit_attempt", "m1", paper["attempt_id"], {"x": ["AB"]})
+    assert "answers" in bad.value.fields
+    # nothing of the above closed the attempt
+    assert call(attempts, "start_attempt", "m1", 1)["attempt_id"] == paper["attempt_id"]
 
 
 def test_submit_for_another_members_attempt_is_not_found(attempts):
