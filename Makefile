@@ -23,6 +23,9 @@ test: $(STAMP)  ## the whole suite (RabbitMQ/PostgreSQL tests skip when unreacha
 test-fast: $(STAMP)  ## unit and service tests only
 	$(BIN)/python -m pytest tests/unit tests/service
 
+bench: $(STAMP)  ## benchmarks (figures with baselines measured in the same run)
+	$(BIN)/python bench/embedded_thin_path.py
+
 clean-data:  ## forget the embedded platform's data (var/)
 	rm -rf var
 

@@ -112,10 +112,14 @@ class Outbox(DependencyProvider):
         )
 
     def stop(self):
+        """Let the relay finish the batch it is publishing, then close."""
         self.running = False
         self.wake()
-        if self._relay_thread is not None:
-            self._relay_thread.kill()
+        thread, self._relay_thread = self._relay_thread, None
+        if thread is not None:
+            with eventlet.Timeout(5, False):
+                thread.wait()
+            thread.kill()
         self._close()
 
     def kill(self):
