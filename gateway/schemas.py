@@ -7,6 +7,10 @@ class _Body(Schema):
         unknown = RAISE
 
 
+class EmptyBody(_Body):
+    pass
+
+
 class CodeRequest(_Body):
     phone = fields.Str(required=True, validate=validate.Length(min=1, max=32))
 

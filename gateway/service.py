@@ -17,7 +17,7 @@ from gateway import tokens
 from gateway.dependencies import TimedRpcProxy
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
-from gateway.schemas import CodeRequest, PageQuery, StartRequest, SubmitRequest, TokenRequest
+from gateway.schemas import CodeRequest, EmptyBody, PageQuery, StartRequest, SubmitRequest, TokenRequest
 from kernel.clock import Clock
 from kernel.errors import BadInput, ServiceUnavailable, TooLarge, load
 from kernel.settings import SERVICES
@@ -132,6 +132,13 @@ class GatewayService:
         member_id = self._member_id(request)
         body = body_of(request, SubmitRequest())
         return self.attempts.submit_attempt(member_id, attempt_id, body["answers"])
+
+    @http("POST", f"{API}/runs")
+    def restart_run(self, request):
+        """R14: a new run from level 1 (409 with the reason when not yet allowed)."""
+        member_id = self._member_id(request)
+        body_of(request, EmptyBody())
+        return json_response(self.attempts.restart_run(member_id), 201)
 
     @http("GET", f"{API}/attempts")
     def my_attempts(self, request):

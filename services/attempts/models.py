@@ -59,6 +59,7 @@ class Attempt(Base):
         Index("uq_attempts_one_open", "member_id", unique=True,
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_attempts_status_deadline", "status", "deadline"),
+        Index("ix_attempts_passes", "campaign_id", "status", "submitted_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -79,3 +80,6 @@ class Attempt(Base):
     key: Mapped[dict] = mapped_column(JSON)  # never leaves this service
     answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     wrong_question_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # the run's score right after this attempt closed (R13), as its event carried it
+    run_levels_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    run_total_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

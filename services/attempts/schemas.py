@@ -74,3 +74,30 @@ class HistoryOut(Schema):
     duration_ms = fields.Int(allow_none=True)
     correct = fields.Int(allow_none=True)
     total = fields.Int()
+
+
+class UntilIn(_In):
+    until = fields.AwareDateTime(required=True)
+
+
+class ExportIn(_In):
+    after = fields.Str(load_default=None, allow_none=True)
+    limit = fields.Int(load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
+class PassOut(Schema):
+    """The data of an `attempt_passed` event (kernel/events.py), JSON-ready."""
+
+    attempt_id = fields.Str()
+    member_id = fields.Str()
+    campaign_id = fields.Str()
+    run_id = fields.Str()
+    run_number = fields.Int()
+    level = fields.Int()
+    started_at = fields.AwareDateTime()
+    submitted_at = fields.AwareDateTime()
+    duration_ms = fields.Int()
+    run_levels_passed = fields.Int()
+    run_total_ms = fields.Int()
+    question_ids = fields.List(fields.Str())
+    wrong_question_ids = fields.List(fields.Str())

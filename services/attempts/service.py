@@ -22,7 +22,9 @@ from kernel.settings import setting
 
 from . import rules
 from .models import Attempt, Base, CampaignReplica, MemberReplica, Run
-from .schemas import AttemptOut, HistoryOut, PageIn, RunOut, StartIn, SubmitIn
+from .schemas import (
+    AttemptOut, ExportIn, HistoryOut, PageIn, PassOut, RunOut, StartIn, SubmitIn, UntilIn,
+)
 
 # after a failure, what the member is shown (architecture.md, anti-cheating): "count" only
 # by default; "wrong_numbers" adds which question numbers were wrong.
@@ -175,6 +177,74 @@ class AttemptsService(entrypoints.Answers):
             self.db.commit()
         return self._result_out(attempt)
 
+    @rpc
+    def restart_run(self, member_id):
+        """R14: start again from level 1 once the active run has passed every level open
+        now (or all of them); the old run is kept, frozen, with its score."""
+        now = self.clock.now()
+        self._require_active(member_id)
+        campaign = self._campaign()
+        self._expire_open(member_id, now)
+        if self._open_attempt(member_id) is not None:
+            raise Conflict("finish the attempt you have open before starting again")
+        run = self.db.scalars(
+            select(Run).where(Run.member_id == member_id,
+                              Run.campaign_id == campaign.campaign_id,
+                              Run.active.is_(True)).with_for_update()
+        ).first()
+        levels = _levels(campaign)
+        if run is None or not rules.may_restart(run.levels_passed, levels, now,
+                                                campaign.ends_at):
+            opened = rules.open_levels(levels, now, campaign.ends_at)
+            needed = max(opened) if opened else 0
+            raise Conflict(f"pass every level open now (up to level {needed}) before "
+                           "starting again from level 1")
+        run.active = False
+        new = Run(id=str(uuid.uuid4()), member_id=member_id,
+                  campaign_id=campaign.campaign_id, run_number=run.run_number + 1,
+                  active=True, current_level=1, levels_passed=0, total_ms=0, pending_ms=0,
+                  started_at=now)
+        self.db.add(new)
+        self.events.emit("run_started", {
+            "run_id": new.id, "member_id": member_id, "campaign_id": campaign.campaign_id,
+            "run_number": new.run_number, "started_at": now,
+        })
+        try:
+            self.db.commit()
+        except IntegrityError:  # a second restart raced this one and won
+            self.db.rollback()
+            raise Conflict("a new run has just been started") from None
+        return RunOut().dump(new)
+
+    @rpc
+    def count_passes(self, campaign_id, until):
+        """Passes submitted at or before `until` (ranking checks it holds them all)."""
+        until = load(UntilIn(), {"until": until})["until"]
+        return self.db.scalar(
+            select(func.count()).select_from(Attempt).where(
+                Attempt.campaign_id == campaign_id, Attempt.status == "passed",
+                Attempt.submitted_at <= until)
+        )
+
+    @rpc
+    def export_passes(self, campaign_id, after=None, limit=1000):
+        """Every pass as its `attempt_passed` data, in submission order, a page at a time
+        (`after` is the previous page's `next`), for rebuilding ranking."""
+        args = load(ExportIn(), {"after": after, "limit": limit})
+        query = (select(Attempt, Run.run_number).join(Run, Run.id == Attempt.run_id)
+                 .where(Attempt.campaign_id == campaign_id, Attempt.status == "passed"))
+        if args["after"]:
+            at, attempt_id = args["after"].split("|", 1)
+            at = datetime.fromisoformat(at)
+            query = query.where((Attempt.submitted_at > at)
+                                | ((Attempt.submitted_at == at) & (Attempt.id > attempt_id)))
+        rows = self.db.execute(query.order_by(Attempt.submitted_at, Attempt.id)
+                               .limit(args["limit"])).all()
+        passes = [PassOut().dump(_pass_data(attempt, number)) for attempt, number in rows]
+        last = rows[-1][0] if rows else None
+        return {"passes": passes,
+                "next": f"{last.submitted_at.isoformat()}|{last.id}" if last else None}
+
     @timer(interval=5)
     def expire_overdue(self):
         """Attempts never submitted fail at deadline + grace (reason `expired`)."""
@@ -291,17 +361,9 @@ class AttemptsService(entrypoints.Answers):
         attempt.answers = answers
         attempt.correct = correct
         attempt.wrong_question_ids = wrong
+        attempt.run_levels_passed, attempt.run_total_ms = run.levels_passed, run.total_ms
 
-        data = {
-            "attempt_id": attempt.id, "member_id": attempt.member_id,
-            "campaign_id": attempt.campaign_id, "run_id": run.id,
-            "run_number": run.run_number, "level": attempt.level,
-            "started_at": attempt.started_at, "submitted_at": now,
-            "duration_ms": outcome.duration_ms, "run_levels_passed": run.levels_passed,
-            "run_total_ms": run.total_ms,
-            "question_ids": list(attempt.key),
-            "wrong_question_ids": list(wrong) if wrong is not None else [],
-        }
+        data = _pass_data(attempt, run.run_number)
         if outcome.passed:
             self.events.emit("attempt_passed", data)
         else:
@@ -331,6 +393,20 @@ class AttemptsService(entrypoints.Answers):
             by_id = {q["id"]: q["number"] for q in attempt.questions}
             result["wrong"] = sorted(by_id[q] for q in attempt.wrong_question_ids or [])
         return result
+
+
+def _pass_data(attempt, run_number) -> dict:
+    """An attempt's `attempt_passed` data (attempt_failed adds correct, total, reason)."""
+    return {
+        "attempt_id": attempt.id, "member_id": attempt.member_id,
+        "campaign_id": attempt.campaign_id, "run_id": attempt.run_id,
+        "run_number": run_number, "level": attempt.level,
+        "started_at": attempt.started_at, "submitted_at": attempt.submitted_at,
+        "duration_ms": attempt.duration_ms, "run_levels_passed": attempt.run_levels_passed,
+        "run_total_ms": attempt.run_total_ms,
+        "question_ids": list(attempt.key),
+        "wrong_question_ids": list(attempt.wrong_question_ids or []),
+    }
 
 
 def _levels(campaign):

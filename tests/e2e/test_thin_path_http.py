@@ -82,3 +82,20 @@ def test_a_service_that_does_not_answer_gives_503_not_a_hung_request(embedded):
     ready = requests.get(f"{embedded['base']}/readyz", timeout=10)
     assert ready.status_code == 503 and ready.json()["services"]["attempts"] is False
     assert ready.json()["services"]["roster"] is True
+
+
+def test_restart_over_http(embedded):
+    from tests.thin_path import answers_for, login, start
+
+    base = embedded["base"]
+    auth, _ = login(base, embedded["sms"], demo.member_rows()[5]["phone"])
+    r = requests.post(f"{base}/api/v1/runs", json={}, headers=auth, timeout=10)
+    assert r.status_code == 409 and "level" in r.json()["error"]["message"]
+    for level in (1, 2, 3):  # on 2018-05-20 levels 1–3 are open
+        paper = start(base, auth, level)
+        r = requests.post(f"{base}/api/v1/attempts/{paper['attempt_id']}/submit",
+                          json={"answers": answers_for(paper)}, headers=auth, timeout=10)
+        assert r.json()["passed"], r.text
+    r = requests.post(f"{base}/api/v1/runs", json={}, headers=auth, timeout=10)
+    assert r.status_code == 201 and r.json()["run_number"] == 2
+    assert start(base, auth, 1)["level"] == 1

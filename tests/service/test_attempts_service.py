@@ -168,3 +168,62 @@ def test_submit_for_another_members_attempt_is_not_found(attempts):
     paper = call(attempts, "start_attempt", "m1", 1)
     with pytest.raises(NotFound):
         call(attempts, "submit_attempt", "m2", paper["attempt_id"], right(paper))
+
+
+def test_restart_refused_until_every_open_level_is_passed(attempts, migrated, fake_clock):
+    with pytest.raises(Conflict, match="up to level 1"):
+        call(attempts, "restart_run", "m1")
+    paper = call(attempts, "start_attempt", "m1", 1)
+    with pytest.raises(Conflict, match="open before"):
+        call(attempts, "restart_run", "m1")
+    fake_clock.advance(seconds=40)
+    call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    # R14: level 1 is all that is open in March, so a new run may start
+    new = call(attempts, "restart_run", "m1")
+    assert (new["run_number"], new["current_level"], new["levels_passed"]) == (2, 1, 0)
+    progress = call(attempts, "progress", "m1")
+    assert [(r["run_number"], r["active"], r["levels_passed"], r["total_ms"])
+            for r in progress["runs"]] == [(1, False, 1, 40_000), (2, True, 0, 0)]
+    assert progress["best_run"]["run_number"] == 1
+    assert [e["data"]["run_number"] for e in outbox_events(migrated, "attempts", "run_started")
+            ] == [1, 2]
+    # in April level 2 opens: the new run must pass both before another restart
+    fake_clock.set(datetime(2018, 4, 1, tzinfo=LOCAL))
+    paper = call(attempts, "start_attempt", "m1", 1)
+    call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    with pytest.raises(Conflict, match="up to level 2"):
+        call(attempts, "restart_run", "m1")
+
+
+def test_count_passes_at_the_month_cutoff(attempts, fake_clock):
+    """R15: a pass at 23:59:59.999 local on the last day counts; one at 00:00:00 does not."""
+    cutoff = datetime(2018, 3, 31, 23, 59, 59, 999000, tzinfo=LOCAL)
+    for member, at in (("m1", cutoff), ("m2", cutoff + timedelta(milliseconds=1))):
+        deliver(attempts, "on_member_registered", "roster", "member_registered", {
+            "member_id": member, "name": member, "org_path": ["system"],
+            "category": "party_member", "participation": "required", "status": "active"})
+        fake_clock.set(at - timedelta(seconds=30))
+        paper = call(attempts, "start_attempt", member, 1)
+        fake_clock.set(at)
+        assert call(attempts, "submit_attempt", member, paper["attempt_id"], right(paper))["passed"]
+    assert call(attempts, "count_passes", "c2018", cutoff.isoformat()) == 1
+    assert call(attempts, "count_passes", "c2018",
+                (cutoff + timedelta(milliseconds=1)).isoformat()) == 2
+    with pytest.raises(BadInput):
+        call(attempts, "count_passes", "c2018", "2018-03-31T23:59:59")  # no offset
+
+
+def test_export_passes_pages_through_every_pass_as_its_event(attempts, migrated, fake_clock):
+    for i in range(3):
+        paper = call(attempts, "start_attempt", "m1", 1)
+        fake_clock.advance(seconds=10 + i)
+        call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+        if i < 2:
+            call(attempts, "restart_run", "m1")
+    first = call(attempts, "export_passes", "c2018", limit=2)
+    second = call(attempts, "export_passes", "c2018", after=first["next"], limit=2)
+    assert len(first["passes"]) == 2 and len(second["passes"]) == 1
+    assert call(attempts, "export_passes", "c2018", after=second["next"])["passes"] == []
+    exported = first["passes"] + second["passes"]
+    published = [e["data"] for e in outbox_events(migrated, "attempts", "attempt_passed")]
+    assert exported == published
