@@ -41,6 +41,7 @@ class MemberOut(Schema):
     department = fields.Str(allow_none=True)
     phone_masked = fields.Str()
     org_path = fields.List(fields.Str())
+    org_path_names = fields.List(fields.Str())
     unit_id = fields.Str()
     unit_name = fields.Str()
     category = fields.Str()

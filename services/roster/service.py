@@ -227,9 +227,11 @@ class RosterService(entrypoints.Answers):
     def _member_out(self, member):
         unit = self.db.get(OrgUnit, member.org_unit_id)
         roles = self.db.scalars(select(Role).where(Role.member_id == member.id)).all()
+        path = self._path(member.org_unit_id)
         return MemberOut().dump({
             "member_id": member.id, "name": member.name, "department": member.department,
-            "phone_masked": mask_phone(member.phone), "org_path": self._path(member.org_unit_id),
+            "phone_masked": mask_phone(member.phone), "org_path": path,
+            "org_path_names": [self.db.get(OrgUnit, unit_id).name for unit_id in path],
             "unit_id": member.org_unit_id, "unit_name": unit.name, "category": member.category,
             "participation": member.participation, "status": member.status,
             "disqualified": member.disqualified,
