@@ -1,0 +1,115 @@
+"""Drives the member page in Debian's Chromium (Playwright, no browser download).
+
+Run by tests/browser/test_member_page.py in its own process (the test process is
+monkey-patched by eventlet; Playwright's sync API wants a plain one). Prints one JSON line.
+Usage: member_flow.py BASE_URL CODES_FILE PHONE SCREENSHOT_DIR
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from services.question_bank.demo import solve_demo  # noqa: E402
+from tests.thin_path import last_code  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def wait_code(codes, phone):
+    for _ in range(100):
+        code = last_code(codes, phone)
+        if code:
+            return code
+        time.sleep(0.1)
+    raise RuntimeError("no login code")
+
+
+def question_of(fieldset):
+    """The question as the member sees it, in the shape solve_demo reads."""
+    stem = fieldset.query_selector("legend").inner_text().split(". ", 1)[1]
+    inputs = fieldset.query_selector_all("input")
+    options = [{"key": i.get_attribute("value"),
+                "text": fieldset.query_selector(f"label[for='{i.get_attribute('id')}']")
+                .inner_text().split(". ", 1)[1]} for i in inputs]
+    if inputs[0].get_attribute("type") == "checkbox":
+        kind = "multiple"
+    else:
+        kind = "judge" if [o["text"] for o in options] == ["对", "错"] else "single"
+    return {"type": kind, "stem": stem, "options": options}, inputs
+
+
+def answer(page, wrong_first=False):
+    for n, fieldset in enumerate(page.query_selector_all("#paper fieldset")):
+        question, inputs = question_of(fieldset)
+        keys = solve_demo(question)
+        if wrong_first and n == 0:
+            keys = [o["key"] for o in question["options"] if [o["key"]] != keys][:1]
+        for box in inputs:
+            if box.get_attribute("value") in keys:
+                box.check()
+
+
+def main(base, codes, phone, shots):
+    os.makedirs(shots, exist_ok=True)
+    out = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(base + "/")
+        page.screenshot(path=f"{shots}/member-login.png")
+        page.fill("#phone", phone)
+        page.click("#code-form button")
+        page.wait_for_selector("#token-form:not([hidden])")
+        page.fill("#code", wait_code(codes, phone))
+        page.click("#token-form button")
+        page.wait_for_selector("#levels li button")
+        page.screenshot(path=f"{shots}/member-levels.png")
+
+        # level 1: answer, refresh mid-attempt, nothing lost, submit, passed
+        page.click("#levels li button")
+        page.wait_for_selector("#paper fieldset")
+        answer(page)
+        chosen = page.eval_on_selector_all("#paper input:checked", "els => els.length")
+        page.reload()
+        page.wait_for_selector("#levels li button")
+        page.click("#levels li button")
+        page.wait_for_selector("#paper fieldset")
+        out["kept_after_refresh"] = (
+            page.eval_on_selector_all("#paper input:checked", "els => els.length") == chosen)
+        page.screenshot(path=f"{shots}/member-attempt.png")
+        page.click("#submit")
+        page.wait_for_selector("#result:not([hidden])")
+        out["level1"] = page.inner_text("#result-h")
+        page.screenshot(path=f"{shots}/member-result.png")
+
+        # level 2: one wrong answer, failed
+        page.click("#back")
+        page.wait_for_selector("#levels li button")
+        page.click("#levels li button")
+        page.wait_for_selector("#paper fieldset")
+        out["level2_title"] = page.inner_text("#attempt-h")
+        answer(page, wrong_first=True)
+        page.click("#submit")
+        page.wait_for_selector("#result:not([hidden])")
+        out["level2"] = page.inner_text("#result-h")
+        out["level2_text"] = page.inner_text("#result-text")
+
+        # my place on the boards
+        page.click("#back")
+        page.wait_for_selector("#board tr.me")
+        out["my_row"] = page.inner_text("#board tr.me")
+        page.screenshot(path=f"{shots}/member-board.png", full_page=True)
+        page.click("#lang")
+        out["english_title"] = page.inner_text("header h1")
+        browser.close()
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
