@@ -25,7 +25,9 @@ class HttpEntrypoint(HttpRequestHandler):
         status, error = describe(exc)
         if not isinstance(exc, ChallengeError):
             log.error("unexpected error answering %s", self.url, exc_info=exc)
-        return json_response({"error": error}, status)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return json_response({"error": error}, status, headers)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from gateway import tokens
 from gateway.dependencies import TimedRpcProxy
+from gateway.ratelimit import Window
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import CodeRequest, EmptyBody, PageQuery, StartRequest, SubmitRequest, TokenRequest
@@ -44,8 +45,19 @@ def body_of(request, schema):
     return load(schema, payload, "body")
 
 
+def address_of(request) -> str:
+    """The client's address as the gateway's socket sees it. (Behind a reverse proxy this is
+    the proxy; trusting X-Forwarded-For is a deployment decision for the operations issue.)"""
+    return request.remote_addr or "unknown"
+
+
 def query_of(request, schema):
     return load(schema, request.args.to_dict(), "query")
+
+
+# login endpoints per client address (R20: brute force and SMS bombing)
+LOGIN_CODES_PER_ADDRESS = Window(limit=20, seconds=3600)
+LOGIN_TRIES_PER_ADDRESS = Window(limit=30, seconds=600)
 
 
 class GatewayService:
@@ -89,6 +101,7 @@ class GatewayService:
     @http("POST", f"{API}/auth/code")
     def request_code(self, request):
         body = body_of(request, CodeRequest())
+        LOGIN_CODES_PER_ADDRESS.check(address_of(request), "login codes")
         self.roster.request_login_code(body["phone"])
         # 202 whether or not the phone is known: the answer says nothing about the roster
         return json_response({"status": "sent_if_known"}, 202)
@@ -96,6 +109,7 @@ class GatewayService:
     @http("POST", f"{API}/auth/token")
     def token(self, request):
         body = body_of(request, TokenRequest())
+        LOGIN_TRIES_PER_ADDRESS.check(address_of(request), "login attempts")
         member = self.roster.verify_login_code(body["phone"], body["code"])
         token, expires = tokens.issue(self.config["CHALLENGE_SECRET"], member,
                                       self.clock.now())

@@ -63,6 +63,13 @@ class RateLimited(ChallengeError):
     status = 429
     code = "rate_limited"
 
+    def __init__(self, message: str = "", fields: dict | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, fields)
+        # nameko turns exception args into text on the way across RPC: back to seconds
+        self.retry_after = int(retry_after) if retry_after not in (None, "None") else None
+        self.args = (message, self.fields, self.retry_after)
+
 
 @deserialize_to_instance
 class ServiceUnavailable(ChallengeError):

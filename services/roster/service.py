@@ -1,6 +1,7 @@
 """roster: the organisation tree, members and their roles (R1–R4), phone login."""
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
@@ -166,10 +167,15 @@ class RosterService(entrypoints.Answers):
             select(LoginCode.created_at).where(LoginCode.phone == phone,
                                                LoginCode.created_at > now - timedelta(days=1))
         ).all()
-        if any(at > now - login.RESEND_AFTER for at in recent):
-            raise RateLimited("a code was sent less than a minute ago; wait before asking again")
+        last = max(recent, default=None)
+        if last is not None and last > now - login.RESEND_AFTER:
+            wait = math.ceil((last + login.RESEND_AFTER - now).total_seconds())
+            raise RateLimited(f"a code was sent less than a minute ago; ask again in {wait} s",
+                              retry_after=wait)
         if len(recent) >= login.PER_DAY:
-            raise RateLimited("too many codes for this phone today; try again tomorrow")
+            wait = math.ceil((min(recent) + timedelta(days=1) - now).total_seconds())
+            raise RateLimited("too many codes for this phone today; try again later",
+                              retry_after=wait)
         code = login.new_code()
         secret = self.config["CHALLENGE_SECRET"]
         self.db.add(LoginCode(phone=phone, code_hash=login.hash_code(secret, phone, code),

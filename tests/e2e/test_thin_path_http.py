@@ -99,3 +99,13 @@ def test_restart_over_http(embedded):
     r = requests.post(f"{base}/api/v1/runs", json={}, headers=auth, timeout=10)
     assert r.status_code == 201 and r.json()["run_number"] == 2
     assert start(base, auth, 1)["level"] == 1
+
+
+def test_resend_too_soon_is_429_with_retry_after(embedded):
+    base, phone = embedded["base"], demo.member_rows()[6]["phone"]
+    assert requests.post(f"{base}/api/v1/auth/code", json={"phone": phone},
+                         timeout=5).status_code == 202
+    embedded["clock"].advance(seconds=20)
+    r = requests.post(f"{base}/api/v1/auth/code", json={"phone": phone}, timeout=5)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "40"
+    assert r.json()["error"]["code"] == "rate_limited"

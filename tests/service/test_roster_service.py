@@ -106,8 +106,11 @@ def test_resend_limit_and_unknown_phone_look_alike(roster, migrated, fake_clock)
     call(roster, "import_members", [row()])
     for phone in ("13800000001", "13900000009"):  # known, unknown
         assert call(roster, "request_login_code", phone) is None
-        with pytest.raises(RateLimited):
+        fake_clock.advance(seconds=15)
+        with pytest.raises(RateLimited) as limited:
             call(roster, "request_login_code", phone)
+        assert limited.value.retry_after == 45
+        fake_clock.advance(seconds=-15)
     assert login_code(migrated, "13900000009") is None  # nothing sent to an unknown phone
     fake_clock.advance(seconds=61)
     call(roster, "request_login_code", "13800000001")

@@ -1,0 +1,32 @@
+"""Limits per client address, kept in the gateway process (a sliding window per key).
+
+Each gateway replica counts on its own, so N replicas allow up to N times the limit; the
+roster's per-phone limits hold across replicas. Enough to stop one address hammering the
+login endpoints; a shared store is the step up when the gateway scales out."""
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+
+from kernel.errors import RateLimited
+
+
+class Window:
+    def __init__(self, limit: int, seconds: float, clock=time.monotonic):
+        self.limit, self.seconds, self.clock = limit, seconds, clock
+        self.hits = defaultdict(deque)
+
+    def check(self, key: str, what: str) -> None:
+        now = self.clock()
+        hits = self.hits[key]
+        while hits and hits[0] <= now - self.seconds:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            wait = math.ceil(hits[0] + self.seconds - now)
+            raise RateLimited(f"too many {what} from this address; try again in {wait} s",
+                              retry_after=wait)
+        hits.append(now)
+        if len(self.hits) > 100_000:  # forget idle addresses now and then
+            for idle in [k for k, v in self.hits.items() if not v or v[-1] <= now - self.seconds]:
+                del self.hits[idle]
