@@ -1,14 +1,21 @@
-"""nameko's HTTP entrypoint speaking JSON, with every error answered from one table."""
+"""nameko's HTTP entrypoint speaking JSON: each route declares its body and query schemas and
+whether it needs a member's token; the entrypoint validates them before the handler runs
+(so the same declaration serves validation and the OpenAPI document), and answers every
+error from one table."""
 import json
 import logging
 
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
+from gateway import tokens
 from gateway.errors import describe
-from kernel.errors import ChallengeError
+from kernel import clock
+from kernel.errors import BadInput, ChallengeError, TooLarge, load
 
 log = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
 
 
 def json_response(body, status=200, headers=None):
@@ -20,7 +27,45 @@ def json_response(body, status=200, headers=None):
     )
 
 
+def body_of(request, schema):
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise TooLarge(f"the body is {length} bytes; the limit is {MAX_BODY}")
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise TooLarge(f"the body is over the limit of {MAX_BODY} bytes")
+    raw = raw.decode("utf-8", errors="replace")
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise BadInput("the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadInput("the body must be a JSON object")
+    return load(schema, payload, "body")
+
+
+def bearer_member(request, secret) -> str:
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else None
+    return tokens.verify(secret, token, clock.current().now())["sub"]
+
+
 class HttpEntrypoint(HttpRequestHandler):
+    def __init__(self, method, url, body=None, query=None, auth=False, status=200, **kwargs):
+        self.body_schema, self.query_schema = body, query
+        self.auth, self.status = auth, status
+        super().__init__(method, url, **kwargs)
+
+    def get_entrypoint_parameters(self, request):
+        args, kwargs = super().get_entrypoint_parameters(request)
+        if self.auth:
+            kwargs["member_id"] = bearer_member(request, self.container.config["CHALLENGE_SECRET"])
+        if self.body_schema is not None:
+            kwargs["body"] = body_of(request, self.body_schema())
+        if self.query_schema is not None:
+            kwargs["query"] = load(self.query_schema(), request.args.to_dict(), "query")
+        return args, kwargs
+
     def response_from_exception(self, exc):
         status, error = describe(exc)
         if not isinstance(exc, ChallengeError):
@@ -32,9 +77,11 @@ class HttpEntrypoint(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
-        return json_response(result)
+        return json_response(result, self.status)
 
 
 def http(method, url, **kwargs):
+    """A route: `body=` and `query=` take marshmallow schema classes; `auth=True` passes the
+    token's `member_id`; `status=` is the success status."""
     kwargs.setdefault("expected_exceptions", ChallengeError)
     return HttpEntrypoint.decorator(method, url, **kwargs)

@@ -34,4 +34,7 @@ class PageQuery(Schema):
 
     limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+
+
+class BoardQuery(PageQuery):
     month = fields.Str(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$"))

@@ -5,7 +5,6 @@ answers JSON; errors come from one table (gateway/errors.py). It never forwards 
 """
 from __future__ import annotations
 
-import json
 import os
 
 import eventlet
@@ -13,46 +12,26 @@ import eventlet
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from gateway import tokens
+from gateway import openapi, tokens
 from gateway.dependencies import TimedRpcProxy
 from gateway.ratelimit import Window
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
-from gateway.schemas import CodeRequest, EmptyBody, PageQuery, StartRequest, SubmitRequest, TokenRequest
+from gateway.schemas import (
+    BoardQuery, CodeRequest, EmptyBody, PageQuery, StartRequest, SubmitRequest, TokenRequest,
+)
 from kernel.clock import Clock
-from kernel.errors import BadInput, ServiceUnavailable, TooLarge, load
+from kernel.errors import BadInput, ServiceUnavailable
 from kernel.settings import SERVICES
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 API = "/api/v1"
-MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
-
-
-def body_of(request, schema):
-    length = request.content_length
-    if length is not None and length > MAX_BODY:
-        raise TooLarge(f"the body is {length} bytes; the limit is {MAX_BODY}")
-    raw = request.stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise TooLarge(f"the body is over the limit of {MAX_BODY} bytes")
-    raw = raw.decode("utf-8", errors="replace")
-    try:
-        payload = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise BadInput("the body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise BadInput("the body must be a JSON object")
-    return load(schema, payload, "body")
 
 
 def address_of(request) -> str:
     """The client's address as the gateway's socket sees it. (Behind a reverse proxy this is
     the proxy; trusting X-Forwarded-For is a deployment decision for the operations issue.)"""
     return request.remote_addr or "unknown"
-
-
-def query_of(request, schema):
-    return load(schema, request.args.to_dict(), "query")
 
 
 # login endpoints per client address (R20: brute force and SMS bombing)
@@ -71,16 +50,11 @@ class GatewayService:
     ranking = TimedRpcProxy("ranking")
     awards = TimedRpcProxy("awards")
 
-    def _member_id(self, request) -> str:
-        header = request.headers.get("Authorization", "")
-        token = header[7:] if header.startswith("Bearer ") else None
-        claims = tokens.verify(self.config["CHALLENGE_SECRET"], token, self.clock.now())
-        return claims["sub"]
-
     # -- operations ----------------------------------------------------------------------
 
     @http("GET", "/healthz")
     def healthz(self, request):
+        """The process is up."""
         return {"status": "ok"}
 
     @http("GET", "/readyz")
@@ -98,17 +72,17 @@ class GatewayService:
 
     # -- login ---------------------------------------------------------------------------
 
-    @http("POST", f"{API}/auth/code")
-    def request_code(self, request):
-        body = body_of(request, CodeRequest())
+    @http("POST", f"{API}/auth/code", body=CodeRequest, status=202)
+    def request_code(self, request, body):
+        """Send a login code to a registered phone (202 whether or not it is registered)."""
         LOGIN_CODES_PER_ADDRESS.check(address_of(request), "login codes")
         self.roster.request_login_code(body["phone"])
         # 202 whether or not the phone is known: the answer says nothing about the roster
-        return json_response({"status": "sent_if_known"}, 202)
+        return {"status": "sent_if_known"}
 
-    @http("POST", f"{API}/auth/token")
-    def token(self, request):
-        body = body_of(request, TokenRequest())
+    @http("POST", f"{API}/auth/token", body=TokenRequest)
+    def token(self, request, body):
+        """Exchange a phone and its code for a bearer token."""
         LOGIN_TRIES_PER_ADDRESS.check(address_of(request), "login attempts")
         member = self.roster.verify_login_code(body["phone"], body["code"])
         token, expires = tokens.issue(self.config["CHALLENGE_SECRET"], member,
@@ -117,17 +91,17 @@ class GatewayService:
 
     # -- member ----------------------------------------------------------------------------
 
-    @http("GET", f"{API}/me")
-    def me(self, request):
-        member_id = self._member_id(request)
+    @http("GET", f"{API}/me", auth=True)
+    def me(self, request, member_id):
+        """My profile, my runs, and my rank in each scope above me."""
         member = self.roster.get_member(member_id)
         progress = self.attempts.progress(member_id)
         ranks = self.ranking.my_rank(member_id)
         return {"member": member, "progress": progress, "ranks": ranks["scopes"]}
 
-    @http("GET", f"{API}/campaign")
-    def campaign(self, request):
-        member_id = self._member_id(request)
+    @http("GET", f"{API}/campaign", auth=True)
+    def campaign(self, request, member_id):
+        """The current campaign's levels, each with my state (locked, open, passed)."""
         campaign = self.question_bank.get_campaign()
         progress = self.attempts.progress(member_id)
         now = self.clock.now()
@@ -135,43 +109,50 @@ class GatewayService:
                                           campaign["ends_at"])
         return {"campaign": campaign, "progress": progress, "server_now": now.isoformat()}
 
-    @http("POST", f"{API}/attempts")
-    def start_attempt(self, request):
-        member_id = self._member_id(request)
-        body = body_of(request, StartRequest())
+    @http("POST", f"{API}/attempts", auth=True, body=StartRequest)
+    def start_attempt(self, request, member_id, body):
+        """Start an attempt at my current level, or resume the open one (no answer keys)."""
         return self.attempts.start_attempt(member_id, body["level"])
 
-    @http("POST", f"{API}/attempts/<string:attempt_id>/submit")
-    def submit_attempt(self, request, attempt_id):
-        member_id = self._member_id(request)
-        body = body_of(request, SubmitRequest())
+    @http("POST", f"{API}/attempts/<string:attempt_id>/submit", auth=True, body=SubmitRequest)
+    def submit_attempt(self, request, attempt_id, member_id, body):
+        """Submit my answers; graded on the server, by its clock. Submitting twice returns
+        the first result."""
         return self.attempts.submit_attempt(member_id, attempt_id, body["answers"])
 
-    @http("POST", f"{API}/runs")
-    def restart_run(self, request):
-        """R14: a new run from level 1 (409 with the reason when not yet allowed)."""
-        member_id = self._member_id(request)
-        body_of(request, EmptyBody())
-        return json_response(self.attempts.restart_run(member_id), 201)
+    @http("POST", f"{API}/runs", auth=True, body=EmptyBody, status=201)
+    def restart_run(self, request, member_id, body):
+        """R14: start again from level 1 (409 with the reason when not yet allowed)."""
+        return self.attempts.restart_run(member_id)
 
-    @http("GET", f"{API}/attempts")
-    def my_attempts(self, request):
-        member_id = self._member_id(request)
-        page = query_of(request, PageQuery())
-        return self.attempts.my_attempts(member_id, page["limit"], page["offset"])
+    @http("GET", f"{API}/attempts", auth=True, query=PageQuery)
+    def my_attempts(self, request, member_id, query):
+        """My attempts, newest first, paged."""
+        return self.attempts.my_attempts(member_id, query["limit"], query["offset"])
 
-    @http("GET", f"{API}/leaderboards/<string:scope_id>")
-    def leaderboard(self, request, scope_id):
-        self._member_id(request)
-        page = query_of(request, PageQuery())
-        if page["month"]:
+    @http("GET", f"{API}/leaderboards/<string:scope_id>", auth=True, query=BoardQuery)
+    def leaderboard(self, request, scope_id, member_id, query):
+        """The live board of a scope (`system`, or an organisation, unit or branch id)."""
+        if query["month"]:
             raise BadInput("monthly boards come with the month close (not yet available)",
                            fields={"month": ["not supported yet"]})
-        return self.ranking.leaderboard(scope_id, None, page["limit"], page["offset"])
+        return self.ranking.leaderboard(scope_id, None, query["limit"], query["offset"])
 
     # -- pages -------------------------------------------------------------------------------
 
+    @http("GET", "/openapi.json")
+    def openapi_document(self, request):
+        """This API, described as OpenAPI 3."""
+        return openapi.document(type(self))
+
+    @http("GET", "/docs")
+    def docs_page(self, request):
+        """A page that reads /openapi.json."""
+        with open(os.path.join(STATIC, "docs.html"), encoding="utf-8") as page:
+            return Response(page.read(), mimetype="text/html")
+
     @http("GET", "/")
     def member_page(self, request):
+        """The member page."""
         with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as page:
             return Response(page.read(), mimetype="text/html")

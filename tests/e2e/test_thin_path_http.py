@@ -109,3 +109,12 @@ def test_resend_too_soon_is_429_with_retry_after(embedded):
     r = requests.post(f"{base}/api/v1/auth/code", json={"phone": phone}, timeout=5)
     assert r.status_code == 429 and r.headers["Retry-After"] == "40"
     assert r.json()["error"]["code"] == "rate_limited"
+
+
+def test_openapi_and_docs_are_served(embedded):
+    base = embedded["base"]
+    doc = requests.get(f"{base}/openapi.json", timeout=5)
+    assert doc.status_code == 200 and doc.json()["openapi"].startswith("3.")
+    assert "/api/v1/attempts" in doc.json()["paths"]
+    page = requests.get(f"{base}/docs", timeout=5)
+    assert page.status_code == 200 and "/openapi.json" in page.text

@@ -1,0 +1,96 @@
+"""The OpenAPI 3 document, generated from the gateway's own routes: each route's method, path,
+docstring, body and query schemas, success status and whether it needs a token. The schemas
+are the ones the entrypoint validates with, so the document cannot drift from the code."""
+from __future__ import annotations
+
+import functools
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+from gateway.entrypoints import HttpEntrypoint
+
+ERRORS = {
+    "400": "bad input: `error.fields` names each field at fault",
+    "401": "no token, or an expired or invalid one",
+    "403": "not allowed for this member or role",
+    "404": "not found",
+    "409": "not possible in the current state: `error.message` says why",
+    "413": "the body is too large",
+    "429": "too many requests: wait `Retry-After` seconds",
+    "503": "a service is unavailable: try again shortly",
+}
+
+
+class ErrorDetail(Schema):
+    code = fields.Str(metadata={"example": "bad_input"})
+    message = fields.Str()
+    fields_ = fields.Dict(data_key="fields")
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorDetail)
+
+
+def routes(service_cls):
+    for name in sorted(vars(service_cls)):
+        method = getattr(service_cls, name)
+        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(entrypoint, HttpEntrypoint):
+                yield name, method, entrypoint
+
+
+def _path(url: str) -> tuple[str, list[str]]:
+    names = re.findall(r"<(?:\w+:)?(\w+)>", url)
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url), names
+
+
+@functools.lru_cache(maxsize=4)
+def document(service_cls) -> dict:
+    spec = APISpec(
+        title="每月一关 · One level a month", version="1.0.0", openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Members' API of the monthly level challenge. Errors are "
+                             "`{\"error\": {code, message, fields}}`; times are ISO 8601 "
+                             "with offset."},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", schema=Error)
+    paths: dict[str, dict] = {}
+    for name, method, entrypoint in routes(service_cls):
+        path, path_params = _path(entrypoint.url)
+        doc = (method.__doc__ or name).strip()
+        operation = {
+            "operationId": name,
+            "summary": doc.splitlines()[0],
+            "description": doc,
+            "parameters": [{"in": "path", "name": p, "required": True,
+                            "schema": {"type": "string"}} for p in path_params],
+            "responses": {str(entrypoint.status): {"description": "success"}},
+        }
+        if entrypoint.query_schema is not None:
+            operation["parameters"].append({"in": "query", "schema": entrypoint.query_schema})
+        if entrypoint.body_schema is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": entrypoint.body_schema}}}
+            operation["responses"]["400"] = ERRORS["400"]
+            operation["responses"]["413"] = ERRORS["413"]
+        if entrypoint.auth:
+            operation["security"] = [{"bearer": []}]
+            operation["responses"]["401"] = ERRORS["401"]
+        if path.startswith("/api/"):
+            operation["responses"]["503"] = ERRORS["503"]
+        for code, text in list(operation["responses"].items()):
+            if isinstance(text, str):
+                operation["responses"][code] = {
+                    "description": text,
+                    "content": {"application/json": {"schema": "Error"}}}
+        for verb in entrypoint.method.split(","):
+            paths.setdefault(path, {})[verb.lower()] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
