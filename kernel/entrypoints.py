@@ -77,9 +77,12 @@ class ReliableEventHandler(EventHandler):
 
 
 def _transient(error) -> bool:
+    """Failures that say "not now" rather than "never": the database away or busy (a pool
+    timeout included), a connection dropped."""
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    return isinstance(error, (OperationalError, ConnectionError, TimeoutError))
+    return isinstance(error, (OperationalError, PoolTimeout, ConnectionError, TimeoutError))
 
 
 event_handler = ReliableEventHandler.decorator

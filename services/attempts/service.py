@@ -112,38 +112,34 @@ class AttemptsService(entrypoints.Answers):
         raise Conflict("your attempt is being started; try again")
 
     def _start(self, args):
+        member_id, level = args["member_id"], args["level"]
         now = self.clock.now()
-        self._require_active(args["member_id"])
+        self._require_active(member_id)
         campaign = self._campaign()
-        self._expire_open(args["member_id"], now)
+        self._expire_open(member_id, now)
 
-        open_attempt = self._open_attempt(args["member_id"])
+        open_attempt = self._open_attempt(member_id)
         if open_attempt is not None:
             self.db.commit()
             return self._attempt_out(open_attempt)
 
-        run = self._active_run(args["member_id"], campaign, now)
-        levels = _levels(campaign)
-        if args["level"] != run.current_level:
-            raise Conflict(
-                f"your run is at level {run.current_level}, not level {args['level']}",
-                fields={"level": [f"expected {run.current_level}"]},
-            )
-        if args["level"] > len(levels):
-            raise Conflict("every level of this run is passed; start a new run")
-        opens_at = rules.level_opens(levels, args["level"])
-        if now < opens_at:
-            raise Conflict(f"level {args['level']} opens at {opens_at.isoformat()}")
-        if now > campaign.ends_at:
-            raise Conflict("the campaign has ended")
+        run = self._find_active_run(member_id, campaign)
+        self._check_playable(campaign, run.current_level if run else 1, level, now)
 
-        # drawing happens before any row is written, so a slow or failing bank leaves
-        # nothing half-made; the open attempt is then one insert
-        paper = self.question_bank.draw_paper(campaign.campaign_id, args["level"])
+        # Never hold the database across an RPC call: a worker waiting for a reply while
+        # holding a connection can starve the very workers whose messages keep that reply
+        # out (nameko's prefetch is shared with the reply queue). Commit (the expiry above,
+        # if any), which releases the connection, then draw, then write.
+        self.db.commit()
+        paper = self.question_bank.draw_paper(campaign.campaign_id, level)
+
+        now = self.clock.now()  # the member's time starts when the paper exists
+        run = self._active_run(member_id, campaign, now)
+        self._check_playable(campaign, run.current_level, level, now)
         limit_s = paper["time_limit_s"]
         attempt = Attempt(
             id=str(uuid.uuid4()), run_id=run.id, member_id=run.member_id,
-            campaign_id=campaign.campaign_id, level=args["level"], time_limit_s=limit_s,
+            campaign_id=campaign.campaign_id, level=level, time_limit_s=limit_s,
             started_at=now, deadline=rules.deadline_of(now, limit_s), status="open",
             total=len(paper["questions"]), questions=paper["questions"], key=paper["key"],
         )
@@ -153,8 +149,21 @@ class AttemptsService(entrypoints.Answers):
             "campaign_id": attempt.campaign_id, "run_id": run.id, "level": attempt.level,
             "started_at": attempt.started_at, "deadline": attempt.deadline,
         })
-        self.db.commit()
+        self.db.commit()  # a start that raced this one meets the unique indexes: retried
         return self._attempt_out(attempt)
+
+    def _check_playable(self, campaign, current_level, level, now):
+        levels = _levels(campaign)
+        if level != current_level:
+            raise Conflict(f"your run is at level {current_level}, not level {level}",
+                           fields={"level": [f"expected {current_level}"]})
+        if level > len(levels):
+            raise Conflict("every level of this run is passed; start a new run")
+        opens_at = rules.level_opens(levels, level)
+        if now < opens_at:
+            raise Conflict(f"level {level} opens at {opens_at.isoformat()}")
+        if now > campaign.ends_at:
+            raise Conflict("the campaign has ended")
 
     @rpc
     def submit_attempt(self, member_id, attempt_id, answers):
@@ -326,12 +335,16 @@ class AttemptsService(entrypoints.Answers):
         if attempt is not None and rules.is_overdue(attempt.deadline, self._grace(), now):
             self._close(attempt, rules.expired(attempt.time_limit_s), now, None, 0, None)
 
-    def _active_run(self, member_id, campaign, now) -> Run:
-        run = self.db.scalars(
+    def _find_active_run(self, member_id, campaign) -> Run | None:
+        return self.db.scalars(
             select(Run).where(Run.member_id == member_id,
                               Run.campaign_id == campaign.campaign_id,
                               Run.active.is_(True))
         ).first()
+
+    def _active_run(self, member_id, campaign, now) -> Run:
+        """The member's active run; the first attempt opens run 1."""
+        run = self._find_active_run(member_id, campaign)
         if run is not None:
             return run
         run = Run(id=str(uuid.uuid4()), member_id=member_id,

@@ -66,3 +66,14 @@ def test_envelope_round_trip():
     body["data"]["added_later"] = True  # a newer producer's field: consumers ignore it
     parsed = events.parse(body)
     assert parsed["data"]["decided_at"] == NOW and "added_later" not in parsed["data"]
+
+
+def test_what_counts_as_a_transient_handler_failure():
+    from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+
+    from kernel.entrypoints import _transient
+
+    assert _transient(PoolTimeout("QueuePool limit reached"))
+    assert _transient(OperationalError("SELECT 1", {}, Exception("server closed")))
+    assert not _transient(ValueError("a bug"))
+    assert not _transient(KeyError("member_id"))
