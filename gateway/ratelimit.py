@@ -9,7 +9,10 @@ import math
 import time
 from collections import defaultdict, deque
 
+from nameko.extensions import DependencyProvider
+
 from kernel.errors import RateLimited
+from kernel.settings import setting
 
 
 class Window:
@@ -30,3 +33,16 @@ class Window:
         if len(self.hits) > 100_000:  # forget idle addresses now and then
             for idle in [k for k, v in self.hits.items() if not v or v[-1] <= now - self.seconds]:
                 del self.hits[idle]
+
+
+class AddressLimits(DependencyProvider):
+    """The gateway's per-address limits, one set per container, sized from the config:
+    LOGIN_CODES_PER_ADDRESS_HOUR (default 20) and LOGIN_TRIES_PER_ADDRESS_10MIN (30)."""
+
+    def setup(self):
+        config = self.container.config
+        self.codes = Window(setting(config, "LOGIN_CODES_PER_ADDRESS_HOUR", 20, int), 3600)
+        self.tries = Window(setting(config, "LOGIN_TRIES_PER_ADDRESS_10MIN", 30, int), 600)
+
+    def get_dependency(self, worker_ctx):
+        return self

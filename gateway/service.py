@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi, tokens
 from gateway.dependencies import TimedRpcProxy
-from gateway.ratelimit import Window
+from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import (
@@ -34,16 +34,12 @@ def address_of(request) -> str:
     return request.remote_addr or "unknown"
 
 
-# login endpoints per client address (R20: brute force and SMS bombing)
-LOGIN_CODES_PER_ADDRESS = Window(limit=20, seconds=3600)
-LOGIN_TRIES_PER_ADDRESS = Window(limit=30, seconds=600)
-
-
 class GatewayService:
     name = "gateway"
 
     config = Config()
     clock = Clock()
+    limits = AddressLimits()  # login endpoints per client address (brute force, SMS bombing)
     roster = TimedRpcProxy("roster")
     question_bank = TimedRpcProxy("question_bank")
     attempts = TimedRpcProxy("attempts")
@@ -75,7 +71,7 @@ class GatewayService:
     @http("POST", f"{API}/auth/code", body=CodeRequest, status=202)
     def request_code(self, request, body):
         """Send a login code to a registered phone (202 whether or not it is registered)."""
-        LOGIN_CODES_PER_ADDRESS.check(address_of(request), "login codes")
+        self.limits.codes.check(address_of(request), "login codes")
         self.roster.request_login_code(body["phone"])
         # 202 whether or not the phone is known: the answer says nothing about the roster
         return {"status": "sent_if_known"}
@@ -83,7 +79,7 @@ class GatewayService:
     @http("POST", f"{API}/auth/token", body=TokenRequest)
     def token(self, request, body):
         """Exchange a phone and its code for a bearer token."""
-        LOGIN_TRIES_PER_ADDRESS.check(address_of(request), "login attempts")
+        self.limits.tries.check(address_of(request), "login attempts")
         member = self.roster.verify_login_code(body["phone"], body["code"])
         token, expires = tokens.issue(self.config["CHALLENGE_SECRET"], member,
                                       self.clock.now())
