@@ -14,6 +14,25 @@ def _quiet_imports():
     eventlet.monkey_patch()
 
 
+def _remote(parser):
+    from challenge.client import DEFAULT_URL
+
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the platform (default {DEFAULT_URL})")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _remote_command(run) -> int:
+    from challenge.client import CommandError
+
+    try:
+        return run()
+    except CommandError as err:
+        sys.stderr.write(f"challenge: {err}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="challenge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,12 +46,27 @@ def main(argv=None):
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("services", nargs="*", help="default: every service")
 
+    roster = sub.add_parser("roster", help="the member roster").add_subparsers(
+        dest="action", required=True)
+    roster_import = roster.add_parser("import", help="load a member sheet (CSV or XLSX)")
+    roster_import.add_argument("file")
+    roster_import.add_argument("--dry-run", action="store_true", help="check; change nothing")
+    roster_import.add_argument("--unit", help="the unit of rows without a unit column")
+    _remote(roster_import)
+
     args = parser.parse_args(argv)
-    _quiet_imports()
+    if args.command in ("roster",):
+        from challenge import client  # no eventlet: a plain HTTP client
+    else:
+        _quiet_imports()
     if args.command == "dev":
         from challenge.dev import run
 
         return run(args)
+    if args.command == "roster" and args.action == "import":
+        return _remote_command(lambda: client.run_import(
+            args, "/api/v1/admin/roster/import",
+            {"dry_run": "true" if args.dry_run else "false", "unit": args.unit}))
     if args.command == "migrate":
         from challenge.ops import migrate as run_migrate
 

@@ -24,7 +24,7 @@ class _Timed:
         self._proxy, self._service, self._timeout = proxy, service, timeout
 
     def with_timeout(self, seconds):
-        return _Timed(self._proxy, self._service, min(seconds, self._timeout))
+        return _Timed(self._proxy, self._service, seconds)
 
     def __getattr__(self, name):
         method = getattr(self._proxy, name)

@@ -44,6 +44,35 @@ def body_of(request, schema):
     return load(schema, payload, "body")
 
 
+def upload_of(request, max_bytes: int):
+    """The one file of a multipart/form-data upload (field `file`) and the form's fields.
+    Over `max_bytes` is 413 before anything is read; no file is 400 naming the field."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    length = request.content_length
+    if length is not None and length > max_bytes + 64 * 1024:
+        raise TooLarge(f"the upload is {length / 1048576:.1f} MiB; the limit is "
+                       f"{max_bytes / 1048576:.0f} MiB")
+    if not (request.mimetype or "").startswith("multipart/form-data"):
+        raise BadInput("send the file as multipart/form-data in a field named 'file'",
+                       fields={"file": ["missing"]})
+    request.max_content_length = max_bytes + 64 * 1024
+    try:
+        upload = request.files.get("file")
+        form = request.form.to_dict()
+    except RequestEntityTooLarge:
+        raise TooLarge(f"the upload is over the limit of {max_bytes / 1048576:.0f} MiB") \
+            from None
+    if upload is None:
+        raise BadInput("send the file in a form field named 'file'",
+                       fields={"file": ["missing"]})
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(f"{upload.filename} is over the limit of "
+                       f"{max_bytes / 1048576:.0f} MiB")
+    return data, upload.filename or "upload", form
+
+
 def bearer_member(request, secret) -> str:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
@@ -51,8 +80,10 @@ def bearer_member(request, secret) -> str:
 
 
 class HttpEntrypoint(HttpRequestHandler):
-    def __init__(self, method, url, body=None, query=None, auth=False, status=200, **kwargs):
+    def __init__(self, method, url, body=None, query=None, auth=False, status=200,
+                 upload=None, upload_max=None, **kwargs):
         self.body_schema, self.query_schema = body, query
+        self.upload_schema, self.upload_max = upload, upload_max
         self.auth, self.status = auth, status
         super().__init__(method, url, **kwargs)
 
@@ -64,6 +95,10 @@ class HttpEntrypoint(HttpRequestHandler):
             kwargs["body"] = body_of(request, self.body_schema())
         if self.query_schema is not None:
             kwargs["query"] = load(self.query_schema(), request.args.to_dict(), "query")
+        if self.upload_schema is not None:
+            data, filename, form = upload_of(request, self.upload_max)
+            kwargs["upload"] = {"data": data, "filename": filename,
+                                "form": load(self.upload_schema(), form, "form")}
         return args, kwargs
 
     def response_from_exception(self, exc):
@@ -81,7 +116,9 @@ class HttpEntrypoint(HttpRequestHandler):
 
 
 def http(method, url, **kwargs):
-    """A route: `body=` and `query=` take marshmallow schema classes; `auth=True` passes the
-    token's `member_id`; `status=` is the success status."""
+    """A route: `body=` and `query=` take marshmallow schema classes; `upload=` takes the
+    schema of a multipart form's fields beside its `file` (at most `upload_max` bytes) and
+    passes `upload={data, filename, form}`; `auth=True` passes the token's `member_id`;
+    `status=` is the success status."""
     kwargs.setdefault("expected_exceptions", ChallengeError)
     return HttpEntrypoint.decorator(method, url, **kwargs)

@@ -79,6 +79,17 @@ def document(service_cls) -> dict:
                 "content": {"application/json": {"schema": entrypoint.body_schema}}}
             operation["responses"]["400"] = ERRORS["400"]
             operation["responses"]["413"] = ERRORS["413"]
+        if entrypoint.upload_schema is not None:
+            form = {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary"}}}
+            for key, field in entrypoint.upload_schema().fields.items():
+                form["properties"][key] = {
+                    "type": "boolean" if isinstance(field, fields.Bool) else "string",
+                    "description": (field.metadata or {}).get("description", "")}
+            operation["requestBody"] = {"required": True,
+                                        "content": {"multipart/form-data": {"schema": form}}}
+            operation["responses"]["400"] = ERRORS["400"]
+            operation["responses"]["413"] = ERRORS["413"]
         if entrypoint.auth:
             operation["security"] = [{"bearer": []}]
             operation["responses"]["401"] = ERRORS["401"]

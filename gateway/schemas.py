@@ -38,3 +38,24 @@ class PageQuery(Schema):
 
 class BoardQuery(PageQuery):
     month = fields.Str(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+
+
+class MemberQuery(PageQuery):
+    query = fields.Str(load_default=None, validate=validate.Length(max=100))
+    unit_id = fields.Str(load_default=None)
+    status = fields.Str(load_default=None, validate=validate.OneOf(["active", "inactive"]))
+    disqualified = fields.Bool(load_default=None)
+
+
+class ImportForm(_Body):
+    """The form fields beside an uploaded sheet."""
+    dry_run = fields.Bool(load_default=False)
+    unit = fields.Str(load_default=None, validate=validate.Length(min=1, max=200))
+
+
+class OrgUnitsBody(_Body):
+    nodes = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=5000))
+
+
+class UnitAdminBody(_Body):
+    member_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))

@@ -5,6 +5,7 @@ answers JSON; errors come from one table (gateway/errors.py). It never forwards 
 """
 from __future__ import annotations
 
+import base64
 import os
 
 import eventlet
@@ -18,14 +19,20 @@ from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import (
-    BoardQuery, CodeRequest, EmptyBody, PageQuery, StartRequest, SubmitRequest, TokenRequest,
+    BoardQuery, CodeRequest, EmptyBody, ImportForm, MemberQuery, OrgUnitsBody, PageQuery,
+    StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
 )
+from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
 from kernel.clock import Clock
+from kernel import sheets
 from kernel.errors import BadInput, ServiceUnavailable
 from kernel.settings import SERVICES
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 API = "/api/v1"
+ADMIN = f"{API}/admin"
+AUDITED = ("roster",)
+IMPORT_TIMEOUT = 300  # seconds: a 20,000-row sheet is a long RPC, not a hung one  # services whose admin changes are audited (merged by time)
 
 
 def address_of(request) -> str:
@@ -133,6 +140,82 @@ class GatewayService:
             raise BadInput("monthly boards come with the month close (not yet available)",
                            fields={"month": ["not supported yet"]})
         return self.ranking.leaderboard(scope_id, None, query["limit"], query["offset"])
+
+    @http("PUT", f"{API}/me/participation", auth=True, body=ParticipationIn)
+    def participation(self, request, member_id, body):
+        """R2: a volunteer signs up (`voluntary`) or withdraws (`withdrawn`)."""
+        return self.roster.set_participation(member_id, body["participation"])
+
+    # -- admin: roster (roles are checked by roster, inside the actor's subtree) --------------
+
+    @http("GET", f"{ADMIN}/org-units", auth=True)
+    def admin_org_units(self, request, member_id):
+        """The organisation tree with member counts and each unit's administrator."""
+        who = self.roster.authorize(member_id)
+        return {"actor": who, "nodes": self.roster.org_tree()}
+
+    @http("PUT", f"{ADMIN}/org-units", auth=True, body=OrgUnitsBody)
+    def admin_upsert_org_units(self, request, member_id, body):
+        """Add or rename nodes (system administrators)."""
+        return {"upserted": self.roster.upsert_org_units(body["nodes"], member_id)}
+
+    @http("PUT", f"{ADMIN}/org-units/<string:unit_id>/admin", auth=True, body=UnitAdminBody)
+    def admin_set_unit_admin(self, request, unit_id, member_id, body):
+        """Appoint a unit's one administrator (R4), replacing the one before."""
+        return self.roster.set_unit_admin(member_id, unit_id, body["member_id"])
+
+    @http("POST", f"{ADMIN}/roster/import", auth=True, upload=ImportForm,
+          upload_max=sheets.MAX_BYTES)
+    def admin_import_members(self, request, member_id, upload):
+        """A member sheet (multipart field `file`: CSV in UTF-8 or GBK, or XLSX; fields
+        `dry_run`, and `unit` for sheets without a unit column). Answers the per-row report."""
+        form = upload["form"]
+        return self.roster.with_timeout(IMPORT_TIMEOUT).import_sheet(
+            base64.b64encode(upload["data"]).decode(), upload["filename"], form["dry_run"],
+            member_id, form["unit"])
+
+    @http("GET", f"{ADMIN}/members", auth=True, query=MemberQuery)
+    def admin_members(self, request, member_id, query):
+        """Members in my part of the tree: search by name, phone or department; filter."""
+        return self.roster.list_members(actor=member_id, **query)
+
+    @http("GET", f"{ADMIN}/members/<string:target>", auth=True)
+    def admin_member(self, request, target, member_id):
+        return self.roster.get_member(target, actor=member_id)
+
+    @http("PATCH", f"{ADMIN}/members/<string:target>", auth=True, body=MemberChangesIn)
+    def admin_update_member(self, request, target, member_id, body):
+        """Edit name, department, place, category, participation or status."""
+        return self.roster.update_member(member_id, target, body)
+
+    @http("POST", f"{ADMIN}/members/<string:target>/disqualify", auth=True, body=DecisionIn)
+    def admin_disqualify(self, request, target, member_id, body):
+        """R20: out of the awards, marked on boards, kept for the notice."""
+        return self.roster.disqualify(member_id, target, body["reason"])
+
+    @http("POST", f"{ADMIN}/members/<string:target>/reinstate", auth=True, body=DecisionIn)
+    def admin_reinstate(self, request, target, member_id, body):
+        return self.roster.reinstate(member_id, target, body["reason"])
+
+    @http("POST", f"{ADMIN}/members/<string:target>/roles", auth=True, body=RoleChangeIn)
+    def admin_change_role(self, request, target, member_id, body):
+        """Grant or revoke organisation/system administrator roles (system administrators)."""
+        return self.roster.change_role(member_id, target, body)
+
+    @http("GET", f"{ADMIN}/disqualifications", auth=True)
+    def admin_disqualifications(self, request, member_id):
+        """Every disqualification with who decided, when and why (the notice of R20)."""
+        return {"items": self.roster.disqualifications(member_id)}
+
+    @http("GET", f"{ADMIN}/audit", auth=True, query=PageQuery)
+    def admin_audit(self, request, member_id, query):
+        """Every administrator's change, newest first, from every service."""
+        window = query["limit"] + query["offset"]
+        logs = [getattr(self, name).audit_log(member_id, window, 0) for name in AUDITED]
+        items = sorted((item for log in logs for item in log["items"]),
+                       key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
+        return {"total": sum(log["total"] for log in logs),
+                "items": items[query["offset"]:window]}
 
     # -- pages -------------------------------------------------------------------------------
 

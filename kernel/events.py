@@ -6,6 +6,7 @@ field does not break an old subscriber).
 """
 from __future__ import annotations
 
+import functools
 import uuid
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
@@ -188,9 +189,15 @@ def data_schema(producer: str, type_: str):
         raise ValueError(f"{producer} has no event {type_!r} in the contract") from None
 
 
+@functools.lru_cache(maxsize=None)
+def _strict(producer: str, type_: str):
+    # one instance per type: building a marshmallow schema costs more than using it
+    return data_schema(producer, type_)()
+
+
 def build(producer: str, type_: str, data: dict, occurred_at) -> dict:
     """A JSON-ready envelope; raises ValueError if `data` breaks the contract."""
-    schema = data_schema(producer, type_)()
+    schema = _strict(producer, type_)
     body = schema.dump(data)
     errors = schema.validate(body)
     if errors:

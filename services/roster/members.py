@@ -11,6 +11,16 @@ PARTICIPATION = {"required": "required", "必参": "required",
                  "voluntary": "voluntary", "自愿": "voluntary"}
 ADMIN_WORDS = {"管理员", "admin", "unit_admin", "administrator"}
 
+# contracts.md, "Member sheet": the seed's Chinese headers and their English twins
+SHEET_COLUMNS = {
+    "姓名": "name", "name": "name", "部门": "department", "department": "department",
+    "手机号码": "phone", "手机号": "phone", "手机": "phone", "phone": "phone",
+    "备注": "remarks", "remarks": "remarks", "单位": "unit", "unit": "unit",
+    "支部": "branch", "branch": "branch", "类别": "category", "category": "category",
+    "参加方式": "participation", "participation": "participation",
+    "角色": "role", "role": "role",
+}
+
 
 class RowError(Exception):
     def __init__(self, column: str, message: str):

@@ -1,7 +1,8 @@
 """roster's tables: the organisation tree, members, roles, login codes."""
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Index
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.audit import audit_table
 from kernel.db import UTCDateTime, new_base
 from kernel.inbox import inbox_table
 from kernel.outbox import outbox_table
@@ -9,6 +10,7 @@ from kernel.outbox import outbox_table
 Base = new_base()
 outbox = outbox_table(Base.metadata)
 processed_events = inbox_table(Base.metadata)
+audit_log = audit_table(Base.metadata)
 
 
 class OrgUnit(Base):
@@ -39,7 +41,13 @@ class Member(Base):
 
 class Role(Base):
     __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("member_id", "role", "org_unit_id"),)
+    __table_args__ = (
+        UniqueConstraint("member_id", "role", "org_unit_id"),
+        # R4: one administrator per unit, held by the database too (two concurrent edits)
+        Index("uq_roles_one_unit_admin", "org_unit_id", unique=True,
+              sqlite_where=text("role = 'unit_admin'"),
+              postgresql_where=text("role = 'unit_admin'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
@@ -58,3 +66,17 @@ class LoginCode(Base):
     expires_at = mapped_column(UTCDateTime, nullable=False)
     tries: Mapped[int] = mapped_column(Integer, default=0)
     used_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class Disqualification(Base):
+    """R20: who decided, when and why; kept (with any reinstatement) for the notice."""
+    __tablename__ = "disqualifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[str] = mapped_column(String(36))
+    decided_at = mapped_column(UTCDateTime, nullable=False)
+    reinstated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    reinstated_at = mapped_column(UTCDateTime, nullable=True)
+    reinstate_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -1,6 +1,11 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 
+CATEGORIES = ["party_member", "department_level", "non_party"]
+PARTICIPATIONS = ["required", "voluntary", "withdrawn"]
+STATUSES = ["active", "inactive"]
+
+
 class _In(Schema):
     class Meta:
         unknown = RAISE
@@ -24,10 +29,41 @@ class CodeIn(_In):
     code = fields.Str(load_default=None)
 
 
-class PageIn(_In):
+class AuditIn(_In):
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0))
-    query = fields.Str(load_default=None, allow_none=True)
+
+
+class MemberFilterIn(AuditIn):
+    query = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    unit_id = fields.Str(load_default=None, allow_none=True)
+    status = fields.Str(load_default=None, allow_none=True,
+                        validate=validate.OneOf(STATUSES))
+    disqualified = fields.Bool(load_default=None, allow_none=True)
+
+
+class MemberChangesIn(_In):
+    name = fields.Str(validate=validate.Length(min=1, max=100))
+    department = fields.Str(allow_none=True, validate=validate.Length(max=200))
+    org_unit_id = fields.Str(validate=validate.Length(min=1, max=36))
+    category = fields.Str(validate=validate.OneOf(CATEGORIES))
+    participation = fields.Str(validate=validate.OneOf(PARTICIPATIONS))
+    status = fields.Str(validate=validate.OneOf(STATUSES))
+
+
+class ParticipationIn(_In):
+    participation = fields.Str(required=True, validate=validate.OneOf(["voluntary", "withdrawn"]))
+
+
+class DecisionIn(_In):
+    reason = fields.Str(required=True, validate=validate.Length(min=2, max=500))
+
+
+class RoleChangeIn(_In):
+    role = fields.Str(required=True,
+                      validate=validate.OneOf(["organisation_admin", "system_admin"]))
+    org_unit_id = fields.Str(required=True)
+    grant = fields.Bool(required=True)
 
 
 class RoleOut(Schema):

@@ -1,6 +1,10 @@
-"""roster: the organisation tree, members and their roles (R1–R4), phone login."""
+"""roster: the organisation tree, members and their roles (R1–R4), phone login, and the
+disqualifications of R20. Every administrator's change is checked against the actor's part of
+the tree and written to the audit log in the same transaction."""
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import uuid
 from datetime import timedelta
@@ -8,21 +12,26 @@ from datetime import timedelta
 from nameko.dependency_providers import Config
 from sqlalchemy import func, or_, select
 
+from kernel import audit, sheets
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel import entrypoints
 from kernel.entrypoints import rpc
-from kernel.errors import BadInput, NotFound, RateLimited, Unauthorized, load
+from kernel.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unauthorized, load
 from kernel.outbox import Outbox
+from kernel.sheets import SheetError
 
-from . import login
-from .members import RowError, mask_phone, normalise_phone, parse_row
-from .models import Base, LoginCode, Member, OrgUnit, Role
-from .schemas import CodeIn, ImportIn, MemberOut, OrgUnitIn, PageIn
+from . import access, login
+from .members import SHEET_COLUMNS, RowError, mask_phone, normalise_phone, parse_row
+from .models import Base, Disqualification, LoginCode, Member, OrgUnit, Role
+from .schemas import (
+    AuditIn, CodeIn, DecisionIn, ImportIn, MemberChangesIn, MemberFilterIn, MemberOut,
+    OrgUnitIn, ParticipationIn, RoleChangeIn,
+)
 from .sms import sender_for
 
-MEMBER_FIELDS = ("name", "department", "org_unit_id", "category", "participation")
 INVALID_CODE = "invalid or expired code"
+EDITABLE = ("name", "department", "org_unit_id", "category", "participation", "status")
 
 
 class RosterService(entrypoints.Answers):
@@ -36,71 +45,184 @@ class RosterService(entrypoints.Answers):
     # -- the tree --------------------------------------------------------------------------
 
     @rpc
-    def upsert_org_units(self, nodes):
+    def upsert_org_units(self, nodes, actor=None):
+        """Add or rename nodes of the tree (system administrators; `actor=None` is the
+        platform itself, e.g. the demo loader)."""
         nodes = [load(OrgUnitIn(), node, f"org unit {i + 1}") for i, node in enumerate(nodes)]
-        known = set(self.db.scalars(select(OrgUnit.id)))
+        if actor is not None:
+            self._require_system_admin(actor)
+        known = {u.id: u for u in self.db.scalars(select(OrgUnit))}
         now = self.clock.now()
         for node in nodes:
             if node["parent_id"] is not None and node["parent_id"] not in known:
                 raise BadInput(f"org unit {node['id']}: parent {node['parent_id']} is unknown",
                                fields={"parent_id": [node["parent_id"]]})
-            unit = self.db.get(OrgUnit, node["id"])
+            unit = known.get(node["id"])
             if unit is None:
-                self.db.add(OrgUnit(created_at=now, **node))
+                unit = OrgUnit(created_at=now, **node)
+                self.db.add(unit)
             else:
                 unit.parent_id, unit.kind, unit.name = node["parent_id"], node["kind"], node["name"]
-            known.add(node["id"])
+            known[node["id"]] = unit
+        parents = {u.id: u.parent_id for u in known.values()}
+        for node in nodes:
+            if node["id"] in access.ancestors(parents, node["parent_id"]):
+                raise BadInput(f"org unit {node['id']}: the tree would have a cycle",
+                               fields={"parent_id": [node["parent_id"]]})
+        audit.record(self.db, "org_units_upserted", actor=actor, target=None,
+                     scope_id=None, detail={"nodes": nodes})
         self.db.commit()
         return len(nodes)
+
+    @rpc
+    def org_tree(self):
+        """Every node with its parent, kind, name, member count and (units) administrator."""
+        counts = dict(self.db.execute(select(Member.org_unit_id, func.count())
+                                      .group_by(Member.org_unit_id)).all())
+        admins = {role.org_unit_id: role.member_id for role in self.db.scalars(
+            select(Role).where(Role.role == "unit_admin"))}
+        names = dict(self.db.execute(select(Member.id, Member.name)
+                                     .where(Member.id.in_(list(admins.values())))).all())
+        return [{
+            "id": u.id, "parent_id": u.parent_id, "kind": u.kind, "name": u.name,
+            "members": counts.get(u.id, 0),
+            "admin": ({"member_id": admins[u.id], "name": names.get(admins[u.id])}
+                      if u.id in admins else None),
+        } for u in self.db.scalars(select(OrgUnit).order_by(OrgUnit.created_at, OrgUnit.id))]
+
+    # -- who may act -----------------------------------------------------------------------
+
+    @rpc
+    def authorize(self, actor, node_id=None, roles=access.ADMIN_ROLES):
+        """The actor's administrator roles, if they include one of `roles` covering `node_id`
+        (any node when None); else Forbidden. For the gateway and other services."""
+        member, scopes = self._admin(actor, roles)
+        if node_id is not None and not access.covers(self._parents(), scopes, node_id):
+            raise Forbidden(f"{node_id} is outside your part of the organisation")
+        return {"member_id": member.id, "name": member.name, "scopes": scopes,
+                "roles": [{"role": r, "org_unit_id": u} for r, u in self._roles(member.id)]}
 
     # -- members ---------------------------------------------------------------------------
 
     @rpc
-    def import_members(self, rows, dry_run=False):
+    def import_sheet(self, content_b64, filename, dry_run=False, actor=None, unit=None):
+        """A member sheet as uploaded (CSV in UTF-8/GBK, XLSX): a file that is not a sheet
+        is one clear error and changes nothing; otherwise as `import_members`. The seed's
+        sheet has no unit column (each unit reports its own): `unit` names it then."""
+        try:
+            rows = sheets.read_rows(base64.b64decode(content_b64, validate=True), filename,
+                                    SHEET_COLUMNS)
+        except (SheetError, binascii.Error, ValueError) as err:
+            raise BadInput(str(err), fields={"file": [str(err)]}) from None
+        return self.import_members(rows, dry_run=dry_run, actor=actor, source=filename,
+                                   unit=unit)
+
+    @rpc
+    def import_members(self, rows, dry_run=False, actor=None, source=None, unit=None):
         """Apply the good rows, report the bad ones by row and column (R3, R4).
 
         Re-importing updates members by phone and never duplicates them. Row numbers are a
-        sheet's: the header is row 1, so data row i is reported as row i + 1.
+        sheet's: the header is row 1, so data row i is reported as row i + 1. A unit (node of
+        kind `unit`) must end with exactly one administrator: a sheet that marks two is an
+        error on the second; a unit that would be left with none has none of its rows applied
+        (R4), and the report says why. Rows without a unit are in `unit` (id or name).
         """
         args = load(ImportIn(), {"rows": rows, "dry_run": dry_run})
+        default_unit = unit
+        if default_unit is not None and not isinstance(default_unit, str):
+            raise BadInput("unit must be an org unit's id or name", fields={"unit": [unit]})
+        scopes = self._admin(actor)[1] if actor is not None else None
         units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
-        by_name = {}
-        for unit in units.values():
-            by_name.setdefault(unit.name, []).append(unit.id)
+        parents = {u.id: u.parent_id for u in units.values()}
+        kinds = {u.id: u.kind for u in units.values()}
+        by_name: dict = {}
+        for node in units.values():
+            by_name.setdefault(node.name, []).append(node.id)
+        members = {m.phone: m for m in self.db.scalars(select(Member))}
         report = {"total": len(args["rows"]), "created": 0, "updated": 0, "unchanged": 0,
-                  "errors": [], "dry_run": args["dry_run"]}
-        seen_phones, admin_rows = {}, {}
-        now = self.clock.now()
+                  "skipped": 0, "errors": [], "dry_run": args["dry_run"]}
+        seen_phones, admin_rows, good = {}, {}, []
         for index, row in enumerate(args["rows"], start=2):
             try:
+                if default_unit and not str(row.get("unit") or "").strip():
+                    row = dict(row, unit=default_unit)
                 data = parse_row(row)
-                unit_id = _resolve(data["unit"], units, by_name, "unit")
-                place = _resolve(data["branch"], units, by_name, "branch") if data["branch"] \
-                    else unit_id
+                place_ref = data["branch"] or data["unit"]
+                unit_ref = _resolve(data["unit"], units, by_name, "unit")
+                place = _resolve(data["branch"], units, by_name, "branch") \
+                    if data["branch"] else unit_ref
+                if data["branch"] and unit_ref not in access.ancestors(parents, place):
+                    raise RowError("branch", f"branch '{place_ref}' is not inside unit "
+                                             f"'{data['unit']}'")
+                if not access.covers(parents, scopes, place):
+                    raise RowError("unit", f"'{place_ref}' is outside your part of the "
+                                           "organisation")
+                home = access.home_unit(parents, kinds, place)
                 if data["phone"] in seen_phones:
                     raise RowError("phone", f"phone {data['phone']} is already on row "
                                             f"{seen_phones[data['phone']]}")
-                if data["unit_admin"] and unit_id in admin_rows:
-                    raise RowError("remarks", f"unit {units[unit_id].name} already has its "
-                                              f"administrator on row {admin_rows[unit_id]} "
-                                              "(R4: exactly one per unit)")
+                known = members.get(data["phone"])
+                if known is not None:
+                    known_home = access.home_unit(parents, kinds, known.org_unit_id)
+                    if (known_home or known.org_unit_id) != (home or place):
+                        other = units[known_home or known.org_unit_id].name
+                        raise RowError("phone", f"phone {data['phone']} belongs to {known.name} "
+                                                f"of {other}; move them in the member editor "
+                                                "if that is intended")
+                if data["unit_admin"]:
+                    if home is None:
+                        raise RowError("remarks", f"'{place_ref}' is not inside a unit; unit "
+                                                  "administrators belong to a unit (R4)")
+                    if home in admin_rows:
+                        raise RowError("remarks", f"unit {units[home].name} already has its "
+                                                  f"administrator on row {admin_rows[home]} "
+                                                  "(R4: exactly one per unit)")
             except RowError as err:
                 report["errors"].append({"row": index, "column": err.column,
                                          "message": err.message})
                 continue
             seen_phones[data["phone"]] = index
             if data["unit_admin"]:
-                admin_rows[unit_id] = index
-            outcome = self._apply(data, place, unit_id, units, now)
+                admin_rows[home] = index
+            good.append((index, data, place, home))
+        orphans = self._units_left_without_admin({home for _, _, _, home in good if home},
+                                                 admin_rows)
+        for unit_id in sorted(orphans):
+            rows_of_unit = [i for i, _, _, home in good if home == unit_id]
+            report["skipped"] += len(rows_of_unit)
+            report["errors"].append({
+                "row": None, "column": "remarks", "unit": unit_id,
+                "message": f"unit {units[unit_id].name} would have no administrator: mark "
+                           "exactly one of its rows 管理员 in the remarks (R4); none of its "
+                           f"{len(rows_of_unit)} good row(s) were applied"})
+        now = self.clock.now()
+        emitted = []
+        for index, data, place, home in good:
+            if home in orphans:
+                continue
+            outcome = self._apply(data, place, home, units, members, actor, now, emitted)
             report[outcome] += 1
+        self.db.flush()
+        self.events.emit_many(emitted)
+        report["errors"].sort(key=lambda e: (e["row"] is None, e["row"] or 0))
         if args["dry_run"]:
             self.db.rollback()
         else:
+            audit.record(self.db, "members_imported", actor=actor, target=source,
+                         scope_id=scopes[0] if scopes and len(scopes) == 1 else None,
+                         detail={k: report[k] for k in
+                                 ("total", "created", "updated", "unchanged", "skipped")}
+                         | {"errors": len(report["errors"])})
             self.db.commit()
         return report
 
-    def _apply(self, data, place, unit_id, units, now) -> str:
-        member = self.db.scalars(select(Member).where(Member.phone == data["phone"])).first()
+    def _units_left_without_admin(self, units_touched, admin_rows) -> set:
+        has_admin = set(self.db.scalars(select(Role.org_unit_id).where(
+            Role.role == "unit_admin", Role.org_unit_id.in_(list(units_touched)))))
+        return {u for u in units_touched if u not in admin_rows and u not in has_admin}
+
+    def _apply(self, data, place, home, units, members, actor, now, emitted) -> str:
+        member = members.get(data["phone"])
         values = {"name": data["name"], "department": data["department"],
                   "org_unit_id": place, "category": data["category"],
                   "participation": data["participation"]}
@@ -108,6 +230,7 @@ class RosterService(entrypoints.Answers):
             member = Member(id=str(uuid.uuid4()), phone=data["phone"], status="active",
                             disqualified=False, created_at=now, updated_at=now, **values)
             self.db.add(member)
+            members[data["phone"]] = member
             outcome, event = "created", "member_registered"
         elif any(getattr(member, k) != v for k, v in values.items()):
             for k, v in values.items():
@@ -116,14 +239,30 @@ class RosterService(entrypoints.Answers):
             outcome, event = "updated", "member_updated"
         else:
             outcome, event = "unchanged", None
-        self.db.flush()
         if data["unit_admin"]:
-            self._grant(member.id, "unit_admin", unit_id)
+            self.db.flush()
+            self._appoint(home, member, actor)
         if data["system_admin"]:
-            self._grant(member.id, "system_admin", self._root_id(units, unit_id))
+            self.db.flush()
+            self._grant(member.id, "system_admin", access.ancestors(
+                {u.id: u.parent_id for u in units.values()}, place)[-1])
         if event:
-            self.events.emit(event, self._member_event(member, units))
+            emitted.append((event, self._member_event(member, units)))
         return outcome
+
+    def _appoint(self, unit_id, member, actor):
+        """Make `member` the unit's one administrator (R4), replacing any other."""
+        current = self.db.scalars(select(Role).where(
+            Role.role == "unit_admin", Role.org_unit_id == unit_id)).all()
+        if [r.member_id for r in current] == [member.id]:
+            return
+        for role in current:
+            self.db.delete(role)
+        self.db.flush()
+        self.db.add(Role(member_id=member.id, role="unit_admin", org_unit_id=unit_id))
+        audit.record(self.db, "unit_admin_appointed", actor=actor, target=member.id,
+                     scope_id=unit_id, detail={"unit_id": unit_id, "member_id": member.id,
+                                               "replaced": [r.member_id for r in current]})
 
     def _grant(self, member_id, role, org_unit_id):
         exists = self.db.scalars(select(Role).where(
@@ -131,12 +270,16 @@ class RosterService(entrypoints.Answers):
         ).first()
         if exists is None:
             self.db.add(Role(member_id=member_id, role=role, org_unit_id=org_unit_id))
+            return True
+        return False
 
     @rpc
-    def get_member(self, member_id):
+    def get_member(self, member_id, actor=None):
         member = self.db.get(Member, member_id)
         if member is None:
             raise NotFound("no such member")
+        if actor is not None:
+            self._require_cover(actor, member.org_unit_id)
         return self._member_out(member)
 
     @rpc
@@ -144,16 +287,231 @@ class RosterService(entrypoints.Answers):
         return self.db.scalar(select(func.count()).select_from(Member))
 
     @rpc
-    def list_members(self, limit=50, offset=0, query=None):
-        args = load(PageIn(), {"limit": limit, "offset": offset, "query": query})
+    def list_members(self, limit=50, offset=0, query=None, actor=None, unit_id=None,
+                     status=None, disqualified=None):
+        """Members by name, paged; filtered by a search (name or phone digits), a subtree,
+        status and disqualification; an administrator sees their own subtree only."""
+        args = load(MemberFilterIn(), {"limit": limit, "offset": offset, "query": query,
+                                       "unit_id": unit_id, "status": status,
+                                       "disqualified": disqualified})
+        parents = self._parents()
+        allowed = None
+        if actor is not None:
+            scopes = self._admin(actor)[1]
+            if scopes is not None:
+                allowed = set().union(*(access.subtree(parents, s) for s in scopes))
+        if args["unit_id"]:
+            if args["unit_id"] not in parents:
+                raise NotFound(f"no org unit {args['unit_id']}")
+            inside = access.subtree(parents, args["unit_id"])
+            allowed = inside if allowed is None else allowed & inside
         stmt = select(Member)
+        if allowed is not None:
+            stmt = stmt.where(Member.org_unit_id.in_(sorted(allowed)))
         if args["query"]:
             like = f"%{args['query']}%"
-            stmt = stmt.where(or_(Member.name.like(like), Member.phone.like(like)))
+            stmt = stmt.where(or_(Member.name.like(like), Member.phone.like(like),
+                                  Member.department.like(like)))
+        if args["status"]:
+            stmt = stmt.where(Member.status == args["status"])
+        if args["disqualified"] is not None:
+            stmt = stmt.where(Member.disqualified.is_(args["disqualified"]))
         total = self.db.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = self.db.scalars(stmt.order_by(Member.name, Member.id)
                                .limit(args["limit"]).offset(args["offset"])).all()
         return {"total": total, "items": [self._member_out(m) for m in rows]}
+
+    @rpc
+    def update_member(self, actor, member_id, changes):
+        """An administrator's edit of one member (any of EDITABLE). A unit's administrator
+        cannot leave the unit or become inactive until another is appointed (R4)."""
+        changes = load(MemberChangesIn(), changes, "changes")
+        member = self._member(member_id)
+        self._require_cover(actor, member.org_unit_id)
+        units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
+        parents = {u.id: u.parent_id for u in units.values()}
+        if "org_unit_id" in changes:
+            if changes["org_unit_id"] not in units:
+                raise BadInput(f"no org unit {changes['org_unit_id']}",
+                               fields={"org_unit_id": ["unknown org unit"]})
+            self._require_cover(actor, changes["org_unit_id"])
+        before = {k: getattr(member, k) for k in EDITABLE}
+        after = dict(before, **changes)
+        if after == before:
+            return self._member_out(member)
+        for role in self.db.scalars(select(Role).where(Role.member_id == member.id,
+                                                       Role.role == "unit_admin")):
+            leaves = role.org_unit_id not in access.ancestors(parents, after["org_unit_id"])
+            if leaves or after["status"] != "active":
+                raise Conflict(f"{member.name} is the administrator of "
+                               f"{units[role.org_unit_id].name}; appoint another administrator "
+                               "first (R4: exactly one per unit)",
+                               fields={"org_unit_id" if leaves else "status": ["unit admin"]})
+        for key, value in changes.items():
+            setattr(member, key, value)
+        member.updated_at = self.clock.now()
+        diff = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
+        audit.record(self.db, "member_updated", actor=actor, target=member.id,
+                     scope_id=member.org_unit_id, detail=diff)
+        if before["status"] == "active" and after["status"] != "active":
+            self.events.emit("member_deactivated", {"member_id": member.id})
+        self.events.emit("member_updated", self._member_event(member, units))
+        self.db.commit()
+        return self._member_out(member)
+
+    @rpc
+    def set_unit_admin(self, actor, unit_id, member_id):
+        """Appoint a unit's administrator, replacing the one before (R4: never zero or two)."""
+        unit = self.db.get(OrgUnit, unit_id)
+        if unit is None:
+            raise NotFound(f"no org unit {unit_id}")
+        if unit.kind != "unit":
+            raise BadInput(f"{unit.name} is a {unit.kind}, not a unit",
+                           fields={"unit_id": ["not a unit"]})
+        self._require_cover(actor, unit_id)
+        member = self._member(member_id)
+        if unit_id not in access.ancestors(self._parents(), member.org_unit_id):
+            raise BadInput(f"{member.name} is not a member of {unit.name}",
+                           fields={"member_id": ["not in this unit"]})
+        if member.status != "active":
+            raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
+        self._appoint(unit_id, member, actor)
+        self.db.commit()
+        return self._member_out(member)
+
+    @rpc
+    def change_role(self, actor, member_id, change):
+        """Grant or revoke an organisation or system administrator role (system
+        administrators only; the last system administrator stays)."""
+        change = load(RoleChangeIn(), change, "change")
+        self._require_system_admin(actor)
+        member = self._member(member_id)
+        if self.db.get(OrgUnit, change["org_unit_id"]) is None:
+            raise NotFound(f"no org unit {change['org_unit_id']}")
+        if change["grant"]:
+            if member.status != "active":
+                raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
+            changed = self._grant(member.id, change["role"], change["org_unit_id"])
+        else:
+            role = self.db.scalars(select(Role).where(
+                Role.member_id == member.id, Role.role == change["role"],
+                Role.org_unit_id == change["org_unit_id"])).first()
+            changed = role is not None
+            if role is not None:
+                if role.role == "system_admin" and self.db.scalar(select(func.count()).where(
+                        Role.role == "system_admin")) == 1:
+                    raise Conflict("the last system administrator cannot be removed")
+                self.db.delete(role)
+        if changed:
+            audit.record(self.db, "role_granted" if change["grant"] else "role_revoked",
+                         actor=actor, target=member.id, scope_id=change["org_unit_id"],
+                         detail=change)
+        self.db.commit()
+        return self._member_out(member)
+
+    @rpc
+    def set_participation(self, member_id, participation):
+        """R2: a department-level or non-party cadre signs up (`voluntary`) or withdraws
+        (`withdrawn`); party members under the committee take part as `required` (R1)."""
+        args = load(ParticipationIn(), {"participation": participation})
+        member = self._member(member_id)
+        if member.participation == "required":
+            raise Conflict("party members under the committee take part as required (R1)",
+                           fields={"participation": ["required members cannot change it"]})
+        if member.participation != args["participation"]:
+            before = member.participation
+            member.participation = args["participation"]
+            member.updated_at = self.clock.now()
+            audit.record(self.db, "participation_changed", actor=member.id, target=member.id,
+                         scope_id=member.org_unit_id,
+                         detail={"participation": [before, member.participation]})
+            units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
+            self.events.emit("member_updated", self._member_event(member, units))
+            self.db.commit()
+        return self._member_out(member)
+
+    # -- R20: disqualification -----------------------------------------------------------
+
+    @rpc
+    def disqualify(self, actor, member_id, reason):
+        """The member loses award eligibility; the decision is kept for the notice."""
+        args = load(DecisionIn(), {"reason": reason})
+        member = self._member(member_id)
+        self._require_cover(actor, member.org_unit_id)
+        if member.disqualified:
+            raise Conflict(f"{member.name} is already disqualified")
+        now = self.clock.now()
+        member.disqualified, member.updated_at = True, now
+        self.db.add(Disqualification(member_id=member.id, reason=args["reason"],
+                                     decided_by=actor, decided_at=now))
+        audit.record(self.db, "member_disqualified", actor=actor, target=member.id,
+                     scope_id=member.org_unit_id, detail={"reason": args["reason"]})
+        self.events.emit("member_disqualified", {
+            "member_id": member.id, "reason": args["reason"], "decided_at": now,
+            "decided_by": actor})
+        self.db.commit()
+        return self._member_out(member)
+
+    @rpc
+    def reinstate(self, actor, member_id, reason):
+        args = load(DecisionIn(), {"reason": reason})
+        member = self._member(member_id)
+        self._require_cover(actor, member.org_unit_id)
+        open_case = self.db.scalars(select(Disqualification).where(
+            Disqualification.member_id == member.id,
+            Disqualification.reinstated_at.is_(None))).first()
+        if not member.disqualified or open_case is None:
+            raise Conflict(f"{member.name} is not disqualified")
+        now = self.clock.now()
+        member.disqualified, member.updated_at = False, now
+        open_case.reinstated_at, open_case.reinstated_by = now, actor
+        open_case.reinstate_reason = args["reason"]
+        audit.record(self.db, "member_reinstated", actor=actor, target=member.id,
+                     scope_id=member.org_unit_id, detail={"reason": args["reason"]})
+        self.events.emit("member_reinstated", {"member_id": member.id})
+        self.db.commit()
+        return self._member_out(member)
+
+    @rpc
+    def disqualifications(self, actor=None):
+        """Every decision, newest first, with names (the notice of R20); an administrator
+        sees their own subtree's."""
+        parents = self._parents()
+        scopes = self._admin(actor)[1] if actor is not None else None
+        names = {}
+        rows = []
+        for case, member in self.db.execute(
+                select(Disqualification, Member).join(Member, Member.id ==
+                                                      Disqualification.member_id)
+                .order_by(Disqualification.decided_at.desc(), Disqualification.id.desc())):
+            if not access.covers(parents, scopes, member.org_unit_id):
+                continue
+            for who in (case.decided_by, case.reinstated_by):
+                if who and who not in names:
+                    person = self.db.get(Member, who)
+                    names[who] = person.name if person else who
+            rows.append({
+                "member_id": member.id, "name": member.name,
+                "phone_masked": mask_phone(member.phone), "unit_id": member.org_unit_id,
+                "unit_name": self.db.get(OrgUnit, member.org_unit_id).name,
+                "reason": case.reason, "decided_at": case.decided_at.isoformat(),
+                "decided_by": case.decided_by, "decided_by_name": names[case.decided_by],
+                "reinstated_at": case.reinstated_at.isoformat() if case.reinstated_at else None,
+                "reinstated_by": case.reinstated_by,
+                "reinstated_by_name": names.get(case.reinstated_by),
+                "reinstate_reason": case.reinstate_reason,
+            })
+        return rows
+
+    @rpc
+    def audit_log(self, actor, limit=50, offset=0):
+        args = load(AuditIn(), {"limit": limit, "offset": offset})
+        scopes = self._admin(actor)[1]
+        visible = None
+        if scopes is not None:
+            parents = self._parents()
+            visible = sorted(set().union(*(access.subtree(parents, s) for s in scopes)))
+        return audit.read(self.db, scopes=visible, service=self.name, **args)
 
     # -- login -----------------------------------------------------------------------------
 
@@ -216,32 +574,54 @@ class RosterService(entrypoints.Answers):
         except RowError as err:
             raise BadInput(err.message, fields={"phone": [err.message]}) from None
 
+    def _member(self, member_id):
+        member = self.db.get(Member, member_id) if isinstance(member_id, str) else None
+        if member is None:
+            raise NotFound("no such member")
+        return member
+
     def _member_by_phone(self, phone):
         return self.db.scalars(select(Member).where(Member.phone == phone)).first()
 
-    def _path(self, unit_id, units=None):
-        path = []
-        while unit_id is not None:
-            path.append(unit_id)
-            unit = units[unit_id] if units else self.db.get(OrgUnit, unit_id)
-            unit_id = unit.parent_id
-        return list(reversed(path))
+    def _parents(self) -> dict:
+        return dict(self.db.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
 
-    def _root_id(self, units, unit_id):
-        return self._path(unit_id, units)[0]
+    def _roles(self, member_id) -> list[tuple[str, str]]:
+        return [(r.role, r.org_unit_id) for r in self.db.scalars(
+            select(Role).where(Role.member_id == member_id).order_by(Role.id))]
+
+    def _admin(self, actor, roles=access.ADMIN_ROLES):
+        """The acting member and their scopes (None: everywhere), or Forbidden."""
+        member = self.db.get(Member, actor) if isinstance(actor, str) else None
+        held = [(r, u) for r, u in self._roles(actor)] if member is not None else []
+        held = [(r, u) for r, u in held if r in roles]
+        if member is None or member.status != "active" or not held:
+            raise Forbidden("this needs an administrator's role")
+        return member, access.scopes_of(held)
+
+    def _require_cover(self, actor, node_id):
+        scopes = self._admin(actor)[1]
+        if not access.covers(self._parents(), scopes, node_id):
+            raise Forbidden("that member or unit is outside your part of the organisation")
+
+    def _require_system_admin(self, actor):
+        self._admin(actor, roles=("system_admin",))
+
+    def _path(self, unit_id, units=None):
+        parents = {u.id: u.parent_id for u in units.values()} if units else self._parents()
+        return list(reversed(access.ancestors(parents, unit_id)))
 
     def _member_out(self, member):
-        unit = self.db.get(OrgUnit, member.org_unit_id)
-        roles = self.db.scalars(select(Role).where(Role.member_id == member.id)).all()
-        path = self._path(member.org_unit_id)
+        units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
+        path = self._path(member.org_unit_id, units)
         return MemberOut().dump({
             "member_id": member.id, "name": member.name, "department": member.department,
             "phone_masked": mask_phone(member.phone), "org_path": path,
-            "org_path_names": [self.db.get(OrgUnit, unit_id).name for unit_id in path],
-            "unit_id": member.org_unit_id, "unit_name": unit.name, "category": member.category,
-            "participation": member.participation, "status": member.status,
-            "disqualified": member.disqualified,
-            "roles": [{"role": r.role, "org_unit_id": r.org_unit_id} for r in roles],
+            "org_path_names": [units[unit_id].name for unit_id in path],
+            "unit_id": member.org_unit_id, "unit_name": units[member.org_unit_id].name,
+            "category": member.category, "participation": member.participation,
+            "status": member.status, "disqualified": member.disqualified,
+            "roles": [{"role": r, "org_unit_id": u} for r, u in self._roles(member.id)],
         })
 
     def _member_event(self, member, units):

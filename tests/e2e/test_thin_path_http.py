@@ -1,35 +1,8 @@
 """The thin path through HTTP on the embedded platform (one process, in-memory bus, SQLite)."""
-import socket
-from datetime import datetime, timezone
-
-import pytest
 import requests
 
 from challenge import demo
-from challenge.platform import EmbeddedPlatform, embedded_settings
-from kernel import bus, clock
 from tests.thin_path import play
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def embedded(tmp_path):
-    bus.reset()
-    fake = clock.FakeClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc))
-    clock.install(fake)
-    port = free_port()
-    settings = embedded_settings(str(tmp_path), port).with_(rpc_timeout_seconds=2.0)
-    platform = EmbeddedPlatform(settings).start()
-    with platform.rpc() as rpc:
-        demo.load(rpc)
-    yield {"base": f"http://127.0.0.1:{port}", "platform": platform, "clock": fake,
-           "sms": platform.settings.sms_file}
-    platform.stop()
 
 
 def test_thin_path(embedded):

@@ -1,0 +1,51 @@
+"""Who may act where (R4, architecture "Roles"). Pure: the tree comes in as {id: parent_id}.
+
+A unit administrator acts inside their unit's subtree; an organisation administrator inside
+their organisation's; a system administrator everywhere. R4's "exactly one administrator per
+unit" concerns nodes of kind `unit`.
+"""
+from __future__ import annotations
+
+ADMIN_ROLES = ("unit_admin", "organisation_admin", "system_admin")
+
+
+def ancestors(parents: dict, node_id: str) -> list[str]:
+    """The node and every node above it, from the node up to the root."""
+    path, seen = [], set()
+    while node_id is not None and node_id not in seen:
+        seen.add(node_id)
+        path.append(node_id)
+        node_id = parents.get(node_id)
+    return path
+
+
+def subtree(parents: dict, root_id: str) -> set[str]:
+    children: dict = {}
+    for node, parent in parents.items():
+        children.setdefault(parent, []).append(node)
+    found, stack = set(), [root_id]
+    while stack:
+        node = stack.pop()
+        if node in found:
+            continue
+        found.add(node)
+        stack.extend(children.get(node, []))
+    return found
+
+
+def home_unit(parents: dict, kinds: dict, node_id: str) -> str | None:
+    """The nearest node of kind `unit` at or above `node_id` (None: not inside a unit)."""
+    return next((n for n in ancestors(parents, node_id) if kinds.get(n) == "unit"), None)
+
+
+def scopes_of(roles: list[tuple[str, str]]) -> list[str] | None:
+    """The roots an administrator acts under; None means everywhere (system administrator)."""
+    if any(role == "system_admin" for role, _ in roles):
+        return None
+    return sorted({unit for role, unit in roles if role in ADMIN_ROLES})
+
+
+def covers(parents: dict, scopes: list[str] | None, node_id: str) -> bool:
+    if scopes is None:
+        return True
+    return any(root in scopes for root in ancestors(parents, node_id))
