@@ -16,19 +16,16 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import resource  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import requests  # noqa: E402
 
-from challenge.platform import EmbeddedPlatform, embedded_settings  # noqa: E402
-from kernel import clock, sheets  # noqa: E402
+from bench._platform import embedded  # noqa: E402
+from kernel import sheets  # noqa: E402
 from services.roster.members import SHEET_COLUMNS, parse_row  # noqa: E402
 from tests.thin_path import login  # noqa: E402
 
@@ -56,22 +53,15 @@ def main():
         parse_row(row)
     baseline = time.perf_counter() - began
 
-    clock.install(clock.OffsetClock(datetime(2018, 3, 1, 1, 0, tzinfo=timezone.utc)))
-    folder = tempfile.mkdtemp(prefix="bench-")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    platform = EmbeddedPlatform(embedded_settings(folder, port)).start()
-    base = f"http://127.0.0.1:{port}"
     results = []
-    try:
-        with platform.rpc() as rpc:
-            rpc.roster.upsert_org_units(
-                [{"id": "system", "parent_id": None, "kind": "system", "name": "全系统"}]
-                + [{"id": f"u{i}", "parent_id": "system", "kind": "unit", "name": f"单位{i}"}
-                   for i in range(args.units)])
-            rpc.roster.import_members([{"name": "系统管理员", "phone": "13800000000",
-                                        "unit": "system", "role": "system_admin"}])
+    with embedded() as (platform, rpc):
+        base = platform.base
+        rpc.roster.upsert_org_units(
+            [{"id": "system", "parent_id": None, "kind": "system", "name": "全系统"}]
+            + [{"id": f"u{i}", "parent_id": "system", "kind": "unit", "name": f"单位{i}"}
+               for i in range(args.units)])
+        rpc.roster.import_members([{"name": "系统管理员", "phone": "13800000000",
+                                    "unit": "system", "role": "system_admin"}])
         auth, _ = login(base, platform.settings.sms_file, "13800000000")
         for name, form in (("dry run", {"dry_run": "true"}), ("first import", {}),
                            ("re-import (unchanged)", {})):
@@ -83,8 +73,6 @@ def main():
             report = r.json()
             assert r.status_code == 200 and not report["errors"], r.text[:500]
             results.append((name, took, peak, report))
-    finally:
-        platform.stop()
 
     print(f"member sheet: {args.rows} rows, {args.units} units, {len(data) / 1048576:.1f} MiB GBK"
           " CSV; embedded platform (SQLite), over HTTP")

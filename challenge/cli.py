@@ -54,8 +54,15 @@ def main(argv=None):
     roster_import.add_argument("--unit", help="the unit of rows without a unit column")
     _remote(roster_import)
 
+    bank = sub.add_parser("bank", help="the question bank").add_subparsers(
+        dest="action", required=True)
+    bank_import = bank.add_parser("import", help="load questions (CSV, XLSX or JSON)")
+    bank_import.add_argument("file")
+    bank_import.add_argument("--dry-run", action="store_true", help="check; change nothing")
+    _remote(bank_import)
+
     args = parser.parse_args(argv)
-    if args.command in ("roster",):
+    if args.command in ("roster", "bank"):
         from challenge import client  # no eventlet: a plain HTTP client
     else:
         _quiet_imports()
@@ -67,6 +74,10 @@ def main(argv=None):
         return _remote_command(lambda: client.run_import(
             args, "/api/v1/admin/roster/import",
             {"dry_run": "true" if args.dry_run else "false", "unit": args.unit}))
+    if args.command == "bank" and args.action == "import":
+        return _remote_command(lambda: client.run_import(
+            args, "/api/v1/admin/questions/import",
+            {"dry_run": "true" if args.dry_run else "false"}))
     if args.command == "migrate":
         from challenge.ops import migrate as run_migrate
 

@@ -1,6 +1,8 @@
 """Bodies the API accepts. Unknown fields are an error: a typo never passes silently."""
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.question_bank.schemas import LevelChangesIn, QuestionFilterIn
+
 
 class _Body(Schema):
     class Meta:
@@ -59,3 +61,34 @@ class OrgUnitsBody(_Body):
 
 class UnitAdminBody(_Body):
     member_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+
+
+class LevelPatch(LevelChangesIn):
+    force = fields.Bool(load_default=False, metadata={
+        "description": "change a level that has opened anyway (logged as forced)"})
+
+
+class QuestionChanges(_Body):
+    level = fields.Int(strict=True)
+    type = fields.Str()
+    stem = fields.Str(validate=validate.Length(min=1, max=5000))
+    options = fields.Raw(metadata={"description": "a list, or one string split by |"})
+    answer = fields.Str()
+    explanation = fields.Str()
+    difficulty = fields.Str()
+    topic = fields.Str()
+
+
+class QuestionQuery(QuestionFilterIn):
+    pass
+
+
+class ExportQuery(_Body):
+    format = fields.Str(load_default="xlsx", validate=validate.OneOf(["csv", "xlsx", "json"]))
+    level = fields.Int(load_default=None)
+    status = fields.Str(load_default="active",
+                        validate=validate.OneOf(["active", "retired", "all"]))
+
+
+class QuestionImportForm(_Body):
+    dry_run = fields.Bool(load_default=False)

@@ -19,7 +19,8 @@ from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import (
-    BoardQuery, CodeRequest, EmptyBody, ImportForm, MemberQuery, OrgUnitsBody, PageQuery,
+    BoardQuery, CodeRequest, EmptyBody, ExportQuery, ImportForm, LevelPatch, MemberQuery,
+    OrgUnitsBody, PageQuery, QuestionChanges, QuestionImportForm, QuestionQuery,
     StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
 )
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
@@ -31,7 +32,7 @@ from kernel.settings import SERVICES
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 API = "/api/v1"
 ADMIN = f"{API}/admin"
-AUDITED = ("roster",)
+BANK_ROLES = ("system_admin", "organisation_admin")  # who edits the campaign and its bank
 IMPORT_TIMEOUT = 300  # seconds: a 20,000-row sheet is a long RPC, not a hung one  # services whose admin changes are audited (merged by time)
 
 
@@ -209,13 +210,87 @@ class GatewayService:
 
     @http("GET", f"{ADMIN}/audit", auth=True, query=PageQuery)
     def admin_audit(self, request, member_id, query):
-        """Every administrator's change, newest first, from every service."""
+        """Every administrator's change, newest first, from every service (an administrator
+        reads the entries of their own part of the organisation)."""
         window = query["limit"] + query["offset"]
-        logs = [getattr(self, name).audit_log(member_id, window, 0) for name in AUDITED]
+        who = self.roster.authorize(member_id)
+        logs = [self.roster.audit_log(member_id, window, 0),
+                self.question_bank.audit_log(who["visible"], window, 0)]
         items = sorted((item for log in logs for item in log["items"]),
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
         return {"total": sum(log["total"] for log in logs),
                 "items": items[query["offset"]:window]}
+
+    # -- admin: campaign, levels and the question bank ---------------------------------------
+
+    def _bank_admin(self, member_id):
+        """The current campaign, if the actor administers its organisation."""
+        campaign = self.question_bank.get_campaign()
+        self.roster.authorize(member_id, campaign["organisation_id"], BANK_ROLES)
+        return campaign
+
+    @http("GET", f"{ADMIN}/campaign", auth=True)
+    def admin_campaign(self, request, member_id):
+        """The campaign's levels with their settings, active question counts and the
+        warnings to fix before a level opens (a bank smaller than the draw)."""
+        self.roster.authorize(member_id)
+        return self.question_bank.get_campaign()
+
+    @http("PATCH", f"{ADMIN}/campaign/levels/<int:number>", auth=True, body=LevelPatch)
+    def admin_update_level(self, request, number, member_id, body):
+        """Edit a level before it opens; after, only with `force` (logged)."""
+        campaign = self._bank_admin(member_id)
+        force = body.pop("force")
+        return self.question_bank.update_level(member_id, campaign["campaign_id"], number,
+                                               body, force)
+
+    @http("GET", f"{ADMIN}/campaign/levels/<int:number>/statistics", auth=True)
+    def admin_level_statistics(self, request, number, member_id):
+        """Pass rate, mean attempts to pass, and each question's facility and
+        discrimination; flagged and most-often-wrong questions first."""
+        self.roster.authorize(member_id)
+        return self.question_bank.level_statistics(None, number)
+
+    @http("POST", f"{ADMIN}/questions/import", auth=True, upload=QuestionImportForm,
+          upload_max=sheets.MAX_BYTES)
+    def admin_import_questions(self, request, member_id, upload):
+        """A question sheet (multipart field `file`: CSV in UTF-8 or GBK, XLSX or JSON;
+        field `dry_run`). Answers the per-row report."""
+        campaign = self._bank_admin(member_id)
+        return self.question_bank.with_timeout(IMPORT_TIMEOUT).import_sheet(
+            campaign["campaign_id"], base64.b64encode(upload["data"]).decode(),
+            upload["filename"], upload["form"]["dry_run"], member_id)
+
+    @http("GET", f"{ADMIN}/questions", auth=True, query=QuestionQuery)
+    def admin_questions(self, request, member_id, query):
+        """Questions with answers and statistics, filtered and paged."""
+        campaign = self._bank_admin(member_id)
+        return self.question_bank.list_questions(campaign["campaign_id"], **query)
+
+    @http("GET", f"{ADMIN}/questions/export", auth=True, query=ExportQuery)
+    def admin_export_questions(self, request, member_id, query):
+        """The bank as CSV, XLSX or JSON in the import's shape (ids included, so an edited
+        export re-imports as updates)."""
+        campaign = self._bank_admin(member_id)
+        export = self.question_bank.export_questions(
+            campaign["campaign_id"], query["format"], query["level"], query["status"])
+        return Response(base64.b64decode(export["content_b64"]),
+                        mimetype=export["media_type"].split(";")[0],
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{export["filename"]}"'})
+
+    @http("PATCH", f"{ADMIN}/questions/<string:question_id>", auth=True, body=QuestionChanges)
+    def admin_update_question(self, request, question_id, member_id, body):
+        """Edit a question; checked as an imported row is."""
+        self._bank_admin(member_id)
+        return self.question_bank.update_question(member_id, question_id, body)
+
+    @http("POST", f"{ADMIN}/questions/<string:question_id>/retire", auth=True,
+          body=EmptyBody)
+    def admin_retire_question(self, request, question_id, member_id, body):
+        """Never drawn again; papers already drawn keep their copy."""
+        self._bank_admin(member_id)
+        return self.question_bank.retire_question(member_id, question_id)
 
     # -- pages -------------------------------------------------------------------------------
 

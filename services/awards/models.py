@@ -15,7 +15,7 @@ class AwardPolicy(Base):
     """One line of a campaign's policy: places [place_from, place_to] in a scope get `kind`."""
 
     __tablename__ = "award_policies"
-    __table_args__ = (UniqueConstraint("campaign_id", "scope", "place_from"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "period", "scope", "kind", "place_from"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     campaign_id: Mapped[str] = mapped_column(String(36), index=True)

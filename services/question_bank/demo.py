@@ -49,9 +49,16 @@ def demo_questions(level: int, count: int = 30, seed: int = 0) -> list[dict]:
     rng = random.Random(f"demo-{level}-{seed}")
     makers = [_single, _judge, _multiple]
     difficulty = "easy" if level <= 4 else "medium" if level <= 8 else "hard"
-    rows = []
+    rows, seen = [], set()
     for i in range(count):
         row = makers[i % 3](rng, level)
+        tries = 0
+        while (row["stem"], tuple(row["options"])) in seen:  # distinct, as a real bank is
+            tries += 1
+            row = makers[i % 3](rng, level)
+            if tries > 20:  # a big demo bank runs out of small numbers: number the stem
+                row["stem"] += f"（{i}）"
+        seen.add((row["stem"], tuple(row["options"])))
         row.update(level=level, explanation="演示题，仅供体验。", difficulty=difficulty,
                    topic="演示", demo=True)
         rows.append(row)

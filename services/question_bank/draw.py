@@ -49,3 +49,17 @@ def paper(chosen: list[dict], rng) -> tuple[list[dict], dict]:
                       "stem": q["stem"], "options": options})
         key[q["id"]] = sorted(right)
     return shown, key
+
+
+def shortfalls(level: int, count: int, mix: dict | None, buckets: dict[str, int]) -> list[str]:
+    """What an organiser must fix before the level opens: the draw (or a mix bucket) needs
+    more active questions than the bank has. The same words as the draw's refusal."""
+    found = []
+    if mix:
+        for difficulty, wanted in sorted(mix.items()):
+            have = buckets.get(difficulty, 0)
+            if have < wanted:
+                found.append(str(BankTooSmall(level, wanted - have, difficulty)))
+    elif sum(buckets.values()) < count:
+        found.append(str(BankTooSmall(level, count - sum(buckets.values()))))
+    return found

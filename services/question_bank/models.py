@@ -2,6 +2,7 @@
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.audit import audit_table
 from kernel.db import UTCDateTime, new_base
 from kernel.inbox import inbox_table
 from kernel.outbox import outbox_table
@@ -9,6 +10,7 @@ from kernel.outbox import outbox_table
 Base = new_base()
 outbox = outbox_table(Base.metadata)
 processed_events = inbox_table(Base.metadata)
+audit_log = audit_table(Base.metadata)
 
 
 class Campaign(Base):
@@ -35,6 +37,8 @@ class Level(Base):
     time_limit_s: Mapped[int] = mapped_column(Integer)
     draw_count: Mapped[int] = mapped_column(Integer, default=20)
     mix: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # bumped on every change to the level's active questions: draws cache the bank by it
+    bank_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Question(Base):
@@ -54,3 +58,35 @@ class Question(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at = mapped_column(UTCDateTime, nullable=False)
+    updated_at = mapped_column(UTCDateTime, nullable=True)
+    retired_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class QuestionStat(Base):
+    """R10, in the manner of Moodle's quiz statistics: running sums over graded attempts
+    from which facility and discrimination are computed (x = this item right, 0/1;
+    y = the rest of the paper right)."""
+    __tablename__ = "question_stats"
+
+    question_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(36))
+    level: Mapped[int] = mapped_column(Integer)
+    shown: Mapped[int] = mapped_column(Integer, default=0)  # every paper, graded or expired
+    graded: Mapped[int] = mapped_column(Integer, default=0)
+    right: Mapped[int] = mapped_column(Integer, default=0)  # Σx
+    sum_rest: Mapped[int] = mapped_column(Integer, default=0)  # Σy
+    sum_rest_sq: Mapped[int] = mapped_column(Integer, default=0)  # Σy²
+    sum_right_rest: Mapped[int] = mapped_column(Integer, default=0)  # Σxy
+
+
+class LevelMemberStat(Base):
+    """Per member and level: attempts, and how many it took to pass the first time."""
+    __tablename__ = "level_member_stats"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    attempts_to_first_pass: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    expired: Mapped[int] = mapped_column(Integer, default=0)

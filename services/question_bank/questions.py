@@ -9,6 +9,16 @@ DIFFICULTIES = {"easy": "easy", "易": "easy", "简单": "easy", "medium": "medi
 TRUE_WORDS = {"对", "正确", "true", "t", "yes", "√"}
 FALSE_WORDS = {"错", "错误", "false", "f", "no", "×"}
 LETTERS = "ABCDEF"
+# contracts.md, "Question sheet" (Chinese headers too); `id` makes an export round-trip
+SHEET_COLUMNS = {
+    "id": "id", "编号": "id", "level": "level", "关卡": "level", "type": "type", "题型": "type",
+    "stem": "stem", "题干": "stem", "options": "options", "选项": "options",
+    "answer": "answer", "答案": "answer", "explanation": "explanation", "解析": "explanation",
+    "difficulty": "difficulty", "难度": "difficulty", "topic": "topic", "主题": "topic",
+    **{letter: letter for letter in LETTERS}, **{letter.lower(): letter for letter in LETTERS},
+}
+EXPORT_HEADERS = ["id", "level", "type", "stem", "options", "answer", "explanation",
+                  "difficulty", "topic", "status"]
 
 
 class RowError(Exception):
@@ -76,3 +86,21 @@ def parse_row(row: dict, levels: set[int]) -> dict:
         "explanation": _text(row, "explanation"), "difficulty": difficulty,
         "topic": _text(row, "topic"), "demo": bool(row.get("demo", False)),
     }
+
+
+def as_row(question) -> dict:
+    """A stored question in the sheet's shape (what `parse_row` reads back)."""
+    if question.type == "judge":
+        answer = "对" if question.answer == [0] else "错"
+    else:
+        answer = "".join(LETTERS[i] for i in question.answer)
+    return {"id": question.id, "level": question.level, "type": question.type,
+            "stem": question.stem, "options": "|".join(question.options), "answer": answer,
+            "explanation": question.explanation or "", "difficulty": question.difficulty,
+            "topic": question.topic or "", "status": question.status}
+
+
+def identity(level: int, qtype: str, stem: str, options: list[str]) -> tuple:
+    """What makes a question the same one when a sheet is imported again: its level, type,
+    stem and options, blind to spacing ("下列说法正确的是" heads many different questions)."""
+    return (level, qtype, " ".join(stem.split()), tuple(" ".join(o.split()) for o in options))

@@ -3,8 +3,6 @@ disqualifications of R20. Every administrator's change is checked against the ac
 the tree and written to the audit log in the same transaction."""
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import uuid
 from datetime import timedelta
@@ -19,7 +17,6 @@ from kernel import entrypoints
 from kernel.entrypoints import rpc
 from kernel.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unauthorized, load
 from kernel.outbox import Outbox
-from kernel.sheets import SheetError
 
 from . import access, login
 from .members import SHEET_COLUMNS, RowError, mask_phone, normalise_phone, parse_row
@@ -95,11 +92,17 @@ class RosterService(entrypoints.Answers):
     @rpc
     def authorize(self, actor, node_id=None, roles=access.ADMIN_ROLES):
         """The actor's administrator roles, if they include one of `roles` covering `node_id`
-        (any node when None); else Forbidden. For the gateway and other services."""
+        (any node when None); else Forbidden. For the gateway and other services: `scopes`
+        are the roots the actor acts under and `visible` every node below them (both None
+        for a system administrator)."""
         member, scopes = self._admin(actor, roles)
-        if node_id is not None and not access.covers(self._parents(), scopes, node_id):
+        parents = self._parents()
+        if node_id is not None and not access.covers(parents, scopes, node_id):
             raise Forbidden(f"{node_id} is outside your part of the organisation")
+        visible = None if scopes is None else sorted(
+            set().union(*(access.subtree(parents, s) for s in scopes)))
         return {"member_id": member.id, "name": member.name, "scopes": scopes,
+                "visible": visible,
                 "roles": [{"role": r, "org_unit_id": u} for r, u in self._roles(member.id)]}
 
     # -- members ---------------------------------------------------------------------------
@@ -109,11 +112,7 @@ class RosterService(entrypoints.Answers):
         """A member sheet as uploaded (CSV in UTF-8/GBK, XLSX): a file that is not a sheet
         is one clear error and changes nothing; otherwise as `import_members`. The seed's
         sheet has no unit column (each unit reports its own): `unit` names it then."""
-        try:
-            rows = sheets.read_rows(base64.b64decode(content_b64, validate=True), filename,
-                                    SHEET_COLUMNS)
-        except (SheetError, binascii.Error, ValueError) as err:
-            raise BadInput(str(err), fields={"file": [str(err)]}) from None
+        rows = sheets.read_upload(content_b64, filename, SHEET_COLUMNS)
         return self.import_members(rows, dry_run=dry_run, actor=actor, source=filename,
                                    unit=unit)
 

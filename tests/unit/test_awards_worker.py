@@ -43,3 +43,12 @@ def test_a_bad_policy_line_names_its_field_and_changes_nothing(session):
                                     "place_from": "first", "place_to": 1, "kind": "x"}])
     assert "place_from" in bad.value.fields
     assert [l["kind"] for l in service.policies("c")] == ["monthly_champion"]
+
+
+def test_a_campaign_run_by_the_root_keeps_both_place_one_lines(session):
+    """The champion and the first cash prize share scope and place when the campaign's
+    organisation is the system root: both lines are stored (a kind each)."""
+    service = worker_factory(AwardsService, db=session)
+    service.set_policies("c", default_policy("c", "system"))
+    assert [(l["kind"], l["place_from"]) for l in service.policies("c")][:2] == [
+        ("monthly_champion", 1), ("monthly_prize", 1)]
