@@ -92,3 +92,11 @@ class ExportQuery(_Body):
 
 class QuestionImportForm(_Body):
     dry_run = fields.Bool(load_default=False)
+
+
+class FlagQuery(PageQuery):
+    reviewed = fields.Bool(load_default=None)
+
+
+class ReviewBody(_Body):
+    note = fields.Str(required=True, validate=validate.Length(min=2, max=500))

@@ -14,17 +14,17 @@ from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
 from gateway import openapi, tokens
-from gateway.dependencies import TimedRpcProxy
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import (
-    BoardQuery, CodeRequest, EmptyBody, ExportQuery, ImportForm, LevelPatch, MemberQuery,
-    OrgUnitsBody, PageQuery, QuestionChanges, QuestionImportForm, QuestionQuery,
-    StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
+    BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm, LevelPatch,
+    MemberQuery, OrgUnitsBody, PageQuery, QuestionChanges, QuestionImportForm, QuestionQuery,
+    ReviewBody, StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
 )
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
 from kernel.clock import Clock
+from kernel.rpc import TimedRpcProxy
 from kernel import sheets
 from kernel.errors import BadInput, ServiceUnavailable
 from kernel.settings import SERVICES
@@ -220,6 +220,22 @@ class GatewayService:
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
         return {"total": sum(log["total"] for log in logs),
                 "items": items[query["offset"]:window]}
+
+    # -- admin: review of flagged play (R20) -------------------------------------------------
+
+    @http("GET", f"{ADMIN}/flags", auth=True, query=FlagQuery)
+    def admin_flags(self, request, member_id, query):
+        """Flagged play (fast passes, members who have seen most of a bank), newest first,
+        for members in my part of the organisation; `reviewed=false` for the open ones."""
+        who = self.roster.authorize(member_id)
+        return self.attempts.flags(who["visible"], query["limit"], query["offset"],
+                                   query["reviewed"])
+
+    @http("POST", f"{ADMIN}/flags/<int:flag_id>/review", auth=True, body=ReviewBody)
+    def admin_review_flag(self, request, flag_id, member_id, body):
+        """Record the review's conclusion (disqualifying is a separate, explicit decision)."""
+        who = self.roster.authorize(member_id)
+        return self.attempts.review_flag(member_id, flag_id, body["note"], who["visible"])
 
     # -- admin: campaign, levels and the question bank ---------------------------------------
 

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field, replace
 SERVICES = ("roster", "question_bank", "attempts", "ranking", "awards")
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672//"
+# policy knobs passed from the environment to every container as they are (each service
+# reads its own with `setting`, default in the code): deploy/config.yaml spells the same
+POLICY_KEYS = (
+    "LOGIN_CODES_PER_ADDRESS_HOUR", "LOGIN_TRIES_PER_ADDRESS_10MIN",
+    "ATTEMPTS_REVEAL", "ATTEMPT_STARTS_PER_HOUR", "ATTEMPT_WAIT_AFTER_FAILURE_SECONDS",
+    "FLAG_MIN_MS_PER_QUESTION", "FLAG_BANK_SHARE",
+    "STATS_MIN_GRADED", "STATS_FACILITY_FLOOR", "STATS_DISCRIMINATION_FLOOR",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Settings:
     web_address: str = "127.0.0.1:8000"
     outbox_poll_seconds: float = 0.2
     rpc_timeout_seconds: float = 10.0
+    policy: dict = field(default_factory=dict)  # POLICY_KEYS found in the environment
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -55,6 +64,7 @@ class Settings:
             rpc_timeout_seconds=float(
                 env.get("RPC_TIMEOUT_SECONDS", base.rpc_timeout_seconds)
             ),
+            policy={key: env[key] for key in POLICY_KEYS if env.get(key)},
         )
 
     def with_(self, **changes) -> "Settings":
@@ -77,6 +87,7 @@ class Settings:
         }
         for name, url in self.service_database_urls.items():
             config[f"{name.upper()}_DATABASE_URL"] = url
+        config.update(self.policy)
         return config
 
 

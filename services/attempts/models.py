@@ -18,6 +18,7 @@ class MemberReplica(Base):
 
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
+    org_path: Mapped[list | None] = mapped_column(JSON, nullable=True)  # for admins' scopes
     updated_at = mapped_column(UTCDateTime, nullable=False)
 
 
@@ -60,6 +61,7 @@ class Attempt(Base):
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_attempts_status_deadline", "status", "deadline"),
         Index("ix_attempts_passes", "campaign_id", "status", "submitted_at", "id"),
+        Index("ix_attempts_member_started", "member_id", "started_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -83,3 +85,34 @@ class Attempt(Base):
     # the run's score right after this attempt closed (R13), as its event carried it
     run_levels_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     run_total_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Exposure(Base):
+    """R20: the questions of a level's bank a member has been shown, to flag harvesting."""
+
+    __tablename__ = "exposures"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seen: Mapped[list] = mapped_column(JSON)  # question ids
+    bank_size: Mapped[int] = mapped_column(Integer)
+    flagged_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class Flag(Base):
+    """R20: suspicious play, for an administrator's review (never punished automatically)."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[str] = mapped_column(String(36), index=True)
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
+    campaign_id: Mapped[str] = mapped_column(String(36))
+    level: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))  # fast_pass | bank_exposure
+    detail: Mapped[dict] = mapped_column(JSON)
+    flagged_at = mapped_column(UTCDateTime, nullable=False)
+    reviewed_at = mapped_column(UTCDateTime, nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    review_note: Mapped[str | None] = mapped_column(String(500), nullable=True)

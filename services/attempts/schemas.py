@@ -27,6 +27,16 @@ class PageIn(_In):
     offset = fields.Int(load_default=0, validate=validate.Range(min=0))
 
 
+class FlagPageIn(_In):
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    reviewed = fields.Bool(load_default=None, allow_none=True)
+
+
+class ReviewIn(_In):
+    note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
+
+
 class OptionOut(Schema):
     key = fields.Str()
     text = fields.Str()

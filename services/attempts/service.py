@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,20 +14,18 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel import entrypoints
 from kernel.entrypoints import event_handler, rpc
-from kernel.errors import BadInput, Conflict, Forbidden, NotFound, load
+from kernel.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox
+from kernel.rpc import TimedRpcProxy
 from kernel.settings import setting
 
-from . import rules
-from .models import Attempt, Base, CampaignReplica, MemberReplica, Run
+from . import conduct, rules
+from .models import Attempt, Base, CampaignReplica, Exposure, Flag, MemberReplica, Run
 from .schemas import (
-    AttemptOut, ExportIn, HistoryOut, PageIn, PassOut, RunOut, StartIn, SubmitIn, UntilIn,
+    AttemptOut, ExportIn, FlagPageIn, HistoryOut, PageIn, PassOut, ReviewIn, RunOut, StartIn,
+    SubmitIn, UntilIn,
 )
-
-# after a failure, what the member is shown (architecture.md, anti-cheating): "count" only
-# by default; "wrong_numbers" adds which question numbers were wrong.
-REVEAL_POLICIES = ("count", "wrong_numbers")
 
 
 class AttemptsService(entrypoints.Answers):
@@ -38,31 +35,35 @@ class AttemptsService(entrypoints.Answers):
     events = Outbox()
     clock = Clock()
     config = Config()
-    question_bank = RpcProxy("question_bank")
+    question_bank = TimedRpcProxy("question_bank")  # replies on a consumer of their own
 
     # -- replicas ------------------------------------------------------------------------
 
     @event_handler("roster", "member_registered")
     @handles_once
     def on_member_registered(self, event):
-        self._replicate_member(event["data"]["member_id"], event["data"]["status"])
+        self._replicate_member(event["data"]["member_id"], event["data"]["status"],
+                               event["data"]["org_path"])
 
     @event_handler("roster", "member_updated")
     @handles_once
     def on_member_updated(self, event):
-        self._replicate_member(event["data"]["member_id"], event["data"]["status"])
+        self._replicate_member(event["data"]["member_id"], event["data"]["status"],
+                               event["data"]["org_path"])
 
     @event_handler("roster", "member_deactivated")
     @handles_once
     def on_member_deactivated(self, event):
         self._replicate_member(event["data"]["member_id"], "inactive")
 
-    def _replicate_member(self, member_id, status):
+    def _replicate_member(self, member_id, status, org_path=None):
         member = self.db.get(MemberReplica, member_id)
         if member is None:
             member = MemberReplica(member_id=member_id)
             self.db.add(member)
         member.status = status
+        if org_path is not None:
+            member.org_path = org_path
         member.updated_at = self.clock.now()
 
     @event_handler("question_bank", "campaign_published")
@@ -125,6 +126,7 @@ class AttemptsService(entrypoints.Answers):
 
         run = self._find_active_run(member_id, campaign)
         self._check_playable(campaign, run.current_level if run else 1, level, now)
+        self._check_pace(member_id, now)
 
         # Never hold the database across an RPC call: a worker waiting for a reply while
         # holding a connection can starve the very workers whose messages keep that reply
@@ -149,8 +151,59 @@ class AttemptsService(entrypoints.Answers):
             "campaign_id": attempt.campaign_id, "run_id": run.id, "level": attempt.level,
             "started_at": attempt.started_at, "deadline": attempt.deadline,
         })
+        self._note_exposure(attempt, paper.get("bank_size"), now)
         self.db.commit()  # a start that raced this one meets the unique indexes: retried
         return self._attempt_out(attempt)
+
+    def _check_pace(self, member_id, now):
+        """R20: a bot harvesting the bank needs many attempts fast; a person does not."""
+        per_hour = setting(self.config, "ATTEMPT_STARTS_PER_HOUR", 30, int)
+        recent = self.db.scalars(select(Attempt.started_at).where(
+            Attempt.member_id == member_id, Attempt.started_at > now - conduct.HOUR)).all()
+        wait = conduct.start_wait(list(recent), now, per_hour)
+        if wait:
+            raise RateLimited(f"at most {per_hour} attempts an hour; the next in {wait} s",
+                              retry_after=wait)
+        last_failed = self.db.scalars(
+            select(Attempt.submitted_at).where(Attempt.member_id == member_id,
+                                               Attempt.status == "failed")
+            .order_by(Attempt.submitted_at.desc()).limit(1)).first()
+        wait = conduct.failure_wait(
+            last_failed, now, setting(self.config, "ATTEMPT_WAIT_AFTER_FAILURE_SECONDS", 0.0,
+                                      float))
+        if wait:
+            raise RateLimited(f"take a moment after a failed attempt: the next in {wait} s",
+                              retry_after=wait)
+
+    def _note_exposure(self, attempt, bank_size, now):
+        """Count the questions of the level this member has now seen; flag once at the
+        configured share of the bank."""
+        if not bank_size:
+            return
+        key = (attempt.member_id, attempt.campaign_id, attempt.level)
+        row = self.db.get(Exposure, key)
+        if row is None:
+            row = Exposure(member_id=key[0], campaign_id=key[1], level=key[2], seen=[],
+                           bank_size=bank_size)
+            self.db.add(row)
+        seen = set(row.seen) | set(attempt.key)
+        if len(seen) != len(row.seen):
+            row.seen = sorted(seen)
+        row.bank_size = bank_size
+        detail = conduct.exposure(len(seen), bank_size,
+                                  setting(self.config, "FLAG_BANK_SHARE", 0.8, float),
+                                  attempt.total)
+        if detail and row.flagged_at is None:
+            row.flagged_at = now
+            self._flag(attempt, "bank_exposure", dict(detail, level=attempt.level), now)
+
+    def _flag(self, attempt, reason, detail, now):
+        self.db.add(Flag(attempt_id=attempt.id, member_id=attempt.member_id,
+                         campaign_id=attempt.campaign_id, level=attempt.level, reason=reason,
+                         detail=detail, flagged_at=now))
+        self.events.emit("attempt_flagged", {"attempt_id": attempt.id,
+                                             "member_id": attempt.member_id,
+                                             "reason": reason, "detail": detail})
 
     def _check_playable(self, campaign, current_level, level, now):
         levels = _levels(campaign)
@@ -303,6 +356,52 @@ class AttemptsService(entrypoints.Answers):
         ).all()
         return {"total": total, "items": HistoryOut(many=True).dump(rows)}
 
+    @rpc
+    def participants(self, campaign_id):
+        """Members with at least one attempt in the campaign (R18's participation), each
+        with their attempts and the most levels any of their runs has passed."""
+        attempts = dict(self.db.execute(
+            select(Attempt.member_id, func.count()).where(Attempt.campaign_id == campaign_id)
+            .group_by(Attempt.member_id)).all())
+        best = dict(self.db.execute(
+            select(Run.member_id, func.max(Run.levels_passed))
+            .where(Run.campaign_id == campaign_id).group_by(Run.member_id)).all())
+        return [{"member_id": member_id, "attempts": count,
+                 "levels_passed": best.get(member_id) or 0}
+                for member_id, count in sorted(attempts.items())]
+
+    @rpc
+    def flags(self, visible=None, limit=50, offset=0, reviewed=None):
+        """Flagged play for review, newest first; `visible` (org unit ids) keeps the members
+        inside an administrator's part of the tree (None: everyone)."""
+        args = load(FlagPageIn(), {"limit": limit, "offset": offset, "reviewed": reviewed})
+        stmt = select(Flag, MemberReplica.org_path).outerjoin(
+            MemberReplica, MemberReplica.member_id == Flag.member_id)
+        if args["reviewed"] is not None:
+            stmt = stmt.where(Flag.reviewed_at.is_not(None) if args["reviewed"]
+                              else Flag.reviewed_at.is_(None))
+        rows = self.db.execute(stmt.order_by(Flag.flagged_at.desc(), Flag.id.desc())).all()
+        if visible is not None:
+            inside = set(visible)
+            rows = [r for r in rows if inside & set(r.org_path or [])]
+        page = rows[args["offset"]:args["offset"] + args["limit"]]
+        return {"total": len(rows), "items": [_flag_out(flag) for flag, _ in page]}
+
+    @rpc
+    def review_flag(self, actor, flag_id, note, visible=None):
+        """An administrator's conclusion on a flag (disqualifying is roster's, R20)."""
+        args = load(ReviewIn(), {"note": note})
+        flag = self.db.get(Flag, flag_id) if isinstance(flag_id, int) else None
+        if flag is None:
+            raise NotFound("no such flag")
+        member = self.db.get(MemberReplica, flag.member_id)
+        if visible is not None and not set(visible) & set((member and member.org_path) or []):
+            raise Forbidden("that member is outside your part of the organisation")
+        flag.reviewed_at, flag.reviewed_by = self.clock.now(), actor
+        flag.review_note = args["note"]
+        self.db.commit()
+        return _flag_out(flag)
+
     # -- internals -------------------------------------------------------------------------
 
     def _grace(self) -> timedelta:
@@ -310,7 +409,7 @@ class AttemptsService(entrypoints.Answers):
 
     def _reveal(self) -> str:
         policy = setting(self.config, "ATTEMPTS_REVEAL", "count")
-        return policy if policy in REVEAL_POLICIES else "count"
+        return policy if policy in conduct.REVEAL_POLICIES else "count"
 
     def _require_active(self, member_id):
         member = self.db.get(MemberReplica, member_id)
@@ -379,6 +478,10 @@ class AttemptsService(entrypoints.Answers):
         data = _pass_data(attempt, run.run_number)
         if outcome.passed:
             self.events.emit("attempt_passed", data)
+            fast = conduct.fast_pass(outcome.duration_ms, attempt.total, setting(
+                self.config, "FLAG_MIN_MS_PER_QUESTION", 1500, int))
+            if fast:
+                self._flag(attempt, "fast_pass", dict(fast, level=attempt.level), now)
         else:
             data.update(correct=correct, total=attempt.total, reason=outcome.reason)
             self.events.emit("attempt_failed", data)
@@ -402,9 +505,9 @@ class AttemptsService(entrypoints.Answers):
             "run": {"run_id": run.id, "levels_passed": run.levels_passed,
                     "total_ms": run.total_ms, "current_level": run.current_level},
         }
-        if self._reveal() == "wrong_numbers" and attempt.status == "failed":
-            by_id = {q["id"]: q["number"] for q in attempt.questions}
-            result["wrong"] = sorted(by_id[q] for q in attempt.wrong_question_ids or [])
+        if attempt.status == "failed":
+            result.update(conduct.revealed(self._reveal(), attempt.questions, attempt.key,
+                                           attempt.wrong_question_ids or []))
         return result
 
 
@@ -420,6 +523,14 @@ def _pass_data(attempt, run_number) -> dict:
         "question_ids": list(attempt.key),
         "wrong_question_ids": list(attempt.wrong_question_ids or []),
     }
+
+
+def _flag_out(flag) -> dict:
+    return {"flag_id": flag.id, "attempt_id": flag.attempt_id, "member_id": flag.member_id,
+            "campaign_id": flag.campaign_id, "level": flag.level, "reason": flag.reason,
+            "detail": flag.detail, "flagged_at": flag.flagged_at.isoformat(),
+            "reviewed_at": flag.reviewed_at.isoformat() if flag.reviewed_at else None,
+            "reviewed_by": flag.reviewed_by, "review_note": flag.review_note}
 
 
 def _levels(campaign):

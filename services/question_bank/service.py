@@ -309,7 +309,8 @@ class QuestionBankService(entrypoints.Answers):
             raise Conflict(str(short), fields={"level": [str(short)]}) from None
         questions, key = draw.paper(chosen, _random)
         return {"campaign_id": lv.campaign_id, "level": lv.number,
-                "time_limit_s": lv.time_limit_s, "questions": questions, "key": key}
+                "time_limit_s": lv.time_limit_s, "questions": questions, "key": key,
+                "bank_size": len(bank)}
 
     def _bank(self, lv) -> list[dict]:
         cached = _banks.get((lv.campaign_id, lv.number))

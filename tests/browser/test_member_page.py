@@ -13,7 +13,7 @@ import pytest
 from challenge import demo
 from challenge.platform import EmbeddedPlatform, embedded_settings
 from kernel import bus, clock
-from tests.e2e.test_thin_path_http import free_port
+from tests.e2e.conftest import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHOTS = os.path.join(ROOT, "artifacts", "screenshots")

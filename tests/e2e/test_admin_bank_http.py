@@ -127,3 +127,30 @@ def test_statistics_follow_the_attempts(embedded):
         1, 0.5, 2.0)
     by_id = {q["question_id"]: q for q in stats["questions"]}
     assert by_id[first]["wrong"] == 1 and stats["most_wrong"][0]["question_id"] == first
+
+
+def test_a_fast_pass_is_flagged_for_review(embedded):
+    base = embedded["base"]
+    member = auth_of(embedded, MEMBER)
+    paper = start(base, member, 1)  # the fake clock stands still: a pass in 0 ms
+    r = requests.post(f"{base}/api/v1/attempts/{paper['attempt_id']}/submit", headers=member,
+                      json={"answers": answers_for(paper)}, timeout=10)
+    assert r.json()["passed"]
+    admin = auth_of(embedded)
+
+    def flagged():
+        r = requests.get(f"{base}/api/v1/admin/flags", headers=admin,
+                         params={"reviewed": "false"}, timeout=10)
+        return r.json()["items"] if r.status_code == 200 else None
+
+    [flag] = wait_for(flagged, what="the fast pass flagged")
+    assert (flag["reason"], flag["attempt_id"]) == ("fast_pass", paper["attempt_id"])
+    other_unit = auth_of(embedded, "13800000002")  # the other unit's administrator
+    seen = requests.get(f"{base}/api/v1/admin/flags", headers=other_unit, timeout=10).json()
+    assert seen["total"] == 0  # 13800000005 is in unit-education
+    r = requests.post(f"{base}/api/v1/admin/flags/{flag['flag_id']}/review", headers=admin,
+                      json={"note": "线下核实：本人作答"}, timeout=10)
+    assert r.status_code == 200 and r.json()["review_note"] == "线下核实：本人作答"
+    assert flagged() == []
+    assert requests.get(f"{base}/api/v1/admin/flags", headers=member,
+                        timeout=10).status_code == 403
