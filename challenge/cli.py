@@ -61,8 +61,14 @@ def main(argv=None):
     bank_import.add_argument("--dry-run", action="store_true", help="check; change nothing")
     _remote(bank_import)
 
+    month = sub.add_parser("month", help="monthly results (R15)").add_subparsers(
+        dest="action", required=True)
+    month_close = month.add_parser("close", help="close a month now (idempotent)")
+    month_close.add_argument("month", help="YYYY-MM")
+    _remote(month_close)
+
     args = parser.parse_args(argv)
-    if args.command in ("roster", "bank"):
+    if args.command in ("roster", "bank", "month"):
         from challenge import client  # no eventlet: a plain HTTP client
     else:
         _quiet_imports()
@@ -78,6 +84,8 @@ def main(argv=None):
         return _remote_command(lambda: client.run_import(
             args, "/api/v1/admin/questions/import",
             {"dry_run": "true" if args.dry_run else "false"}))
+    if args.command == "month" and args.action == "close":
+        return _remote_command(lambda: client.run_close_month(args))
     if args.command == "migrate":
         from challenge.ops import migrate as run_migrate
 

@@ -130,3 +130,20 @@ def run_import(args, path: str, form: dict) -> int:
         sys.stdout.write("\n")
         return 3 if report.get("errors") else 0
     return print_report(report)
+
+
+def run_close_month(args) -> int:
+    client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
+    client.login()
+    sys.stderr.write(f"closing {args.month}…\n")
+    closed = client.call("POST", f"/api/v1/admin/months/{args.month}/close", json={},
+                         timeout=600)
+    if args.json:
+        json.dump(closed, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(f"{closed['month']} closed at {closed['closed_at']} by "
+                         f"{closed['closed_by']}: {closed['ranked_members']} ranked, "
+                         f"{closed['passes']} passes up to {closed['cutoff']}; snapshot "
+                         f"{closed['snapshot_id']}{' (final)' if closed['final'] else ''}\n")
+    return 0

@@ -136,11 +136,10 @@ class GatewayService:
 
     @http("GET", f"{API}/leaderboards/<string:scope_id>", auth=True, query=BoardQuery)
     def leaderboard(self, request, scope_id, member_id, query):
-        """The live board of a scope (`system`, or an organisation, unit or branch id)."""
-        if query["month"]:
-            raise BadInput("monthly boards come with the month close (not yet available)",
-                           fields={"month": ["not supported yet"]})
-        return self.ranking.leaderboard(scope_id, None, query["limit"], query["offset"])
+        """The live board of a scope (`system`, or an organisation, unit or branch id), or
+        with `month=YYYY-MM` that month's closed snapshot (409 while it is not closed)."""
+        return self.ranking.leaderboard(scope_id, None, query["limit"], query["offset"],
+                                        query["month"])
 
     @http("PUT", f"{API}/me/participation", auth=True, body=ParticipationIn)
     def participation(self, request, member_id, body):
@@ -220,6 +219,29 @@ class GatewayService:
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
         return {"total": sum(log["total"] for log in logs),
                 "items": items[query["offset"]:window]}
+
+    # -- admin: months (R15) -----------------------------------------------------------------
+
+    @http("GET", f"{ADMIN}/months", auth=True)
+    def admin_months(self, request, member_id):
+        """The campaign's months: each cutoff, and for closed ones when, by whom, how many
+        were ranked and the snapshot."""
+        self.roster.authorize(member_id)
+        return {"months": self.ranking.months()}
+
+    @http("POST", f"{ADMIN}/months/<string:month>/close", auth=True, body=EmptyBody)
+    def admin_close_month(self, request, month, member_id, body):
+        """Close a month now (idempotent): refused before its cutoff, before the month
+        ahead of it is closed, and while ranking lacks passes that attempts has."""
+        campaign = self._bank_admin(member_id)
+        return self.ranking.with_timeout(IMPORT_TIMEOUT).close_month(
+            campaign["campaign_id"], month, member_id)
+
+    @http("POST", f"{ADMIN}/ranking/rebuild", auth=True, body=EmptyBody)
+    def admin_rebuild_ranking(self, request, member_id, body):
+        """Replay the live boards from attempts' passes (system administrators)."""
+        self.roster.authorize(member_id, None, ("system_admin",))
+        return self.ranking.with_timeout(IMPORT_TIMEOUT).rebuild()
 
     # -- admin: review of flagged play (R20) -------------------------------------------------
 

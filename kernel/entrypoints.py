@@ -9,6 +9,7 @@ import eventlet
 from kombu import Connection, Exchange, Queue
 from nameko.events import EventHandler
 from nameko.rpc import rpc as _rpc
+from nameko.timer import Timer
 from sqlalchemy.exc import DBAPIError
 
 from kernel.errors import ChallengeError
@@ -77,6 +78,23 @@ class ReliableEventHandler(EventHandler):
                   error, self.dead_queue.name)
         if message.channel.connection:
             message.reject(requeue=False)
+
+
+class ConfigTimer(Timer):
+    """nameko's timer with its interval read from the config (key, default seconds), so a
+    deployment (or a test) can tune how often a periodic job looks for work."""
+
+    def __init__(self, key, default, **kwargs):
+        self.key = key
+        super().__init__(interval=default, **kwargs)
+
+    def setup(self):
+        self.interval = setting(self.container.config, self.key, self.interval, float)
+        super().setup()
+
+
+def timer_from_config(key: str, default: float):
+    return ConfigTimer.decorator(key, default)
 
 
 def _transient(error) -> bool:

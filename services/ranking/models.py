@@ -1,6 +1,6 @@
 """ranking's tables: one pass record per (run, levels passed), each member's best standing,
 and the replica of roster's members it shows on boards."""
-from sqlalchemy import JSON, Boolean, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import UTCDateTime, new_base
@@ -40,7 +40,7 @@ class PassRecord(Base):
     run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     levels: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36), index=True)
-    campaign_id: Mapped[str] = mapped_column(String(36))
+    campaign_id: Mapped[str] = mapped_column(String(36), index=True)
     total_ms: Mapped[int] = mapped_column(Integer)
     at = mapped_column(UTCDateTime, nullable=False)  # when the k-th pass was submitted
     attempt_id: Mapped[str] = mapped_column(String(36))
@@ -60,3 +60,53 @@ class Standing(Base):
     total_ms: Mapped[int] = mapped_column(Integer)
     at = mapped_column(UTCDateTime, nullable=False)
     run_id: Mapped[str] = mapped_column(String(36))
+
+
+class CampaignReplica(Base):
+    """What ranking needs of question_bank's campaigns: the time zone and the months."""
+
+    __tablename__ = "campaigns"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    starts_at = mapped_column(UTCDateTime, nullable=False)
+    ends_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class MonthClose(Base):
+    """R15: a closed month. The unique key makes the close happen once, whichever replica
+    (or administrator) gets there first: the loser's transaction fails and changes nothing."""
+
+    __tablename__ = "month_closes"
+    __table_args__ = (UniqueConstraint("campaign_id", "month"),)
+
+    snapshot_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(36))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, campaign-local
+    cutoff = mapped_column(UTCDateTime, nullable=False)
+    closed_at = mapped_column(UTCDateTime, nullable=False)
+    closed_by: Mapped[str] = mapped_column(String(36))  # "timer" or the administrator
+    ranked_members: Mapped[int] = mapped_column(Integer)
+    passes_counted: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SnapshotEntry(Base):
+    """A closed month's board for one scope: written once, never changed."""
+
+    __tablename__ = "snapshot_entries"
+    __table_args__ = (Index("ix_snapshot_entries_board", "snapshot_id", "scope_id", "position"),)
+
+    snapshot_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # order on the board, 1..n
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: disqualified
+    levels: Mapped[int] = mapped_column(Integer)
+    total_ms: Mapped[int] = mapped_column(Integer)
+    at = mapped_column(UTCDateTime, nullable=False)
+    run_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unit_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    disqualified: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -42,3 +42,51 @@ def place(entries, first_place: int = 1):
     return placed
 
 
+
+
+# -- months (R15) -------------------------------------------------------------------------
+
+def month_of(at: datetime, time_zone: str) -> str:
+    """The campaign-local month an instant falls in, as YYYY-MM."""
+    from zoneinfo import ZoneInfo
+
+    return at.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m")
+
+
+def cutoff(month: str, time_zone: str) -> datetime:
+    """R15: 23:59:59.999 local on the month's last day, as an aware instant."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    year, number = (int(part) for part in month.split("-"))
+    first_next = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(time_zone))
+    return first_next - timedelta(milliseconds=1)
+
+
+def months(starts_at: datetime, ends_at: datetime, time_zone: str) -> list[str]:
+    """Every campaign-local month from the start's to the end's, in order."""
+    first, last = month_of(starts_at, time_zone), month_of(ends_at, time_zone)
+    out, (year, number) = [], (int(p) for p in first.split("-"))
+    while True:
+        month = f"{year:04d}-{number:02d}"
+        out.append(month)
+        if month >= last:
+            return out
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+
+
+def standings_at(records, until: datetime) -> dict:
+    """R15: each member's best result counting only passes submitted at or before `until`."""
+    by_member: dict = {}
+    for record in records:
+        if record.at <= until:
+            by_member.setdefault(record.member_id, []).append(record)
+    return {member: best(results) for member, results in by_member.items()}
+
+
+def board(results, disqualified: set) -> list[dict]:
+    """Results in the board's order with places; the disqualified are marked, placeless."""
+    ordered = sorted(results, key=Result.order_key)
+    return place([{"member_id": r.member_id, "levels": r.levels, "total_ms": r.total_ms,
+                   "at": r.at, "run_id": r.run_id,
+                   "disqualified": r.member_id in disqualified} for r in ordered])

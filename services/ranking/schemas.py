@@ -9,6 +9,18 @@ class BoardIn(Schema):
     campaign_id = fields.Str(load_default=None)
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    month = fields.Str(load_default=None, allow_none=True,
+                       validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
+                                                error="a month is YYYY-MM"))
+
+
+class MonthIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    campaign_id = fields.Str(required=True)
+    month = fields.Str(required=True, validate=validate.Regexp(
+        r"^\d{4}-(0[1-9]|1[0-2])$", error="a month is YYYY-MM"))
 
 
 class EntryOut(Schema):

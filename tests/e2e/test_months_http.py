@@ -1,0 +1,54 @@
+"""Months over HTTP on the embedded platform (the demo's clock: 2018-05-20): `challenge month
+close`, a closed month's board, and a month that cannot be closed yet."""
+import os
+import subprocess
+import sys
+import requests
+
+from tests.thin_path import answers_for, login, start
+
+SYSTEM, MEMBER = "13800000000", "13800000005"
+
+
+def close(embedded, month, token):
+    return subprocess.run(
+        [sys.executable, "-m", "challenge.cli", "month", "close", month, "--url",
+         embedded["base"]], env=dict(os.environ, CHALLENGE_TOKEN=token),
+        capture_output=True, text=True, timeout=60)
+
+
+def test_close_months_and_read_their_boards(embedded):
+    base = embedded["base"]
+    admin = login(base, embedded["sms"], SYSTEM)[0]
+    token = admin["Authorization"][7:]
+    member = login(base, embedded["sms"], MEMBER)[0]
+    paper = start(base, member, 1)
+    r = requests.post(f"{base}/api/v1/attempts/{paper['attempt_id']}/submit", headers=member,
+                      json={"answers": answers_for(paper)}, timeout=10)
+    assert r.json()["passed"]
+    early = close(embedded, "2018-05", token)
+    assert early.returncode == 2 and "409" in early.stderr  # May is not over
+    r = requests.get(f"{base}/api/v1/leaderboards/system", headers=member,
+                     params={"month": "2018-05"}, timeout=10)
+    assert r.status_code == 409
+    for month in ("2018-03", "2018-04"):
+        done = close(embedded, month, token)
+        assert done.returncode == 0, done.stderr
+        assert f"{month} closed" in done.stdout and "0 ranked" in done.stdout
+    embedded["clock"].advance(days=12)  # 2018-06-01 09:00 Shanghai: the tokens expired
+    admin = login(base, embedded["sms"], SYSTEM)[0]
+    token = admin["Authorization"][7:]
+    member = login(base, embedded["sms"], MEMBER)[0]
+    done = close(embedded, "2018-05", token)
+    assert done.returncode == 0 and "1 ranked" in done.stdout, done.stderr
+    again = close(embedded, "2018-05", token)
+    assert again.stdout.split("snapshot")[1] == done.stdout.split("snapshot")[1]
+    may = requests.get(f"{base}/api/v1/leaderboards/system", headers=member,
+                       params={"month": "2018-05"}, timeout=10).json()
+    assert [e["rank"] for e in may["entries"]] == [1] and may["month"] == "2018-05"
+    assert may["entries"][0]["phone_masked"] == "138****0005"
+    months = requests.get(f"{base}/api/v1/admin/months", headers=admin, timeout=10).json()
+    assert [m["closed"] for m in months["months"]][:4] == [True, True, True, False]
+    r = requests.get(f"{base}/api/v1/leaderboards/system", headers=member,
+                     params={"month": "2018-5"}, timeout=10)
+    assert r.status_code == 400 and "month" in r.json()["error"]["fields"]
