@@ -67,8 +67,15 @@ def main(argv=None):
     month_close.add_argument("month", help="YYYY-MM")
     _remote(month_close)
 
+    awards = sub.add_parser("awards", help="awards (R16)").add_subparsers(
+        dest="action", required=True)
+    awards_export = awards.add_parser("export", help="a month's award ledger (XLSX)")
+    awards_export.add_argument("month", help="YYYY-MM")
+    awards_export.add_argument("--out", help="the file to write (default awards-YYYY-MM.xlsx)")
+    _remote(awards_export)
+
     args = parser.parse_args(argv)
-    if args.command in ("roster", "bank", "month"):
+    if args.command in ("roster", "bank", "month", "awards"):
         from challenge import client  # no eventlet: a plain HTTP client
     else:
         _quiet_imports()
@@ -86,6 +93,8 @@ def main(argv=None):
             {"dry_run": "true" if args.dry_run else "false"}))
     if args.command == "month" and args.action == "close":
         return _remote_command(lambda: client.run_close_month(args))
+    if args.command == "awards" and args.action == "export":
+        return _remote_command(lambda: client.run_awards_export(args))
     if args.command == "migrate":
         from challenge.ops import migrate as run_migrate
 

@@ -147,3 +147,25 @@ def run_close_month(args) -> int:
                          f"{closed['passes']} passes up to {closed['cutoff']}; snapshot "
                          f"{closed['snapshot_id']}{' (final)' if closed['final'] else ''}\n")
     return 0
+
+
+def run_awards_export(args) -> int:
+    client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
+    client.login()
+    headers = {"Authorization": f"Bearer {client.token}"}
+    try:
+        response = requests.get(f"{client.url}/api/v1/admin/awards/{args.month}/ledger.xlsx",
+                                headers=headers, timeout=120)
+    except requests.ConnectionError:
+        raise CommandError(f"no platform answers at {client.url}") from None
+    if response.status_code != 200:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError):
+            message = response.text[:200]
+        raise CommandError(f"{response.status_code} {message}")
+    out = args.out or f"awards-{args.month}.xlsx"
+    with open(out, "wb") as handle:
+        handle.write(response.content)
+    sys.stdout.write(f"wrote {out} ({len(response.content):,} bytes)\n")
+    return 0

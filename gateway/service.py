@@ -243,6 +243,34 @@ class GatewayService:
         self.roster.authorize(member_id, None, ("system_admin",))
         return self.ranking.with_timeout(IMPORT_TIMEOUT).rebuild()
 
+    # -- admin: awards (R16, R20) ------------------------------------------------------------
+
+    @http("GET", f"{ADMIN}/awards/<string:period>", auth=True)
+    def admin_awards(self, request, period, member_id):
+        """A month's awards (granted, paid, revoked) with what the board showed."""
+        self.roster.authorize(member_id)
+        campaign = self.question_bank.get_campaign()
+        return {"items": self.awards.awards_of_period(campaign["campaign_id"], period)}
+
+    @http("GET", f"{ADMIN}/awards/<string:period>/ledger.xlsx", auth=True)
+    def admin_awards_ledger(self, request, period, member_id):
+        """The month's award ledger for finance (XLSX, Chinese headers, payable total)."""
+        campaign = self._bank_admin(member_id)
+        awards = self.awards.awards_of_period(campaign["campaign_id"], period)
+        departments = {}
+        for member in {a["member_id"] for a in awards if a.get("member_id")}:
+            departments[member] = self.roster.get_member(member).get("department") or ""
+        ledger = self.awards.ledger(campaign["campaign_id"], period, departments)
+        return Response(base64.b64decode(ledger["content_b64"]), mimetype=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            headers={"Content-Disposition": f'attachment; filename="{ledger["filename"]}"'})
+
+    @http("POST", f"{ADMIN}/awards/<string:award_id>/paid", auth=True, body=EmptyBody)
+    def admin_award_paid(self, request, award_id, member_id, body):
+        """Finance has paid this award (it is never revoked silently afterwards)."""
+        self._bank_admin(member_id)
+        return self.awards.mark_paid(member_id, award_id)
+
     # -- admin: review of flagged play (R20) -------------------------------------------------
 
     @http("GET", f"{ADMIN}/flags", auth=True, query=FlagQuery)

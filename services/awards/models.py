@@ -1,5 +1,5 @@
 """awards' tables: award policies per campaign, granted awards, and the kernel's two."""
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import UTCDateTime, new_base
@@ -28,8 +28,11 @@ class AwardPolicy(Base):
 
 
 class Award(Base):
+    """An award and its life: granted → paid, or granted → revoked (R20). A paid award is
+    never changed; when it should be, `attention` says why, for an administrator."""
+
     __tablename__ = "awards"
-    __table_args__ = (UniqueConstraint("campaign_id", "period", "kind", "rank", "member_id"),)
+    __table_args__ = (Index("ix_awards_period", "campaign_id", "period", "status"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -43,3 +46,48 @@ class Award(Base):
     granted_at = mapped_column(UTCDateTime, nullable=False)
     revoked_at = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    scope_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    paid_at = mapped_column(UTCDateTime, nullable=True)
+    paid_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    attention: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class GrantedPeriod(Base):
+    """A month whose awards were granted: once per (campaign, month), with the policy lines
+    used, so a later policy change never touches it."""
+
+    __tablename__ = "granted_periods"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    snapshot_id: Mapped[str] = mapped_column(String(36))
+    policy: Mapped[list] = mapped_column(JSON)
+    granted_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class BoardEntry(Base):
+    """The head of a closed month's board in each scope the policy names (from ranking's
+    snapshot), kept so disqualifications can move places without asking ranking again."""
+
+    __tablename__ = "board_entries"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    levels: Mapped[int] = mapped_column(Integer)
+    total_ms: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unit_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Disqualified(Base):
+    """roster's disqualified members (R20), from its events."""
+
+    __tablename__ = "disqualified_members"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    since = mapped_column(UTCDateTime, nullable=False)

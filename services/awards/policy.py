@@ -26,3 +26,28 @@ def default_policy(campaign_id: str, organisation_id: str) -> list[dict]:
         }
         for scope, place_from, place_to, kind, amount in DEFAULT_MONTHLY
     ]
+
+
+def allocate(lines: list[dict], boards: dict, disqualified: set) -> dict:
+    """R16 with R20: the awards a closed month's boards earn under `lines`.
+
+    `boards` maps a scope to its entries in board order (dicts with member_id and
+    disqualified). Places are counted over eligible members only: a member disqualified at
+    the close or since is skipped and the next one moves up. Returns
+    {(kind, scope, member_id): (place, amount_cny)}.
+    """
+    out = {}
+    for line in lines:
+        eligible = [e for e in boards.get(line["scope"], [])
+                    if not e["disqualified"] and e["member_id"] not in disqualified]
+        for place in range(line["place_from"], line["place_to"] + 1):
+            if place > len(eligible):
+                break
+            member = eligible[place - 1]["member_id"]
+            out[(line["kind"], line["scope"], member)] = (place, line["amount_cny"])
+    return out
+
+
+def depth(lines: list[dict]) -> int:
+    """How far down a board the policy reaches (places), to know how much to keep of it."""
+    return max((line["place_to"] for line in lines), default=0)

@@ -25,6 +25,12 @@ class AwardOut(Schema):
     org_unit_id = fields.Str(allow_none=True)
     status = fields.Str()
     granted_at = fields.AwareDateTime()
+    scope_id = fields.Str(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    reason = fields.Str(allow_none=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+    paid_by = fields.Str(allow_none=True)
+    attention = fields.Str(allow_none=True)
 
 
 class PeriodQuery(Schema):

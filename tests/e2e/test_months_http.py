@@ -52,3 +52,37 @@ def test_close_months_and_read_their_boards(embedded):
     r = requests.get(f"{base}/api/v1/leaderboards/system", headers=member,
                      params={"month": "2018-5"}, timeout=10)
     assert r.status_code == 400 and "month" in r.json()["error"]["fields"]
+
+
+def test_a_closed_month_grants_awards_and_exports_the_ledger(embedded, tmp_path):
+    base = embedded["base"]
+    member = login(base, embedded["sms"], MEMBER)[0]
+    paper = start(base, member, 1)
+    requests.post(f"{base}/api/v1/attempts/{paper['attempt_id']}/submit", headers=member,
+                  json={"answers": answers_for(paper)}, timeout=10)
+    embedded["clock"].advance(days=12)  # 2018-06-01
+    admin = login(base, embedded["sms"], SYSTEM)[0]
+    token = admin["Authorization"][7:]
+    for month in ("2018-03", "2018-04", "2018-05"):
+        assert close(embedded, month, token).returncode == 0
+
+    def awarded():
+        items = requests.get(f"{base}/api/v1/admin/awards/2018-05", headers=admin,
+                             timeout=10).json()["items"]
+        return items if len(items) == 2 else None
+
+    from tests.thin_path import wait_for
+
+    items = wait_for(awarded, what="May's awards")
+    assert {(a["kind"], a["rank"], a["amount_cny"]) for a in items} == {
+        ("monthly_champion", 1, None), ("monthly_prize", 1, 300)}
+    out = tmp_path / "ledger.xlsx"
+    run = subprocess.run([sys.executable, "-m", "challenge.cli", "awards", "export", "2018-05",
+                          "--out", str(out), "--url", base],
+                         env=dict(os.environ, CHALLENGE_TOKEN=token), capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(out).active.values)
+    assert rows[1][0] == "名次" and rows[-1][0] == "合计" and rows[-1][8] == 300

@@ -1,0 +1,51 @@
+"""The month's award ledger as a finance office wants it: one row per award, Chinese headers,
+amounts in yuan, a total of what is payable, revoked awards shown but not counted."""
+from __future__ import annotations
+
+import io
+
+STATUS = {"granted": "待发放", "paid": "已发放", "revoked": "已撤销"}
+KINDS = {"monthly_champion": "月度冠军", "monthly_prize": "月度奖励"}
+HEADERS = ["名次", "奖项", "姓名", "单位", "部门", "手机号", "闯关数", "用时", "金额（元）",
+           "状态", "备注"]
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    seconds = ms // 1000
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{ms % 1000:03d}"
+
+
+def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = period
+    sheet.append([f"{period} 月度奖励台账"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(HEADERS)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    payable = 0
+    for award in awards:
+        amount = award.get("amount_cny")
+        if award["status"] != "revoked" and amount:
+            payable += amount
+        sheet.append([
+            award["rank"], KINDS.get(award["kind"], award["kind"]), award.get("name"),
+            award.get("unit_name"), departments.get(award.get("member_id"), ""),
+            award.get("phone_masked"), award.get("levels"), duration(award.get("total_ms")),
+            amount, STATUS.get(award["status"], award["status"]),
+            award.get("attention") or award.get("reason") or ""])
+    sheet.append([])
+    sheet.append(["合计", f"{sum(1 for a in awards if a['status'] != 'revoked')} 项", "", "", "",
+                  "", "", "", payable, "", "不含已撤销"])
+    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    for column, width in zip("ABCDEFGHIJK", (6, 10, 10, 18, 12, 14, 8, 14, 10, 8, 30)):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
