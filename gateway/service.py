@@ -265,6 +265,14 @@ class GatewayService:
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             headers={"Content-Disposition": f'attachment; filename="{ledger["filename"]}"'})
 
+    @http("GET", f"{ADMIN}/annual", auth=True)
+    def admin_annual(self, request, member_id):
+        """R17/R18: the champion and every unit's and organ branch's score with the figures
+        behind it (participation, results, members expected and playing)."""
+        self.roster.authorize(member_id)
+        campaign = self.question_bank.get_campaign()
+        return self.awards.annual_results(campaign["campaign_id"])
+
     @http("POST", f"{ADMIN}/awards/<string:award_id>/paid", auth=True, body=EmptyBody)
     def admin_award_paid(self, request, award_id, member_id, body):
         """Finance has paid this award (it is never revoked silently afterwards)."""

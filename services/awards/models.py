@@ -91,3 +91,15 @@ class Disqualified(Base):
 
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     since = mapped_column(UTCDateTime, nullable=False)
+
+
+class AnnualScore(Base):
+    """R18: every organisation's figures behind its score, kept and shown."""
+
+    __tablename__ = "annual_scores"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # unit | branch
+    org_unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict] = mapped_column(JSON)

@@ -19,12 +19,17 @@ from kernel.inbox import handles_once
 from kernel.outbox import Outbox
 from kernel.rpc import TimedRpcProxy
 
-from .models import Award, AwardPolicy, Base, BoardEntry, Disqualified, GrantedPeriod
+from . import annual
+from .models import (
+    AnnualScore, Award, AwardPolicy, Base, BoardEntry, Disqualified, GrantedPeriod,
+)
 from .policy import allocate, default_policy, depth
 from .schemas import AwardOut, PeriodQuery, PolicyLine
 
 log = logging.getLogger(__name__)
 BOARD_MARGIN = 200  # entries kept below the last awarded place, for places that move up
+ANNUAL = "annual"  # the period of R17/R18's awards
+ANNUAL_TOP = 3  # excellent organisations per kind (R18: "the best"; the design's default)
 
 
 class AwardsService(entrypoints.Answers):
@@ -34,6 +39,88 @@ class AwardsService(entrypoints.Answers):
     events = Outbox()
     clock = Clock()
     ranking = TimedRpcProxy("ranking")
+    roster = TimedRpcProxy("roster")
+    attempts = TimedRpcProxy("attempts")
+    question_bank = TimedRpcProxy("question_bank")
+
+    # -- annual results (R17, R18) ---------------------------------------------------------------
+
+    @event_handler("ranking", "campaign_closed")
+    def on_campaign_closed(self, body):
+        """The champion and the excellent units and organ branches, once per campaign; the
+        inputs are gathered over RPC first, outside any transaction."""
+        data = contract.parse(body)["data"]
+        campaign_id = data["campaign_id"]
+        if self.db.get(GrantedPeriod, (campaign_id, ANNUAL)) is not None:
+            self.db.rollback()
+            return
+        self.db.rollback()
+        final_month = next(m["month"] for m in self.ranking.months(campaign_id)
+                           if m.get("snapshot_id") == data["final_snapshot_id"])
+        final = self._board(campaign_id, final_month, "system", 10 ** 9)
+        levels = {e["member_id"]: e["levels"] for e in final}
+        nodes = self.roster.with_timeout(120).org_tree()
+        roster = self.roster.with_timeout(120).roster_for_scoring()
+        attempted = {p["member_id"] for p in
+                     self.attempts.with_timeout(120).participants(campaign_id)}
+        total_levels = len(self.question_bank.get_campaign(campaign_id)["levels"])
+        top = ANNUAL_TOP
+        tables = annual.excellence(nodes, roster, attempted, levels, total_levels, top)
+        champion = annual.champion(final)
+        now = self.clock.now()
+        self.db.add(GrantedPeriod(campaign_id=campaign_id, period=ANNUAL,
+                                  snapshot_id=data["final_snapshot_id"],
+                                  policy=[{"kind": "annual", "top": top,
+                                           "levels": total_levels}], granted_at=now))
+        try:
+            self.db.flush()
+        except IntegrityError:
+            self.db.rollback()
+            return
+        winners = {}
+        for kind, rows in tables.items():
+            for row in annual.as_json(rows):
+                self.db.add(AnnualScore(campaign_id=campaign_id, kind=kind,
+                                        org_unit_id=row["org_unit_id"], rank=row["rank"],
+                                        figures=row))
+                if row["excellent"]:
+                    winners.setdefault(kind, []).append(row["org_unit_id"])
+                    self._grant_annual(campaign_id, f"excellent_{kind}", row["rank"],
+                                       org_unit_id=row["org_unit_id"], now=now)
+        if champion:
+            self._grant_annual(campaign_id, "annual_champion", 1, member_id=champion, now=now)
+        self.events.emit("annual_results_published", {
+            "campaign_id": campaign_id, "champion_member_id": champion,
+            "excellent_units": winners.get("unit", []),
+            "excellent_branches": winners.get("branch", [])})
+        self.db.commit()
+
+    def _grant_annual(self, campaign_id, kind, rank, now, member_id=None, org_unit_id=None):
+        award = Award(id=str(uuid.uuid4()), campaign_id=campaign_id, period=ANNUAL, kind=kind,
+                      rank=rank, amount_cny=None, member_id=member_id,
+                      org_unit_id=org_unit_id, scope_id=None, status="granted",
+                      granted_at=now)
+        self.db.add(award)
+        data = {"award_id": award.id, "campaign_id": campaign_id, "period": ANNUAL,
+                "kind": kind, "rank": rank, "amount_cny": None}
+        data.update({"member_id": member_id} if member_id else {"org_unit_id": org_unit_id})
+        self.events.emit("award_granted", data)
+
+    @rpc
+    def annual_results(self, campaign_id):
+        """The champion and each organisation's score with every figure behind it."""
+        awards = self.db.scalars(select(Award).where(Award.campaign_id == campaign_id,
+                                                     Award.period == ANNUAL)).all()
+        scores = self.db.scalars(select(AnnualScore).where(
+            AnnualScore.campaign_id == campaign_id).order_by(AnnualScore.kind,
+                                                             AnnualScore.rank)).all()
+        if not scores and not awards:
+            raise NotFound("no annual results yet: they follow the campaign's last month")
+        return {"campaign_id": campaign_id,
+                "champion_member_id": next((a.member_id for a in awards
+                                            if a.kind == "annual_champion"), None),
+                "units": [s.figures for s in scores if s.kind == "unit"],
+                "branches": [s.figures for s in scores if s.kind == "branch"]}
 
     # -- monthly awards (R16) ------------------------------------------------------------------
 

@@ -321,6 +321,14 @@ class RosterService(entrypoints.Answers):
         return {"total": total, "items": [self._member_out(m) for m in rows]}
 
     @rpc
+    def roster_for_scoring(self):
+        """Every member's place, participation and status (R18's denominators)."""
+        parents = self._parents()
+        return [{"member_id": m.id, "participation": m.participation, "status": m.status,
+                 "org_path": list(reversed(access.ancestors(parents, m.org_unit_id)))}
+                for m in self.db.scalars(select(Member).order_by(Member.id))]
+
+    @rpc
     def update_member(self, actor, member_id, changes):
         """An administrator's edit of one member (any of EDITABLE). A unit's administrator
         cannot leave the unit or become inactive until another is appointed (R4)."""

@@ -148,3 +148,50 @@ def test_the_ledger_has_chinese_headers_and_a_payable_total(awards):
     assert rows[1][:4] == ("名次", "奖项", "姓名", "单位")
     assert rows[2][4] == "办公室" or "办公室" in [r[4] for r in rows[2:4]]
     assert rows[-1][0] == "合计" and rows[-1][8] == 5000
+
+
+class Fake:
+    def __init__(self, **answers):
+        self.__dict__.update(answers)
+
+    def with_timeout(self, seconds):
+        return self
+
+
+def test_annual_results_once_on_campaign_closed(container_factory, migrated, fake_clock):
+    nodes = [{"id": "system", "parent_id": None, "kind": "system", "name": "s"},
+             {"id": "fed", "parent_id": "system", "kind": "organisation", "name": "f"},
+             {"id": "A", "parent_id": "fed", "kind": "unit", "name": "A"},
+             {"id": "B", "parent_id": "fed", "kind": "unit", "name": "B"},
+             {"id": "ob", "parent_id": "fed", "kind": "branch", "name": "ob"}]
+    roster = [{"member_id": m, "org_path": ["system", "fed", unit], "participation": "required",
+               "status": "active"} for m, unit in
+              (("a1", "A"), ("a2", "A"), ("b1", "B"), ("o1", "ob"))]
+    final = board([rules.Result("a1", 12, 1000, AT), rules.Result("b1", 6, 900, AT)], {"a1"})
+    container = container_factory(AwardsService, migrated)
+    replace_dependencies(
+        container,
+        ranking=Fake(months=lambda c: [{"month": "2018-10", "snapshot_id": "final"}],
+                     leaderboard=lambda s, c, limit, offset, month: {
+                         "total": len(final), "entries": final[offset:offset + limit]}),
+        roster=Fake(org_tree=lambda: nodes, roster_for_scoring=lambda: roster),
+        attempts=Fake(participants=lambda c: [{"member_id": "a1"}, {"member_id": "b1"}]),
+        question_bank=Fake(get_campaign=lambda c: {"levels": [{}] * 12}))
+    container.start()
+    body = deliver(container, "on_campaign_closed", "ranking", "campaign_closed",
+                   {"campaign_id": "c", "final_snapshot_id": "final"})
+    result = call(container, "annual_results", "c")
+    assert result["champion_member_id"] == "b1"  # a1 is disqualified
+    # A: 1 of 2 played, 12/12 → ½·½ + 1·½ = 0.75; B: 1 of 1, 6/12 → ½ + ¼ = 0.75, ahead on
+    # participation; ob: nobody played → 0
+    assert [(u["org_unit_id"], u["score"]["exact"], u["participation"]["exact"])
+            for u in result["units"]] == [("B", "3/4", "1"), ("A", "3/4", "1/2")]
+    assert [b["org_unit_id"] for b in result["branches"]] == ["ob"]
+    [published] = outbox_events(migrated, "awards", "annual_results_published")
+    assert published["data"] == {"campaign_id": "c", "champion_member_id": "b1",
+                                 "excellent_units": ["B", "A"], "excellent_branches": []}
+    from nameko.testing.services import entrypoint_hook
+
+    with entrypoint_hook(container, "on_campaign_closed") as hook:
+        hook(body)
+    assert len(outbox_events(migrated, "awards", "annual_results_published")) == 1
