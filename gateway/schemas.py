@@ -100,3 +100,7 @@ class FlagQuery(PageQuery):
 
 class ReviewBody(_Body):
     note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
+
+
+class PolicyBody(_Body):
+    lines = fields.List(fields.Dict(), required=True, validate=validate.Length(max=200))

@@ -19,8 +19,8 @@ from gateway.entrypoints import http, json_response
 from gateway.views import level_states
 from gateway.schemas import (
     BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm, LevelPatch,
-    MemberQuery, OrgUnitsBody, PageQuery, QuestionChanges, QuestionImportForm, QuestionQuery,
-    ReviewBody, StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
+    MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges, QuestionImportForm,
+    QuestionQuery, ReviewBody, StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
 )
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
 from kernel.clock import Clock
@@ -264,6 +264,20 @@ class GatewayService:
         return Response(base64.b64decode(ledger["content_b64"]), mimetype=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             headers={"Content-Disposition": f'attachment; filename="{ledger["filename"]}"'})
+
+    @http("GET", f"{ADMIN}/awards-policy", auth=True)
+    def admin_award_policy(self, request, member_id):
+        """The campaign's monthly award policy (R16), as data."""
+        self.roster.authorize(member_id)
+        campaign = self.question_bank.get_campaign()
+        return {"lines": self.awards.policies(campaign["campaign_id"])}
+
+    @http("PUT", f"{ADMIN}/awards-policy", auth=True, body=PolicyBody)
+    def admin_set_award_policy(self, request, member_id, body):
+        """Replace the monthly award policy; months already closed keep the policy (and the
+        awards) they were granted under."""
+        campaign = self._bank_admin(member_id)
+        return {"lines": self.awards.set_policies(campaign["campaign_id"], body["lines"])}
 
     @http("GET", f"{ADMIN}/annual", auth=True)
     def admin_annual(self, request, member_id):

@@ -1,4 +1,4 @@
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 
 class PolicyLine(Schema):
@@ -6,12 +6,17 @@ class PolicyLine(Schema):
         unknown = RAISE
 
     campaign_id = fields.Str(required=True)
-    period = fields.Str(required=True)
-    scope = fields.Str(required=True)
-    place_from = fields.Int(required=True)
-    place_to = fields.Int(required=True)
-    kind = fields.Str(required=True)
-    amount_cny = fields.Int(allow_none=True)
+    period = fields.Str(required=True, validate=validate.OneOf(["monthly"]))
+    scope = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+    place_from = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
+    place_to = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
+    kind = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    amount_cny = fields.Int(allow_none=True, strict=True, validate=validate.Range(min=0))
+
+    @validates_schema
+    def _places_in_order(self, data, **kwargs):
+        if data.get("place_to", 0) < data.get("place_from", 0):
+            raise ValidationError("place_to comes at or after place_from", "place_to")
 
 
 class AwardOut(Schema):

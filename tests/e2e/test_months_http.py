@@ -86,3 +86,26 @@ def test_a_closed_month_grants_awards_and_exports_the_ledger(embedded, tmp_path)
 
     rows = list(openpyxl.load_workbook(out).active.values)
     assert rows[1][0] == "名次" and rows[-1][0] == "合计" and rows[-1][8] == 300
+
+
+def test_the_award_policy_is_data_an_administrator_edits(embedded):
+    base = embedded["base"]
+    admin = login(base, embedded["sms"], SYSTEM)[0]
+    lines = requests.get(f"{base}/api/v1/admin/awards-policy", headers=admin,
+                         timeout=10).json()["lines"]
+    assert [(l["scope"], l["place_from"], l["place_to"], l["amount_cny"]) for l in lines] == [
+        ("federation", 1, 5, 300), ("federation", 6, 15, 200), ("federation", 16, 30, 100),
+        ("system", 1, 1, None)]
+    bad = [dict(lines[0], place_from=9, place_to=3)]
+    for line in bad + lines:
+        line.pop("campaign_id", None)
+    r = requests.put(f"{base}/api/v1/admin/awards-policy", headers=admin,
+                     json={"lines": bad}, timeout=10)
+    assert r.status_code == 400 and "place_to" in r.json()["error"]["fields"]
+    lines[0]["amount_cny"] = 500
+    r = requests.put(f"{base}/api/v1/admin/awards-policy", headers=admin,
+                     json={"lines": lines}, timeout=10)
+    assert r.status_code == 200 and r.json()["lines"][0]["amount_cny"] == 500
+    member = login(base, embedded["sms"], MEMBER)[0]
+    assert requests.put(f"{base}/api/v1/admin/awards-policy", headers=member,
+                        json={"lines": lines}, timeout=10).status_code == 403
