@@ -70,7 +70,7 @@ def main(argv=None):
     awards = sub.add_parser("awards", help="awards (R16)").add_subparsers(
         dest="action", required=True)
     awards_export = awards.add_parser("export", help="a month's award ledger (XLSX)")
-    awards_export.add_argument("month", help="YYYY-MM")
+    awards_export.add_argument("month", help="YYYY-MM, or `annual` for the annual results")
     awards_export.add_argument("--out", help="the file to write (default awards-YYYY-MM.xlsx)")
     _remote(awards_export)
 

@@ -154,8 +154,9 @@ def run_awards_export(args) -> int:
     client.login()
     headers = {"Authorization": f"Bearer {client.token}"}
     try:
-        response = requests.get(f"{client.url}/api/v1/admin/awards/{args.month}/ledger.xlsx",
-                                headers=headers, timeout=120)
+        path = ("/api/v1/admin/annual.xlsx" if args.month == "annual"
+                else f"/api/v1/admin/awards/{args.month}/ledger.xlsx")
+        response = requests.get(f"{client.url}{path}", headers=headers, timeout=120)
     except requests.ConnectionError:
         raise CommandError(f"no platform answers at {client.url}") from None
     if response.status_code != 200:
@@ -164,7 +165,8 @@ def run_awards_export(args) -> int:
         except (ValueError, KeyError):
             message = response.text[:200]
         raise CommandError(f"{response.status_code} {message}")
-    out = args.out or f"awards-{args.month}.xlsx"
+    out = args.out or ("annual-results.xlsx" if args.month == "annual"
+                       else f"awards-{args.month}.xlsx")
     with open(out, "wb") as handle:
         handle.write(response.content)
     sys.stdout.write(f"wrote {out} ({len(response.content):,} bytes)\n")

@@ -287,6 +287,20 @@ class GatewayService:
         campaign = self.question_bank.get_campaign()
         return self.awards.annual_results(campaign["campaign_id"])
 
+    @http("GET", f"{ADMIN}/annual.xlsx", auth=True)
+    def admin_annual_xlsx(self, request, member_id):
+        """The annual results as XLSX (Chinese headers, every figure)."""
+        self.roster.authorize(member_id)
+        campaign = self.question_bank.get_campaign()
+        results = self.awards.annual_results(campaign["campaign_id"])
+        names = {node["id"]: node["name"] for node in self.roster.org_tree()}
+        champion = results["champion_member_id"]
+        champion_name = self.roster.get_member(champion)["name"] if champion else None
+        xlsx = self.awards.annual_xlsx(campaign["campaign_id"], names, champion_name)
+        return Response(base64.b64decode(xlsx["content_b64"]), mimetype=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            headers={"Content-Disposition": f'attachment; filename="{xlsx["filename"]}"'})
+
     @http("POST", f"{ADMIN}/awards/<string:award_id>/paid", auth=True, body=EmptyBody)
     def admin_award_paid(self, request, award_id, member_id, body):
         """Finance has paid this award (it is never revoked silently afterwards)."""

@@ -49,3 +49,34 @@ def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def annual_workbook(results: dict, names: dict, champion_name: str | None) -> bytes:
+    """R17/R18 for the committee: the champion, then units and organ branches with every
+    figure behind their scores."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "年度结果"
+    sheet.append(["年度结果"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(["个人总冠军", champion_name or "（无）"])
+    sheet.append([])
+    headers = ["类别", "名次", "单位/支部", "应参加人数", "参加人数", "参与率", "闯关成绩",
+               "综合得分", "优秀组织"]
+    sheet.append(headers)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for kind, label in (("units", "直属单位"), ("branches", "机关支部")):
+        for row in results.get(kind, []):
+            sheet.append([label, row["rank"], names.get(row["org_unit_id"], row["org_unit_id"]),
+                          row["expected"], row["participants"], row["participation"]["value"],
+                          row["results"]["value"], row["score"]["value"],
+                          "是" if row["excellent"] else ""])
+    for column, width in zip("ABCDEFGHI", (10, 6, 20, 10, 10, 10, 10, 10, 10)):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

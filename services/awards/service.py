@@ -107,6 +107,17 @@ class AwardsService(entrypoints.Answers):
         self.events.emit("award_granted", data)
 
     @rpc
+    def annual_xlsx(self, campaign_id, names=None, champion_name=None):
+        """The annual results as XLSX (base64), org unit names from the caller."""
+        import base64
+
+        from .ledger import annual_workbook
+
+        data = annual_workbook(self.annual_results(campaign_id), names or {}, champion_name)
+        return {"filename": "annual-results.xlsx",
+                "content_b64": base64.b64encode(data).decode()}
+
+    @rpc
     def annual_results(self, campaign_id):
         """The champion and each organisation's score with every figure behind it."""
         awards = self.db.scalars(select(Award).where(Award.campaign_id == campaign_id,

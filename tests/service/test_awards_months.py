@@ -195,3 +195,10 @@ def test_annual_results_once_on_campaign_closed(container_factory, migrated, fak
     with entrypoint_hook(container, "on_campaign_closed") as hook:
         hook(body)
     assert len(outbox_events(migrated, "awards", "annual_results_published")) == 1
+    xlsx = call(container, "annual_xlsx", "c", {"A": "甲单位", "B": "乙单位"}, "李娜")
+    rows = list(openpyxl.load_workbook(io.BytesIO(base64.b64decode(
+        xlsx["content_b64"]))).active.values)
+    assert rows[1][:2] == ("个人总冠军", "李娜")
+    assert rows[3][:3] == ("类别", "名次", "单位/支部")
+    assert rows[4][:3] == ("直属单位", 1, "乙单位") and rows[4][7] == 0.75
+
