@@ -92,6 +92,12 @@ class ConfigTimer(Timer):
         self.interval = setting(self.container.config, self.key, self.interval, float)
         super().setup()
 
+    def stop(self):
+        # nameko stops a timer again when the runner is killed after a stop (Ctrl-C twice,
+        # SIGTERM during shutdown): the second would raise from an eventlet Event
+        if not self.should_stop.ready():
+            super().stop()
+
 
 def timer_from_config(key: str, default: float):
     return ConfigTimer.decorator(key, default)

@@ -6,14 +6,13 @@ import uuid
 from datetime import datetime, timedelta
 
 from nameko.dependency_providers import Config
-from nameko.timer import timer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel import entrypoints
-from kernel.entrypoints import event_handler, rpc
+from kernel.entrypoints import event_handler, rpc, timer_from_config
 from kernel.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox
@@ -307,7 +306,7 @@ class AttemptsService(entrypoints.Answers):
         return {"passes": passes,
                 "next": f"{last.submitted_at.isoformat()}|{last.id}" if last else None}
 
-    @timer(interval=5)
+    @timer_from_config("ATTEMPTS_EXPIRY_CHECK_SECONDS", 5)
     def expire_overdue(self):
         """Attempts never submitted fail at deadline + grace (reason `expired`)."""
         now = self.clock.now()
