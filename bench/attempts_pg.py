@@ -20,18 +20,15 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench._platform import embedded  # noqa: E402
 from challenge import demo  # noqa: E402
-from challenge.platform import EmbeddedPlatform, embedded_settings  # noqa: E402
-from kernel import clock  # noqa: E402
 from services.question_bank.demo import solve_demo  # noqa: E402
 from tests.infra import pg_database as _pg  # noqa: E402
 
@@ -48,49 +45,39 @@ def main():
     parser.add_argument("--members", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
-    clock.install(clock.OffsetClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc)))
-    with pg_database() as url, socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        settings = embedded_settings(tempfile.mkdtemp(prefix="bench-"), port).with_(
-            service_database_urls={}, database_url=url)
-        platform = EmbeddedPlatform(settings).start()
-        try:
-            with platform.rpc() as rpc:
-                demo.load(rpc)
-                members = [m["member_id"] for m in
-                           rpc.roster.list_members(limit=500)["items"]][:args.members * 2]
-                time.sleep(2)  # the member events reach attempts' replica
-                ping, starts, submits = [], [], []
-                for _ in range(200):
-                    began = time.perf_counter()
-                    rpc.attempts.ping()
-                    ping.append(time.perf_counter() - began)
-                for member in members[:args.members]:
-                    began = time.perf_counter()
-                    paper = rpc.attempts.start_attempt(member, 1)
-                    starts.append(time.perf_counter() - began)
-                    answers = {q["id"]: solve_demo(q) for q in paper["questions"]}
-                    began = time.perf_counter()
-                    result = rpc.attempts.submit_attempt(member, paper["attempt_id"], answers)
-                    submits.append(time.perf_counter() - began)
-                    assert result["passed"], result
-                # concurrent: members each start and submit at once, `concurrency` at a time
-                crowd = members[args.members:args.members * 2]
-                began = time.perf_counter()
-                done = 0
-                for i in range(0, len(crowd), args.concurrency):
-                    batch = crowd[i:i + args.concurrency]
-                    papers = [r.result() for r in [rpc.attempts.start_attempt.call_async(m, 1)
-                                                   for m in batch]]
-                    replies = [rpc.attempts.submit_attempt.call_async(
-                        m, p["attempt_id"], {q["id"]: solve_demo(q) for q in p["questions"]})
-                        for m, p in zip(batch, papers)]
-                    done += sum(1 for r in replies if r.result()["passed"])
-                crowd_took = time.perf_counter() - began
-        finally:
-            platform.stop()
+    with pg_database() as url, embedded(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc),
+                                        database_url=url) as (platform, rpc):
+        demo.load(rpc)
+        members = [m["member_id"] for m in
+                   rpc.roster.list_members(limit=500)["items"]][:args.members * 2]
+        time.sleep(2)  # the member events reach attempts' replica
+        ping, starts, submits = [], [], []
+        for _ in range(200):
+            began = time.perf_counter()
+            rpc.attempts.ping()
+            ping.append(time.perf_counter() - began)
+        for member in members[:args.members]:
+            began = time.perf_counter()
+            paper = rpc.attempts.start_attempt(member, 1)
+            starts.append(time.perf_counter() - began)
+            answers = {q["id"]: solve_demo(q) for q in paper["questions"]}
+            began = time.perf_counter()
+            result = rpc.attempts.submit_attempt(member, paper["attempt_id"], answers)
+            submits.append(time.perf_counter() - began)
+            assert result["passed"], result
+        # concurrent: members each start and submit at once, `concurrency` at a time
+        crowd = members[args.members:args.members * 2]
+        began = time.perf_counter()
+        done = 0
+        for i in range(0, len(crowd), args.concurrency):
+            batch = crowd[i:i + args.concurrency]
+            papers = [r.result() for r in [rpc.attempts.start_attempt.call_async(m, 1)
+                                           for m in batch]]
+            replies = [rpc.attempts.submit_attempt.call_async(
+                m, p["attempt_id"], {q["id"]: solve_demo(q) for q in p["questions"]})
+                for m, p in zip(batch, papers)]
+            done += sum(1 for r in replies if r.result()["passed"])
+        crowd_took = time.perf_counter() - began
 
     base = statistics.median(ping) * 1000
     print(f"attempts on PostgreSQL ({len(starts)} members sequential, {len(crowd)} in groups of "

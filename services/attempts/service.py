@@ -157,22 +157,23 @@ class AttemptsService(entrypoints.Answers):
     def _check_pace(self, member_id, now):
         """R20: a bot harvesting the bank needs many attempts fast; a person does not."""
         per_hour = setting(self.config, "ATTEMPT_STARTS_PER_HOUR", 30, int)
-        recent = self.db.scalars(select(Attempt.started_at).where(
-            Attempt.member_id == member_id, Attempt.started_at > now - conduct.HOUR)).all()
-        wait = conduct.start_wait(list(recent), now, per_hour)
-        if wait:
-            raise RateLimited(f"at most {per_hour} attempts an hour; the next in {wait} s",
-                              retry_after=wait)
-        last_failed = self.db.scalars(
-            select(Attempt.submitted_at).where(Attempt.member_id == member_id,
-                                               Attempt.status == "failed")
-            .order_by(Attempt.submitted_at.desc()).limit(1)).first()
-        wait = conduct.failure_wait(
-            last_failed, now, setting(self.config, "ATTEMPT_WAIT_AFTER_FAILURE_SECONDS", 0.0,
-                                      float))
-        if wait:
-            raise RateLimited(f"take a moment after a failed attempt: the next in {wait} s",
-                              retry_after=wait)
+        if per_hour > 0:
+            recent = self.db.scalars(select(Attempt.started_at).where(
+                Attempt.member_id == member_id, Attempt.started_at > now - conduct.HOUR)).all()
+            wait = conduct.start_wait(list(recent), now, per_hour)
+            if wait:
+                raise RateLimited(f"at most {per_hour} attempts an hour; the next in {wait} s",
+                                  retry_after=wait)
+        pause = setting(self.config, "ATTEMPT_WAIT_AFTER_FAILURE_SECONDS", 0.0, float)
+        if pause > 0:  # off by default: no query on the start path then
+            last_failed = self.db.scalars(
+                select(Attempt.submitted_at).where(Attempt.member_id == member_id,
+                                                   Attempt.status == "failed")
+                .order_by(Attempt.submitted_at.desc()).limit(1)).first()
+            wait = conduct.failure_wait(last_failed, now, pause)
+            if wait:
+                raise RateLimited(f"take a moment after a failed attempt: the next in {wait} s",
+                                  retry_after=wait)
 
     def _note_exposure(self, attempt, bank_size, now):
         """Count the questions of the level this member has now seen; flag once at the

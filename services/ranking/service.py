@@ -343,7 +343,7 @@ class RankingService(entrypoints.Answers):
         while True:
             chunk = self.attempts.with_timeout(120).export_passes(campaign_id, after, page)
             for data in chunk["passes"]:
-                self._record(rules_pass(data))
+                self._record(_as_event_data(data))
                 members.add(data["member_id"])
             passes += len(chunk["passes"])
             self.db.commit()
@@ -427,7 +427,7 @@ def _close_out(close) -> dict:
             "final": close.final}
 
 
-def rules_pass(data) -> dict:
+def _as_event_data(data) -> dict:
     """An exported pass (JSON) as the event handler sees one (aware datetimes)."""
     from datetime import datetime
 

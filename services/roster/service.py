@@ -318,7 +318,8 @@ class RosterService(entrypoints.Answers):
         total = self.db.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = self.db.scalars(stmt.order_by(Member.name, Member.id)
                                .limit(args["limit"]).offset(args["offset"])).all()
-        return {"total": total, "items": [self._member_out(m) for m in rows]}
+        units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
+        return {"total": total, "items": [self._member_out(m, units) for m in rows]}
 
     @rpc
     def roster_for_scoring(self):
@@ -618,8 +619,9 @@ class RosterService(entrypoints.Answers):
         parents = {u.id: u.parent_id for u in units.values()} if units else self._parents()
         return list(reversed(access.ancestors(parents, unit_id)))
 
-    def _member_out(self, member):
-        units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
+    def _member_out(self, member, units=None):
+        """A member as the API shows them; `units` (the tree) when the caller has it."""
+        units = units or {u.id: u for u in self.db.scalars(select(OrgUnit))}
         path = self._path(member.org_unit_id, units)
         return MemberOut().dump({
             "member_id": member.id, "name": member.name, "department": member.department,
