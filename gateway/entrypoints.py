@@ -4,12 +4,16 @@ whether it needs a member's token; the entrypoint validates them before the hand
 error from one table."""
 import json
 import logging
+import re
+import time
 
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from gateway import tokens
 from gateway.errors import describe
+from gateway.metrics import HttpMetrics
+from gateway.ratelimit import MemberLimits
 from kernel import clock
 from kernel.errors import BadInput, ChallengeError, TooLarge, load
 
@@ -73,6 +77,11 @@ def upload_of(request, max_bytes: int):
     return data, upload.filename or "upload", form
 
 
+def route_label(url: str) -> str:
+    """`/api/v1/attempts/<string:attempt_id>/submit` -> `/api/v1/attempts/{attempt_id}/submit`"""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url)
+
+
 def bearer_member(request, secret) -> str:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
@@ -80,6 +89,9 @@ def bearer_member(request, secret) -> str:
 
 
 class HttpEntrypoint(HttpRequestHandler):
+    metrics = HttpMetrics()
+    member_limits = MemberLimits()
+
     def __init__(self, method, url, body=None, query=None, auth=False, status=200,
                  upload=None, upload_max=None, **kwargs):
         self.body_schema, self.query_schema = body, query
@@ -91,6 +103,7 @@ class HttpEntrypoint(HttpRequestHandler):
         args, kwargs = super().get_entrypoint_parameters(request)
         if self.auth:
             kwargs["member_id"] = bearer_member(request, self.container.config["CHALLENGE_SECRET"])
+            self.member_limits.check(kwargs["member_id"])
         if self.body_schema is not None:
             kwargs["body"] = body_of(request, self.body_schema())
         if self.query_schema is not None:
@@ -100,6 +113,19 @@ class HttpEntrypoint(HttpRequestHandler):
             kwargs["upload"] = {"data": data, "filename": filename,
                                 "form": load(self.upload_schema(), form, "form")}
         return args, kwargs
+
+    def handle_request(self, request):
+        registry = self.metrics.registry
+        registry.begin()
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = super().handle_request(request)
+            status = response.status_code
+            return response
+        finally:
+            registry.observe(self.method, route_label(self.url), status,
+                             time.perf_counter() - started)
 
     def response_from_exception(self, exc):
         status, error = describe(exc)

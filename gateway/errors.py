@@ -12,7 +12,10 @@ FOREIGN = {
 
 def describe(exc) -> tuple[int, dict]:
     if isinstance(exc, ChallengeError):
-        return exc.status, {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        error = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        if getattr(exc, "reason", None):
+            error["reason"] = exc.reason
+        return exc.status, error
     for kind, (status, code, message) in FOREIGN.items():
         if isinstance(exc, kind):
             return status, {"code": code, "message": message, "fields": {}}

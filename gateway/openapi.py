@@ -29,6 +29,9 @@ class ErrorDetail(Schema):
     code = fields.Str(metadata={"example": "bad_input"})
     message = fields.Str()
     fields_ = fields.Dict(data_key="fields")
+    reason = fields.Str(metadata={
+        "example": "level_not_open",
+        "description": "a stable word for the case where a page needs one (optional)"})
 
 
 class Error(Schema):
@@ -93,6 +96,9 @@ def document(service_cls) -> dict:
         if entrypoint.auth:
             operation["security"] = [{"bearer": []}]
             operation["responses"]["401"] = ERRORS["401"]
+            operation["responses"]["429"] = ERRORS["429"]
+            if path.startswith("/api/v1/admin/"):
+                operation["responses"]["403"] = ERRORS["403"]
         if path.startswith("/api/"):
             operation["responses"]["503"] = ERRORS["503"]
         for code, text in list(operation["responses"].items()):

@@ -9,7 +9,7 @@ import math
 import time
 from collections import defaultdict, deque
 
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 
 from kernel.errors import RateLimited
 from kernel.settings import setting
@@ -20,15 +20,18 @@ class Window:
         self.limit, self.seconds, self.clock = limit, seconds, clock
         self.hits = defaultdict(deque)
 
-    def check(self, key: str, what: str) -> None:
+    def check(self, key: str, what: str, whose: str = "this address",
+              reason: str = "address_limit") -> None:
+        if self.limit <= 0:  # switched off
+            return
         now = self.clock()
         hits = self.hits[key]
         while hits and hits[0] <= now - self.seconds:
             hits.popleft()
         if len(hits) >= self.limit:
             wait = math.ceil(hits[0] + self.seconds - now)
-            raise RateLimited(f"too many {what} from this address; try again in {wait} s",
-                              retry_after=wait)
+            raise RateLimited(f"too many {what} from {whose}; try again in {wait} s",
+                              retry_after=wait, reason=reason)
         hits.append(now)
         if len(self.hits) > 100_000:  # forget idle addresses now and then
             for idle in [k for k, v in self.hits.items() if not v or v[-1] <= now - self.seconds]:
@@ -46,3 +49,16 @@ class AddressLimits(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+class MemberLimits(SharedExtension):
+    """Requests per member (`MEMBER_REQUESTS_PER_MINUTE`, default 120; 0 switches it off),
+    one window per gateway container shared by every route that takes a token: a phone
+    polling a board or a script hammering the API gets 429 with Retry-After."""
+
+    def setup(self):
+        self.window = Window(
+            setting(self.container.config, "MEMBER_REQUESTS_PER_MINUTE", 120, int), 60)
+
+    def check(self, member_id: str) -> None:
+        self.window.check(member_id, "requests", "this member", "member_limit")

@@ -14,6 +14,7 @@ from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
 from gateway import openapi, tokens
+from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import http, json_response
 from gateway.views import level_states
@@ -26,10 +27,11 @@ from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn
 from kernel.clock import Clock
 from kernel.rpc import TimedRpcProxy
 from kernel import sheets
-from kernel.errors import BadInput, ServiceUnavailable
+from kernel.errors import BadInput, NotFound, ServiceUnavailable
 from kernel.settings import SERVICES
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
+STATIC_FILES = {"common.js": "text/javascript"}
 API = "/api/v1"
 ADMIN = f"{API}/admin"
 BANK_ROLES = ("system_admin", "organisation_admin")  # who edits the campaign and its bank
@@ -48,6 +50,7 @@ class GatewayService:
     config = Config()
     clock = Clock()
     limits = AddressLimits()  # login endpoints per client address (brute force, SMS bombing)
+    metrics = Metrics()
     roster = TimedRpcProxy("roster")
     question_bank = TimedRpcProxy("question_bank")
     attempts = TimedRpcProxy("attempts")
@@ -71,8 +74,16 @@ class GatewayService:
                 return False
 
         answers = dict(zip(SERVICES, eventlet.GreenPool().imap(answers_ping, SERVICES)))
+        self.metrics.services(answers)
         ready = all(answers.values())
         return json_response({"ready": ready, "services": answers}, 200 if ready else 503)
+
+    @http("GET", "/metrics")
+    def prometheus(self, request):
+        """Prometheus text: requests by route and status, latency histograms, requests in
+        flight, and each service's answer to the last /readyz."""
+        return Response(self.metrics.text(), mimetype="text/plain",
+                        content_type="text/plain; version=0.0.4; charset=utf-8")
 
     # -- login ---------------------------------------------------------------------------
 
@@ -217,8 +228,16 @@ class GatewayService:
                 self.question_bank.audit_log(who["visible"], window, 0)]
         items = sorted((item for log in logs for item in log["items"]),
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
+        items = items[query["offset"]:window]
+        names = self._names(item["actor_id"] for item in items)
         return {"total": sum(log["total"] for log in logs),
-                "items": items[query["offset"]:window]}
+                "items": [dict(item, actor_name=names.get(item["actor_id"])) for item in items]}
+
+    def _names(self, member_ids) -> dict:
+        """Names of members by id, for lists other services keep by id only."""
+        ids = sorted({m for m in member_ids if m})
+        places = self.roster.member_places(ids) if ids else {}
+        return {m: place["name"] for m, place in places.items()}
 
     # -- admin: months (R15) -----------------------------------------------------------------
 
@@ -227,7 +246,10 @@ class GatewayService:
         """The campaign's months: each cutoff, and for closed ones when, by whom, how many
         were ranked and the snapshot."""
         self.roster.authorize(member_id)
-        return {"months": self.ranking.months()}
+        months = self.ranking.months()
+        names = self._names(m.get("closed_by") for m in months)
+        return {"months": [dict(m, closed_by_name=names.get(m.get("closed_by"))) if m["closed"]
+                           else m for m in months]}
 
     @http("POST", f"{ADMIN}/months/<string:month>/close", auth=True, body=EmptyBody)
     def admin_close_month(self, request, month, member_id, body):
@@ -248,18 +270,26 @@ class GatewayService:
     @http("GET", f"{ADMIN}/awards/<string:period>", auth=True)
     def admin_awards(self, request, period, member_id):
         """A month's awards (granted, paid, revoked) with what the board showed."""
-        self.roster.authorize(member_id)
+        who = self.roster.authorize(member_id)
         campaign = self.question_bank.get_campaign()
-        return {"items": self.awards.awards_of_period(campaign["campaign_id"], period)}
+        items = self.awards.awards_of_period(campaign["campaign_id"], period)
+        if who["visible"] is not None:  # an administrator below the top sees their part
+            visible = set(who["visible"])
+            places = self.roster.member_places(
+                sorted({a["member_id"] for a in items if a.get("member_id")}))
+            items = [a for a in items
+                     if (a.get("org_unit_id") or places.get(a.get("member_id"), {}).get(
+                         "org_unit_id")) in visible]
+        return {"items": items}
 
     @http("GET", f"{ADMIN}/awards/<string:period>/ledger.xlsx", auth=True)
     def admin_awards_ledger(self, request, period, member_id):
         """The month's award ledger for finance (XLSX, Chinese headers, payable total)."""
         campaign = self._bank_admin(member_id)
         awards = self.awards.awards_of_period(campaign["campaign_id"], period)
-        departments = {}
-        for member in {a["member_id"] for a in awards if a.get("member_id")}:
-            departments[member] = self.roster.get_member(member).get("department") or ""
+        places = self.roster.member_places(
+            sorted({a["member_id"] for a in awards if a.get("member_id")}))
+        departments = {member: place["department"] for member, place in places.items()}
         ledger = self.awards.ledger(campaign["campaign_id"], period, departments)
         return Response(base64.b64decode(ledger["content_b64"]), mimetype=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -283,9 +313,32 @@ class GatewayService:
     def admin_annual(self, request, member_id):
         """R17/R18: the champion and every unit's and organ branch's score with the figures
         behind it (participation, results, members expected and playing)."""
-        self.roster.authorize(member_id)
+        who = self.roster.authorize(member_id)
         campaign = self.question_bank.get_campaign()
-        return self.awards.annual_results(campaign["campaign_id"])
+        results = self.awards.annual_results(campaign["campaign_id"])
+        results["champion_name"] = self._names([results["champion_member_id"]]).get(
+            results["champion_member_id"])
+        if who["visible"] is not None:
+            visible = set(who["visible"])
+            for kind in ("units", "branches"):
+                results[kind] = [r for r in results.get(kind, [])
+                                 if r["org_unit_id"] in visible]
+        return results
+
+    @http("GET", f"{ADMIN}/participation", auth=True)
+    def admin_participation(self, request, member_id):
+        """R19, live: every unit's and organ branch's members expected, playing, the rate,
+        and the score R18 would give now; an administrator sees their part."""
+        who = self.roster.authorize(member_id)
+        campaign = self.question_bank.get_campaign()
+        table = self.awards.with_timeout(IMPORT_TIMEOUT).participation(campaign["campaign_id"])
+        names = {node["id"]: node["name"] for node in self.roster.org_tree()}
+        visible = None if who["visible"] is None else set(who["visible"])
+        for kind in ("units", "branches"):
+            table[kind] = [dict(row, name=names.get(row["org_unit_id"], row["org_unit_id"]))
+                           for row in table[kind]
+                           if visible is None or row["org_unit_id"] in visible]
+        return table
 
     @http("GET", f"{ADMIN}/annual.xlsx", auth=True)
     def admin_annual_xlsx(self, request, member_id):
@@ -314,8 +367,12 @@ class GatewayService:
         """Flagged play (fast passes, members who have seen most of a bank), newest first,
         for members in my part of the organisation; `reviewed=false` for the open ones."""
         who = self.roster.authorize(member_id)
-        return self.attempts.flags(who["visible"], query["limit"], query["offset"],
+        page = self.attempts.flags(who["visible"], query["limit"], query["offset"],
                                    query["reviewed"])
+        names = self._names(flag["member_id"] for flag in page["items"])
+        page["items"] = [dict(flag, name=names.get(flag["member_id"]))
+                         for flag in page["items"]]
+        return page
 
     @http("POST", f"{ADMIN}/flags/<int:flag_id>/review", auth=True, body=ReviewBody)
     def admin_review_flag(self, request, flag_id, member_id, body):
@@ -405,6 +462,22 @@ class GatewayService:
     def docs_page(self, request):
         """A page that reads /openapi.json."""
         with open(os.path.join(STATIC, "docs.html"), encoding="utf-8") as page:
+            return Response(page.read(), mimetype="text/html")
+
+    @http("GET", "/static/<string:name>")
+    def static_file(self, request, name):
+        """The pages' shared script (no build step: served as written)."""
+        if name not in STATIC_FILES:
+            raise NotFound(f"no static file {name}")
+        with open(os.path.join(STATIC, name), encoding="utf-8") as handle:
+            return Response(handle.read(), mimetype=STATIC_FILES[name],
+                            headers={"Cache-Control": "no-cache"})
+
+    @http("GET", "/admin")
+    def admin_page(self, request):
+        """The organisers' page (it logs in as the member page does; every call it makes
+        is checked by role)."""
+        with open(os.path.join(STATIC, "admin.html"), encoding="utf-8") as page:
             return Response(page.read(), mimetype="text/html")
 
     @http("GET", "/")

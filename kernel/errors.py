@@ -13,10 +13,15 @@ class ChallengeError(Exception):
     status = 500
     code = "internal"
 
-    def __init__(self, message: str = "", fields: dict | None = None):
-        super().__init__(message, fields or {})
+    def __init__(self, message: str = "", fields: dict | None = None,
+                 reason: str | None = None):
+        # `reason` is a stable machine word for the case (`level_not_open`), so a page can
+        # say it in the member's language; the message is for people reading the API
+        reason = reason if reason not in (None, "None") else None
+        super().__init__(message, fields or {}, reason)
         self.message = message
         self.fields = fields or {}
+        self.reason = reason
 
     def __str__(self):
         return self.message
@@ -64,11 +69,11 @@ class RateLimited(ChallengeError):
     code = "rate_limited"
 
     def __init__(self, message: str = "", fields: dict | None = None,
-                 retry_after: int | None = None):
-        super().__init__(message, fields)
+                 retry_after: int | None = None, reason: str | None = None):
+        super().__init__(message, fields, reason)
         # nameko turns exception args into text on the way across RPC: back to seconds
         self.retry_after = int(retry_after) if retry_after not in (None, "None") else None
-        self.args = (message, self.fields, self.retry_after)
+        self.args = (message, self.fields, self.retry_after, self.reason)
 
 
 @deserialize_to_instance

@@ -15,7 +15,7 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672//"
 # policy knobs passed from the environment to every container as they are (each service
 # reads its own with `setting`, default in the code): deploy/config.yaml spells the same
 POLICY_KEYS = (
-    "LOGIN_CODES_PER_ADDRESS_HOUR", "LOGIN_TRIES_PER_ADDRESS_10MIN",
+    "LOGIN_CODES_PER_ADDRESS_HOUR", "LOGIN_TRIES_PER_ADDRESS_10MIN", "MEMBER_REQUESTS_PER_MINUTE",
     "ATTEMPTS_REVEAL", "ATTEMPT_STARTS_PER_HOUR", "ATTEMPT_WAIT_AFTER_FAILURE_SECONDS",
     "FLAG_MIN_MS_PER_QUESTION", "FLAG_BANK_SHARE",
     "STATS_MIN_GRADED", "STATS_FACILITY_FLOOR", "STATS_DISCRIMINATION_FLOOR",

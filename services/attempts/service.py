@@ -109,7 +109,7 @@ class AttemptsService(entrypoints.Answers):
                 return self._start(args)
             except IntegrityError:
                 self.db.rollback()
-        raise Conflict("your attempt is being started; try again")
+        raise Conflict("your attempt is being started; try again", reason="attempt_starting")
 
     def _start(self, args):
         member_id, level = args["member_id"], args["level"]
@@ -163,7 +163,7 @@ class AttemptsService(entrypoints.Answers):
             wait = conduct.start_wait(list(recent), now, per_hour)
             if wait:
                 raise RateLimited(f"at most {per_hour} attempts an hour; the next in {wait} s",
-                                  retry_after=wait)
+                                  retry_after=wait, reason="starts_per_hour")
         pause = setting(self.config, "ATTEMPT_WAIT_AFTER_FAILURE_SECONDS", 0.0, float)
         if pause > 0:  # off by default: no query on the start path then
             last_failed = self.db.scalars(
@@ -173,7 +173,7 @@ class AttemptsService(entrypoints.Answers):
             wait = conduct.failure_wait(last_failed, now, pause)
             if wait:
                 raise RateLimited(f"take a moment after a failed attempt: the next in {wait} s",
-                                  retry_after=wait)
+                                  retry_after=wait, reason="wait_after_failure")
 
     def _note_exposure(self, attempt, bank_size, now):
         """Count the questions of the level this member has now seen; flag once at the
@@ -209,14 +209,17 @@ class AttemptsService(entrypoints.Answers):
         levels = _levels(campaign)
         if level != current_level:
             raise Conflict(f"your run is at level {current_level}, not level {level}",
-                           fields={"level": [f"expected {current_level}"]})
+                           fields={"level": [f"expected {current_level}"]},
+                           reason="not_current_level")
         if level > len(levels):
-            raise Conflict("every level of this run is passed; start a new run")
+            raise Conflict("every level of this run is passed; start a new run",
+                           reason="run_complete")
         opens_at = rules.level_opens(levels, level)
         if now < opens_at:
-            raise Conflict(f"level {level} opens at {opens_at.isoformat()}")
+            raise Conflict(f"level {level} opens at {opens_at.isoformat()}",
+                           reason="level_not_open")
         if now > campaign.ends_at:
-            raise Conflict("the campaign has ended")
+            raise Conflict("the campaign has ended", reason="campaign_ended")
 
     @rpc
     def submit_attempt(self, member_id, attempt_id, answers):
@@ -248,7 +251,8 @@ class AttemptsService(entrypoints.Answers):
         campaign = self._campaign()
         self._expire_open(member_id, now)
         if self._open_attempt(member_id) is not None:
-            raise Conflict("finish the attempt you have open before starting again")
+            raise Conflict("finish the attempt you have open before starting again",
+                           reason="attempt_open")
         run = self.db.scalars(
             select(Run).where(Run.member_id == member_id,
                               Run.campaign_id == campaign.campaign_id,
@@ -260,7 +264,7 @@ class AttemptsService(entrypoints.Answers):
             opened = rules.open_levels(levels, now, campaign.ends_at)
             needed = max(opened) if opened else 0
             raise Conflict(f"pass every level open now (up to level {needed}) before "
-                           "starting again from level 1")
+                           "starting again from level 1", reason="restart_not_allowed")
         run.active = False
         new = Run(id=str(uuid.uuid4()), member_id=member_id,
                   campaign_id=campaign.campaign_id, run_number=run.run_number + 1,
@@ -275,7 +279,7 @@ class AttemptsService(entrypoints.Answers):
             self.db.commit()
         except IntegrityError:  # a second restart raced this one and won
             self.db.rollback()
-            raise Conflict("a new run has just been started") from None
+            raise Conflict("a new run has just been started", reason="run_just_started") from None
         return RunOut().dump(new)
 
     @rpc
@@ -414,7 +418,8 @@ class AttemptsService(entrypoints.Answers):
     def _require_active(self, member_id):
         member = self.db.get(MemberReplica, member_id)
         if member is None or member.status != "active":
-            raise Forbidden("this member may not play (unknown or inactive)")
+            raise Forbidden("this member may not play (unknown or inactive)",
+                            reason="may_not_play")
 
     def _campaign(self) -> CampaignReplica:
         campaign = self.db.scalars(

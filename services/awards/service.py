@@ -95,6 +95,21 @@ class AwardsService(entrypoints.Answers):
             "excellent_branches": winners.get("branch", [])})
         self.db.commit()
 
+    @rpc
+    def participation(self, campaign_id):
+        """R19, live: each unit's and organ branch's members expected to play, how many have
+        played, and the score R18 would give them if the campaign closed now (levels from
+        each participant's best run so far)."""
+        nodes = self.roster.with_timeout(120).org_tree()
+        roster = self.roster.with_timeout(120).roster_for_scoring()
+        played = self.attempts.with_timeout(120).participants(campaign_id)
+        levels = {p["member_id"]: p["levels_passed"] for p in played}
+        total_levels = len(self.question_bank.get_campaign(campaign_id)["levels"])
+        tables = annual.excellence(nodes, roster, set(levels), levels, total_levels, top=0)
+        return {"campaign_id": campaign_id, "levels": total_levels,
+                "units": annual.as_json(tables["unit"]),
+                "branches": annual.as_json(tables["branch"])}
+
     def _grant_annual(self, campaign_id, kind, rank, now, member_id=None, org_unit_id=None):
         award = Award(id=str(uuid.uuid4()), campaign_id=campaign_id, period=ANNUAL, kind=kind,
                       rank=rank, amount_cny=None, member_id=member_id,

@@ -330,6 +330,15 @@ class RosterService(entrypoints.Answers):
                 for m in self.db.scalars(select(Member).order_by(Member.id))]
 
     @rpc
+    def member_places(self, member_ids):
+        """Where each of these members sits (org unit, department) and their name, for
+        lists another service holds by member id (awards' ledger, scoped views)."""
+        ids = [str(m) for m in (member_ids or [])][:10_000]
+        return {m.id: {"name": m.name, "org_unit_id": m.org_unit_id,
+                       "department": m.department or ""}
+                for m in self.db.scalars(select(Member).where(Member.id.in_(ids)))}
+
+    @rpc
     def update_member(self, actor, member_id, changes):
         """An administrator's edit of one member (any of EDITABLE). A unit's administrator
         cannot leave the unit or become inactive until another is appointed (R4)."""
@@ -537,11 +546,11 @@ class RosterService(entrypoints.Answers):
         if last is not None and last > now - login.RESEND_AFTER:
             wait = math.ceil((last + login.RESEND_AFTER - now).total_seconds())
             raise RateLimited(f"a code was sent less than a minute ago; ask again in {wait} s",
-                              retry_after=wait)
+                              retry_after=wait, reason="code_recently_sent")
         if len(recent) >= login.PER_DAY:
             wait = math.ceil((min(recent) + timedelta(days=1) - now).total_seconds())
             raise RateLimited("too many codes for this phone today; try again later",
-                              retry_after=wait)
+                              retry_after=wait, reason="codes_per_day")
         code = login.new_code()
         secret = self.config["CHALLENGE_SECRET"]
         self.db.add(LoginCode(phone=phone, code_hash=login.hash_code(secret, phone, code),
@@ -561,15 +570,15 @@ class RosterService(entrypoints.Answers):
             .order_by(LoginCode.created_at.desc()).limit(1)
         ).first()
         if row is None or row.expires_at < now or row.tries >= login.MAX_TRIES:
-            raise Unauthorized(INVALID_CODE)
+            raise Unauthorized(INVALID_CODE, reason="invalid_code")
         if not login.matches(self.config["CHALLENGE_SECRET"], phone, args["code"] or "",
                              row.code_hash):
             row.tries += 1
             self.db.commit()
-            raise Unauthorized(INVALID_CODE)
+            raise Unauthorized(INVALID_CODE, reason="invalid_code")
         member = self._member_by_phone(phone)
         if member is None or member.status != "active":
-            raise Unauthorized(INVALID_CODE)
+            raise Unauthorized(INVALID_CODE, reason="invalid_code")
         row.used_at = now
         self.db.commit()
         return self._member_out(member)

@@ -66,7 +66,12 @@ def main(base, codes, phone, shots):
         page.fill("#phone", phone)
         page.click("#code-form button")
         page.wait_for_selector("#token-form:not([hidden])")
-        page.fill("#code", wait_code(codes, phone))
+        code = wait_code(codes, phone)
+        # asking again at once: the server's refusal, said in Chinese
+        page.click("#code-form button")
+        page.wait_for_function("document.querySelector('#flash').innerText.includes('秒')")
+        out["resend_error"] = page.inner_text("#flash")
+        page.fill("#code", code)
         page.click("#token-form button")
         page.wait_for_selector("#levels li button")
         page.screenshot(path=f"{shots}/member-levels.png")
@@ -104,9 +109,27 @@ def main(base, codes, phone, shots):
         page.click("#back")
         page.wait_for_selector("#board tr.me")
         out["my_row"] = page.inner_text("#board tr.me")
+        out["my_place"] = page.inner_text("#my-place")
+        page.wait_for_selector("#attempts tr")
+        out["history"] = page.eval_on_selector_all(
+            "#attempts tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
         page.screenshot(path=f"{shots}/member-board.png", full_page=True)
         page.click("#lang")
         out["english_title"] = page.inner_text("header h1")
+        page.click("#lang")
+
+        # level 2 again, one question at a time
+        page.wait_for_selector("#levels li button")
+        page.click("#levels li button")
+        page.wait_for_selector("#paper fieldset")
+        page.click("#view")
+        visible = "els => els.filter(e => e.offsetParent !== null).length"
+        out["one_by_one"] = {
+            "visible": page.eval_on_selector_all("#paper fieldset", visible),
+            "strip": page.eval_on_selector_all("#qnav button", "els => els.length")}
+        page.click("#next")
+        out["one_by_one"]["after_next"] = page.inner_text("#qnav button[aria-current=true]")
+        page.screenshot(path=f"{shots}/member-one-by-one.png")
         browser.close()
     print(json.dumps(out, ensure_ascii=False))
 

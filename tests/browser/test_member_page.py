@@ -1,6 +1,7 @@
-"""The member page in a real browser (Debian's Chromium, headless, phone-sized): log in,
-pass level 1 with a refresh in the middle, fail level 2, see my place. Screenshots go to
-artifacts/screenshots/."""
+"""The member and admin pages in a real browser (Debian's Chromium, headless, phone-sized).
+Member: log in, pass level 1 with a refresh in the middle, fail level 2, see my place and my
+history. Admin: import a sheet with a bad row and read the report, then the other tabs.
+Screenshots go to artifacts/screenshots/ (named in the README)."""
 import json
 import os
 import shutil
@@ -29,8 +30,9 @@ def browser_missing():
     return None
 
 
-@pytest.fixture
-def platform(tmp_path):
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("browser")
     reason = browser_missing()
     if reason:
         if os.environ.get("CI") == "true":
@@ -48,7 +50,7 @@ def platform(tmp_path):
 
 def test_member_passes_fails_refreshes_and_sees_their_place(platform):
     running, base = platform
-    shutil.rmtree(SHOTS, ignore_errors=True)
+    shutil.rmtree(SHOTS, ignore_errors=True)  # this test runs first in the module
     script = os.path.join(ROOT, "tests", "browser", "member_flow.py")
     done = subprocess.run(
         [sys.executable, script, base, running.settings.sms_file, "13800000031", SHOTS],
@@ -61,6 +63,43 @@ def test_member_passes_fails_refreshes_and_sees_their_place(platform):
     assert seen["level2"] == "未通过，再试一次" and "19/20" in seen["level2_text"]
     assert seen["my_row"].split()[0] == "1"  # first on the system board
     assert seen["english_title"].startswith("One Level a Month")
+    assert seen["resend_error"].startswith("验证码刚刚发送过，请") and "秒后再试" in seen["resend_error"]
+    assert seen["history"][0][:2] == ["第2关", "未通过"] and seen["history"][0][2] == "19/20"
+    assert seen["history"][1][:3] == ["第1关", "通过", "20/20"]
+    assert seen["my_place"] == "我的名次：第1名"
+    assert seen["one_by_one"] == {"visible": 1, "strip": 20, "after_next": "2"}
     for name in ("member-login", "member-levels", "member-attempt", "member-result",
                  "member-board"):
+        assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000
+
+
+def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp_path):
+    running, base = platform
+    sheet = tmp_path / "members.csv"
+    sheet.write_text("姓名,部门,手机号码,备注,单位\n"
+                     "浏览器测试甲,办公室,13912340001,,unit-education\n"
+                     "浏览器测试乙,办公室,1391234,,unit-education\n", encoding="utf-8")
+    script = os.path.join(ROOT, "tests", "browser", "admin_flow.py")
+    done = subprocess.run(
+        [sys.executable, script, base, running.settings.sms_file, demo.SYSTEM_ADMIN_PHONE,
+         SHOTS, str(sheet)], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["errors"] == []
+    assert seen["who"].startswith("系统管理员")
+    # the dry run: one good row, one bad, named by row and column; nothing changed
+    assert seen["dry_run_summary"].startswith("试导入完成，未做任何修改。")
+    assert "新增 1" in seen["dry_run_summary"] and "错误 1" in seen["dry_run_summary"]
+    assert len(seen["dry_run_rows"]) == 1
+    row, column, message = seen["dry_run_rows"][0]
+    assert (row, column) == ("3", "phone") and "1391234" in message
+    assert "新增 1" in seen["import_summary"]
+    assert [r[:2] for r in seen["found"]] == [["浏览器测试甲", "139****0001"]]
+    assert seen["levels"] == 12 and seen["funnel_bars"] >= 2  # the member's level 1 and 2
+    assert seen["months"][:2] == ["2018-03", "2018-04"]
+    assert seen["participation_tables"] == 2
+    assert seen["audit_first"][3] == "members_imported"
+    assert seen["english_tab"] == "Audit log"
+    for name in ("admin-import-report", "admin-members", "admin-levels",
+                 "admin-participation"):
         assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000

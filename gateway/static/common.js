@@ -1,0 +1,132 @@
+"use strict";
+// Shared by the member page (/) and the admin page (/admin): the API client, the login
+// token, and errors said in the reader's language (by the error's `reason`, else its `code`;
+// the server's English message is kept for English readers and for cases we have no words for).
+
+const ERRORS = {
+  zh: {
+    // reasons (a stable word for the case, sent by the server)
+    invalid_code: "验证码不正确或已过期，请重新获取",
+    code_recently_sent: "验证码刚刚发送过，请{wait}秒后再试",
+    codes_per_day: "今天获取验证码次数过多，请明天再试",
+    address_limit: "操作过于频繁，请{wait}秒后再试",
+    member_limit: "操作过于频繁，请{wait}秒后再试",
+    starts_per_hour: "一小时内开始答题次数已达上限，请{wait}秒后再试",
+    wait_after_failure: "请稍作休息，{wait}秒后可再次挑战",
+    attempt_starting: "正在开始答题，请稍候再试",
+    not_current_level: "请先完成当前关卡",
+    run_complete: "本轮关卡已全部通过，可从第1关重新开始",
+    level_not_open: "该关卡尚未开放",
+    campaign_ended: "本次活动已结束",
+    attempt_open: "请先完成正在进行的答题",
+    restart_not_allowed: "需先通过目前已开放的全部关卡，才能从第1关重新开始",
+    run_just_started: "新一轮刚刚开始",
+    may_not_play: "您的账号暂不能参加答题，请联系本单位管理员",
+    // codes (the kind of error)
+    bad_input: "填写的内容有误，请检查",
+    unauthorized: "请重新登录",
+    forbidden: "没有权限进行此操作",
+    not_found: "未找到相关内容",
+    conflict: "当前状态下无法进行此操作",
+    too_large: "文件或内容过大",
+    rate_limited: "操作过于频繁，请{wait}秒后再试",
+    service_unavailable: "服务暂时不可用，请稍后再试",
+    internal: "系统出现问题，请稍后再试",
+    network: "网络连接失败，请检查网络后重试",
+  },
+  en: {
+    invalid_code: "The code is wrong or has expired; ask for a new one",
+    network: "No connection; check your network and try again",
+  },
+};
+
+const Challenge = {
+  token: localStorage.getItem("token"),
+  lang: localStorage.getItem("lang") || "zh",
+  onUnauthorized: () => {},
+  onRetry: () => {},
+
+  setToken(token) {
+    this.token = token;
+    if (token) localStorage.setItem("token", token); else localStorage.removeItem("token");
+  },
+
+  // An error's words for the reader: Chinese by reason or code; English the server's message.
+  errorText(err) {
+    const words = ERRORS[this.lang] || {};
+    const wait = err.retryAfter || "";
+    const pick = (err.reason && words[err.reason]) ||
+                 (this.lang === "en" ? err.message : null) ||
+                 words[err.code] || err.message || ERRORS.zh.internal;
+    return pick.replace("{wait}", wait);
+  },
+
+  // One API call. Network failures are retried `retries` times (with a growing pause); an
+  // answer from the server is never retried here. Errors carry status, code, reason, fields.
+  async api(method, path, body, { retries = 0, form = null, raw = false } = {}) {
+    for (let i = 0; ; i++) {
+      let r;
+      try {
+        const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+        if (!form) headers["Content-Type"] = "application/json";
+        r = await fetch(`/api/v1${path}`, {
+          method, headers, body: form || (body ? JSON.stringify(body) : undefined) });
+      } catch (e) {
+        if (i >= retries) {
+          throw Object.assign(new Error("network"), { code: "network", status: 0 });
+        }
+        this.onRetry(i);
+        await new Promise((ok) => setTimeout(ok, 1000 * (i + 1)));
+        continue;
+      }
+      if (raw && r.ok) return r;
+      const data = await r.json().catch(() => ({}));
+      if (r.status === 401 && path !== "/auth/token") this.onUnauthorized();
+      if (!r.ok) {
+        const e = data.error || {};
+        throw Object.assign(new Error(e.message || r.statusText), {
+          status: r.status, code: e.code || "internal", reason: e.reason,
+          fields: e.fields || {}, retryAfter: r.headers.get("Retry-After") });
+      }
+      return data;
+    }
+  },
+
+  // A file download that needs the token (an <a href> cannot send it).
+  async download(path, fallbackName) {
+    const r = await this.api("GET", path, null, { raw: true });
+    const disposition = r.headers.get("Content-Disposition") || "";
+    const match = /filename="?([^";]+)"?/.exec(disposition);
+    const url = URL.createObjectURL(await r.blob());
+    const a = document.createElement("a");
+    a.href = url; a.download = match ? match[1] : fallbackName;
+    document.body.append(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  },
+};
+
+// The two login forms both pages have: #code-form (#phone) asks for a code, #token-form
+// (#code) exchanges it for a token; `done` runs once logged in.
+Challenge.wireLogin = ({ sent, oops, clear, done }) => {
+  const $ = (id) => document.getElementById(id);
+  $("code-form").onsubmit = async (ev) => {
+    ev.preventDefault(); clear();
+    try { await Challenge.api("POST", "/auth/code", { phone: $("phone").value.trim() });
+          sent(); $("token-form").hidden = false; $("code").focus(); }
+    catch (e) { oops(e); }
+  };
+  $("token-form").onsubmit = async (ev) => {
+    ev.preventDefault(); clear();
+    try {
+      const r = await Challenge.api("POST", "/auth/token",
+        { phone: $("phone").value.trim(), code: $("code").value.trim() });
+      Challenge.setToken(r.token); done();
+    } catch (e) { oops(e); }
+  };
+};
+
+// 5′07″ from milliseconds
+Challenge.fmt = (ms) => {
+  const s = Math.round((ms || 0) / 1000);
+  return `${Math.floor(s / 60)}′${String(s % 60).padStart(2, "0")}″`;
+};

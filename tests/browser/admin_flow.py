@@ -1,0 +1,88 @@
+"""Drives the admin page in Debian's Chromium (Playwright, no browser download).
+
+Run by tests/browser/test_member_page.py in its own process (as member_flow.py is). Prints
+one JSON line with what the page showed.
+Usage: admin_flow.py BASE_URL CODES_FILE PHONE SCREENSHOT_DIR SHEET
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser.member_flow import CHROMIUM_ARGS, wait_code  # noqa: E402
+
+
+def table(page, selector):
+    return page.eval_on_selector_all(
+        f"{selector} tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+
+
+def main(base, codes, phone, shots, sheet):
+    os.makedirs(shots, exist_ok=True)
+    out = {"errors": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.on("pageerror", lambda exc: out["errors"].append(str(exc)))
+        page.goto(base + "/admin")
+        page.fill("#phone", phone)
+        page.click("#code-form button")
+        page.wait_for_selector("#token-form:not([hidden])")
+        page.fill("#code", wait_code(codes, phone))
+        page.click("#token-form button")
+        page.wait_for_selector("#app:not([hidden])")
+        out["who"] = page.inner_text("#who")
+
+        # a member sheet with a bad row: dry run first, the report names the row and column
+        page.set_input_files("#members-file", sheet)
+        page.click("#members-form button[value='1']")
+        page.wait_for_selector("#members-report table.report")
+        out["dry_run_summary"] = page.inner_text("#members-report p")
+        out["dry_run_rows"] = table(page, "#members-report tbody")
+        page.screenshot(path=f"{shots}/admin-import-report.png", full_page=True)
+        # then for real (the page asks first)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#members-form button[value='0']")
+        page.wait_for_function(
+            "document.querySelector('#members-report p').innerText.startsWith('导入完成')")
+        out["import_summary"] = page.inner_text("#members-report p")
+
+        # the imported member is found by search
+        page.click("#tabbtn-members")
+        page.fill("#q", "浏览器测试")
+        page.click("#member-search button")
+        page.wait_for_function("document.querySelector('#members-total').innerText === '共 1 人'")
+        out["found"] = table(page, "#members-list")
+        page.screenshot(path=f"{shots}/admin-members.png", full_page=True)
+
+        # levels with their statistics and charts
+        page.click("#tabbtn-levels")
+        page.wait_for_selector("#levels-list tr")
+        page.wait_for_selector("#funnel figure")
+        out["levels"] = len(table(page, "#levels-list"))
+        out["funnel_bars"] = page.eval_on_selector_all("#funnel svg rect", "els => els.length")
+        page.screenshot(path=f"{shots}/admin-levels.png", full_page=True)
+
+        # months, participation (R19) and the audit log
+        page.click("#tabbtn-months")
+        page.wait_for_selector("#months-list tr")
+        out["months"] = [row[0] for row in table(page, "#months-list")]
+        page.click("#tabbtn-participation")
+        page.wait_for_selector("#participation figure svg")
+        out["participation_tables"] = page.eval_on_selector_all(
+            "#participation table:not(.sr-only)", "els => els.length")
+        page.screenshot(path=f"{shots}/admin-participation.png", full_page=True)
+        page.click("#tabbtn-audit")
+        page.wait_for_selector("#audit-list tr")
+        out["audit_first"] = table(page, "#audit-list")[0]
+        page.click("#lang")
+        out["english_tab"] = page.inner_text("#tabbtn-audit")
+        browser.close()
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])
