@@ -30,6 +30,14 @@ def browser_missing():
     return None
 
 
+PLAY_AT = clock.OffsetClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture(autouse=True)
+def _the_modules_clock():
+    clock.install(PLAY_AT)  # tests/conftest.py puts the system clock back after each test
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("browser")
@@ -39,7 +47,7 @@ def platform(tmp_path_factory):
             pytest.fail(f"{reason} — .ci/run installs it under CI", pytrace=False)
         pytest.skip(reason)
     bus.reset()
-    clock.install(clock.OffsetClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc)))
+    clock.install(PLAY_AT)
     port = free_port()
     running = EmbeddedPlatform(embedded_settings(str(tmp_path), port)).start()
     with running.rpc() as rpc:

@@ -76,6 +76,14 @@ def test_a_closed_month_grants_awards_and_exports_the_ledger(embedded, tmp_path)
     items = wait_for(awarded, what="May's awards")
     assert {(a["kind"], a["rank"], a["amount_cny"]) for a in items} == {
         ("monthly_champion", 1, None), ("monthly_prize", 1, 300)}
+    # a unit's administrator sees the awards of their own unit's members only
+    unit = requests.get(f"{base}/api/v1/me", headers=login(base, embedded["sms"], MEMBER)[0],
+                        timeout=10).json()["member"]["unit_id"]
+    for phone, unit_of_admin in (("13800000001", "unit-education"),
+                                 ("13800000002", "unit-industry")):
+        seen = requests.get(f"{base}/api/v1/admin/awards/2018-05", timeout=10,
+                            headers=login(base, embedded["sms"], phone)[0]).json()["items"]
+        assert len(seen) == (2 if unit == unit_of_admin else 0), (phone, unit)
     out = tmp_path / "ledger.xlsx"
     run = subprocess.run([sys.executable, "-m", "challenge.cli", "awards", "export", "2018-05",
                           "--out", str(out), "--url", base],
