@@ -5,6 +5,8 @@ import json
 import logging
 import os
 import signal
+import socket
+import sys
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -43,11 +45,25 @@ def choose_clock(data_dir: str, now_arg: str | None, demo_wanted: bool):
     return clock.OffsetClock(real + timedelta(seconds=offset))
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def run(args) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = os.path.abspath(args.data)
     clock.install(choose_clock(data_dir, args.now, not args.no_demo))
     settings = embedded_settings(data_dir, args.port)
+    if not _port_free(args.port):
+        print(f"Port {args.port} is in use (another `make run`?): stop it, or choose another "
+              f"with `challenge dev --port N`.", file=sys.stderr)
+        return 2
     platform = EmbeddedPlatform(settings).start()
 
     loaded = None
