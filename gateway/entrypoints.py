@@ -6,6 +6,9 @@ import json
 import logging
 import re
 import time
+from functools import partial
+
+from eventlet.event import Event
 
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
@@ -14,7 +17,7 @@ from gateway import tokens
 from gateway.errors import describe
 from gateway.metrics import HttpMetrics
 from gateway.ratelimit import MemberLimits
-from kernel import clock
+from kernel import clock, logs
 from kernel.errors import BadInput, ChallengeError, TooLarge, load
 
 log = logging.getLogger(__name__)
@@ -82,10 +85,11 @@ def route_label(url: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url)
 
 
-def bearer_member(request, secret) -> str:
+def bearer_member(request, config) -> str:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else None
-    return tokens.verify(secret, token, clock.current().now())["sub"]
+    return tokens.verify(config["CHALLENGE_SECRET"], token, clock.current().now(),
+                         config.get("CHALLENGE_SECRET_PREVIOUS"))["sub"]
 
 
 class HttpEntrypoint(HttpRequestHandler):
@@ -102,7 +106,7 @@ class HttpEntrypoint(HttpRequestHandler):
     def get_entrypoint_parameters(self, request):
         args, kwargs = super().get_entrypoint_parameters(request)
         if self.auth:
-            kwargs["member_id"] = bearer_member(request, self.container.config["CHALLENGE_SECRET"])
+            kwargs["member_id"] = bearer_member(request, self.container.config)
             self.member_limits.check(kwargs["member_id"])
         if self.body_schema is not None:
             kwargs["body"] = body_of(request, self.body_schema())
@@ -115,12 +119,26 @@ class HttpEntrypoint(HttpRequestHandler):
         return args, kwargs
 
     def handle_request(self, request):
+        """nameko's, plus a correlation id for the request (in the worker's context data, so
+        every RPC it makes carries it; echoed as `X-Request-Id`) and the request's metrics."""
         registry = self.metrics.registry
         registry.begin()
         started = time.perf_counter()
         status = 500
+        correlation_id = logs.new_id(request.headers.get("X-Request-Id"))
+        request.shallow = False
         try:
-            response = super().handle_request(request)
+            try:
+                args, kwargs = self.get_entrypoint_parameters(request)
+                self.check_signature(args, kwargs)
+                done = Event()
+                self.container.spawn_worker(
+                    self, args, kwargs, context_data={logs.KEY: correlation_id},
+                    handle_result=partial(self.handle_result, done))
+                response = self.response_from_result(done.wait())
+            except Exception as exc:
+                response = self.response_from_exception(exc)
+            response.headers["X-Request-Id"] = correlation_id
             status = response.status_code
             return response
         finally:
@@ -130,7 +148,7 @@ class HttpEntrypoint(HttpRequestHandler):
     def response_from_exception(self, exc):
         status, error = describe(exc)
         if not isinstance(exc, ChallengeError):
-            log.error("unexpected error answering %s", self.url, exc_info=exc)
+            log.error("unexpected error answering %s", route_label(self.url), exc_info=exc)
         retry_after = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return json_response({"error": error}, status, headers)

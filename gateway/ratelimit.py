@@ -11,6 +11,7 @@ from collections import defaultdict, deque
 
 from nameko.extensions import DependencyProvider, SharedExtension
 
+from gateway.addresses import client_address, parse_proxies
 from kernel.errors import RateLimited
 from kernel.settings import setting
 
@@ -40,12 +41,20 @@ class Window:
 
 class AddressLimits(DependencyProvider):
     """The gateway's per-address limits, one set per container, sized from the config:
-    LOGIN_CODES_PER_ADDRESS_HOUR (default 20) and LOGIN_TRIES_PER_ADDRESS_10MIN (30)."""
+    LOGIN_CODES_PER_ADDRESS_HOUR (default 20) and LOGIN_TRIES_PER_ADDRESS_10MIN (30); the
+    address trusts X-Forwarded-For only from TRUSTED_PROXIES."""
 
     def setup(self):
         config = self.container.config
         self.codes = Window(setting(config, "LOGIN_CODES_PER_ADDRESS_HOUR", 20, int), 3600)
         self.tries = Window(setting(config, "LOGIN_TRIES_PER_ADDRESS_10MIN", 30, int), 600)
+        self.proxies = parse_proxies(config.get("TRUSTED_PROXIES"))
+
+    def address(self, request) -> str:
+        """The client's address: the socket's peer, or, when that is a trusted proxy, what
+        its X-Forwarded-For says (gateway/addresses.py)."""
+        return client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                              self.proxies)
 
     def get_dependency(self, worker_ctx):
         return self

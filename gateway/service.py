@@ -29,23 +29,19 @@ from kernel.rpc import TimedRpcProxy
 from kernel import sheets
 from kernel.errors import BadInput, NotFound, ServiceUnavailable
 from kernel.settings import SERVICES
+from kernel.logs import WorkerContext
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 STATIC_FILES = {"common.js": "text/javascript"}
 API = "/api/v1"
 ADMIN = f"{API}/admin"
 BANK_ROLES = ("system_admin", "organisation_admin")  # who edits the campaign and its bank
-IMPORT_TIMEOUT = 300  # seconds: a 20,000-row sheet is a long RPC, not a hung one  # services whose admin changes are audited (merged by time)
-
-
-def address_of(request) -> str:
-    """The client's address as the gateway's socket sees it. (Behind a reverse proxy this is
-    the proxy; trusting X-Forwarded-For is a deployment decision for the operations issue.)"""
-    return request.remote_addr or "unknown"
+IMPORT_TIMEOUT = 300  # seconds: a 20,000-row sheet is a long RPC, not a hung one
 
 
 class GatewayService:
     name = "gateway"
+    logs = WorkerContext()  # the correlation id and service in every log line
 
     config = Config()
     clock = Clock()
@@ -90,7 +86,7 @@ class GatewayService:
     @http("POST", f"{API}/auth/code", body=CodeRequest, status=202)
     def request_code(self, request, body):
         """Send a login code to a registered phone (202 whether or not it is registered)."""
-        self.limits.codes.check(address_of(request), "login codes")
+        self.limits.codes.check(self.limits.address(request), "login codes")
         self.roster.request_login_code(body["phone"])
         # 202 whether or not the phone is known: the answer says nothing about the roster
         return {"status": "sent_if_known"}
@@ -98,7 +94,7 @@ class GatewayService:
     @http("POST", f"{API}/auth/token", body=TokenRequest)
     def token(self, request, body):
         """Exchange a phone and its code for a bearer token."""
-        self.limits.tries.check(address_of(request), "login attempts")
+        self.limits.tries.check(self.limits.address(request), "login attempts")
         member = self.roster.verify_login_code(body["phone"], body["code"])
         token, expires = tokens.issue(self.config["CHALLENGE_SECRET"], member,
                                       self.clock.now())

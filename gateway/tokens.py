@@ -1,4 +1,8 @@
-"""Signed bearer tokens: nothing stored, an expiry inside, HMAC-SHA256 with CHALLENGE_SECRET."""
+"""Signed bearer tokens: nothing stored, an expiry inside, HMAC-SHA256 with CHALLENGE_SECRET.
+
+Rotating the secret: set CHALLENGE_SECRET_PREVIOUS to the old one and CHALLENGE_SECRET to the
+new one; new tokens are signed with the new secret, old ones verify until they expire (12 h),
+after which CHALLENGE_SECRET_PREVIOUS can go (docs/operations.md)."""
 from __future__ import annotations
 
 import base64
@@ -35,14 +39,17 @@ def issue(secret: str, member: dict, now: datetime) -> tuple[str, datetime]:
     return f"{payload}.{_sign(secret, payload)}", expires
 
 
-def verify(secret: str, token: str | None, now: datetime) -> dict:
+def verify(secret: str, token: str | None, now: datetime, previous: str | None = None) -> dict:
+    """The token's claims if it is signed with `secret`, or with `previous` while a secret is
+    being rotated (CHALLENGE_SECRET_PREVIOUS), and has not expired."""
     if not token:
         raise Unauthorized("log in first (no bearer token)")
     try:
         payload, signature = token.split(".")
     except ValueError:
         raise Unauthorized("malformed token") from None
-    if not hmac.compare_digest(signature, _sign(secret, payload)):
+    if not any(hmac.compare_digest(signature, _sign(key, payload))
+               for key in (secret, previous) if key):
         raise Unauthorized("invalid token")
     claims = json.loads(_unb64(payload))
     if claims["exp"] < now.timestamp():

@@ -18,6 +18,7 @@ from kernel.inbox import handles_once
 from kernel.outbox import Outbox
 from kernel.rpc import TimedRpcProxy
 from kernel.settings import setting
+from kernel.logs import WorkerContext
 
 from . import conduct, rules
 from .models import Attempt, Base, CampaignReplica, Exposure, Flag, MemberReplica, Run
@@ -29,6 +30,7 @@ from .schemas import (
 
 class AttemptsService(entrypoints.Answers):
     name = "attempts"
+    logs = WorkerContext()  # the correlation id and service in every log line
 
     db = Database("attempts", Base)
     events = Outbox()

@@ -18,6 +18,7 @@ from kernel.errors import Conflict, NotFound, load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox
 from kernel.rpc import TimedRpcProxy
+from kernel.logs import WorkerContext
 
 from . import annual
 from .models import (
@@ -34,6 +35,7 @@ ANNUAL_TOP = 3  # excellent organisations per kind (R18: "the best"; the design'
 
 class AwardsService(entrypoints.Answers):
     name = "awards"
+    logs = WorkerContext()  # the correlation id and service in every log line
 
     db = Database("awards", Base)
     events = Outbox()

@@ -18,6 +18,7 @@ from kernel.errors import BadInput, Conflict, NotFound, load
 from kernel.inbox import handles_once
 from kernel.outbox import Outbox
 from kernel.settings import setting
+from kernel.logs import WorkerContext
 
 from . import draw, schedule, statistics
 from .models import Base, Campaign, Level, LevelMemberStat, Question, QuestionStat
@@ -37,6 +38,7 @@ _banks: dict[tuple[str, int], tuple[int, list[dict]]] = {}
 
 class QuestionBankService(entrypoints.Answers):
     name = "question_bank"
+    logs = WorkerContext()  # the correlation id and service in every log line
 
     db = Database("question_bank", Base)
     events = Outbox()

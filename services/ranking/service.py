@@ -17,6 +17,7 @@ from kernel.inbox import handles_once
 from kernel.outbox import Outbox
 from kernel.rpc import TimedRpcProxy
 from kernel.settings import setting
+from kernel.logs import WorkerContext
 
 from . import rules
 from .models import (
@@ -31,6 +32,7 @@ SYSTEM = "system"  # the scope of the whole tree
 
 class RankingService(entrypoints.Answers):
     name = "ranking"
+    logs = WorkerContext()  # the correlation id and service in every log line
 
     db = Database("ranking", Base)
     events = Outbox()

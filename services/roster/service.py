@@ -17,6 +17,7 @@ from kernel import entrypoints
 from kernel.entrypoints import rpc
 from kernel.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unauthorized, load
 from kernel.outbox import Outbox
+from kernel.logs import WorkerContext
 
 from . import access, login
 from .members import SHEET_COLUMNS, RowError, mask_phone, normalise_phone, parse_row
@@ -33,6 +34,7 @@ EDITABLE = ("name", "department", "org_unit_id", "category", "participation", "s
 
 class RosterService(entrypoints.Answers):
     name = "roster"
+    logs = WorkerContext()  # the correlation id and service in every log line
 
     db = Database("roster", Base)
     events = Outbox()

@@ -1,10 +1,12 @@
 """The gateway's operational answers over HTTP: `/metrics`, the per-member request limit, and
 R19's live participation by unit and branch as each administrator sees it."""
+import logging
 from fractions import Fraction
 
 import pytest
 import requests
 
+from kernel import logs
 from tests.thin_path import answers_for, login, start
 
 SYSTEM, UNIT_ADMIN = "13800000000", "13800000001"
@@ -105,3 +107,24 @@ def test_participation_by_unit_and_branch_live_and_scoped(embedded):
     member = login(base, embedded["sms"], "13800000010")[0]
     assert requests.get(f"{base}/api/v1/admin/participation", headers=member,
                         timeout=10).status_code == 403
+
+
+def test_a_requests_correlation_id_reaches_every_service_it_calls(embedded, caplog):
+    base = embedded["base"]
+    member = login(base, embedded["sms"], "13800000010")[0]
+    caplog.handler.addFilter(logs.CorrelationFilter())
+    with caplog.at_level(logging.DEBUG, logger="kernel.logs"):
+        r = requests.get(f"{base}/api/v1/me", timeout=10,
+                         headers=dict(member, **{"X-Request-Id": "trace-me-0001"}))
+        assert r.ok and r.headers["X-Request-Id"] == "trace-me-0001"
+        other = requests.get(f"{base}/api/v1/campaign", headers=member, timeout=10)
+    fresh = other.headers["X-Request-Id"]
+    assert len(fresh) == 32 and fresh != "trace-me-0001"
+    starts = [(rec.service, rec.getMessage(), rec.correlation_id) for rec in caplog.records
+              if rec.name == "kernel.logs"]
+    traced = {(service, message) for service, message, cid in starts if cid == "trace-me-0001"}
+    # /me asks roster for the member, attempts for the progress, ranking for my ranks
+    assert traced == {("gateway", "gateway.me starts"), ("roster", "roster.get_member starts"),
+                      ("attempts", "attempts.progress starts"),
+                      ("ranking", "ranking.my_rank starts")}
+    assert {s for s, _, cid in starts if cid == fresh} >= {"gateway", "question_bank"}

@@ -34,3 +34,22 @@ def test_another_secret_is_refused():
     token, _ = tokens.issue("s", MEMBER, NOW)
     with pytest.raises(Unauthorized):
         tokens.verify("other", token, NOW)
+
+
+def test_rotating_the_secret_keeps_old_tokens_until_they_expire():
+    old, expires = tokens.issue("old-secret", {"member_id": "m1"}, NOW)
+    # the new secret is in place, the old one kept as previous: both kinds verify
+    assert tokens.verify("new-secret", old, NOW, previous="old-secret")["sub"] == "m1"
+    new, _ = tokens.issue("new-secret", {"member_id": "m2"}, NOW)
+    assert tokens.verify("new-secret", new, NOW, previous="old-secret")["sub"] == "m2"
+    # ... old ones only until they expire, and not at all once previous is gone
+    with pytest.raises(Unauthorized):
+        tokens.verify("new-secret", old, expires + timedelta(seconds=1), previous="old-secret")
+    with pytest.raises(Unauthorized):
+        tokens.verify("new-secret", old, NOW)
+    with pytest.raises(Unauthorized):
+        tokens.verify("new-secret", old, NOW, previous="")
+    # a token signed with neither is refused whatever previous says
+    forged, _ = tokens.issue("guess", {"member_id": "m3"}, NOW)
+    with pytest.raises(Unauthorized):
+        tokens.verify("new-secret", forged, NOW, previous="old-secret")
