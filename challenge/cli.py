@@ -6,9 +6,13 @@ import sys
 import warnings
 
 
-def _quiet_imports():
+def _quiet_warnings():
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _quiet_imports():
+    _quiet_warnings()
     import eventlet
 
     eventlet.monkey_patch()
@@ -74,6 +78,12 @@ def main(argv=None):
     awards_export.add_argument("--out", help="the file to write (default awards-YYYY-MM.xlsx)")
     _remote(awards_export)
 
+    _quiet_warnings()
+    from challenge import deadletters, ping
+
+    ping.add_parser(sub)
+    deadletters.add_parser(sub)
+
     args = parser.parse_args(argv)
     if args.command in ("roster", "bank", "month", "awards"):
         from challenge import client  # no eventlet: a plain HTTP client
@@ -95,6 +105,10 @@ def main(argv=None):
         return _remote_command(lambda: client.run_close_month(args))
     if args.command == "awards" and args.action == "export":
         return _remote_command(lambda: client.run_awards_export(args))
+    if args.command == "ping":
+        return ping.main(args)
+    if args.command == "deadletters":
+        return deadletters.main(args)
     if args.command == "migrate":
         from challenge.ops import migrate as run_migrate
 
