@@ -1,0 +1,311 @@
+"""The event documentation, generated from kernel/events.py so it cannot drift from the code:
+`docs/asyncapi.yaml` (AsyncAPI 2.6) and `docs/events.md`.
+
+    python -m kernel.asyncapi          # rewrite both (make docs)
+    python -m kernel.asyncapi --check  # exit 1 if either is out of date
+
+Each event has a sentence on when it is published and an example body, which the tests
+validate against the producer's own schema.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import yaml
+from marshmallow import fields
+
+from kernel import events
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASYNCAPI = os.path.join(ROOT, "docs", "asyncapi.yaml")
+MARKDOWN = os.path.join(ROOT, "docs", "events.md")
+
+CAMPAIGN = "5d0c6f8e-4b1a-4c55-9a43-2f1f0c9e7a10"
+MEMBER = "8f14e45f-ceea-467f-a0e6-7c1d3b2e9a55"
+RUN = "c9f0f895-fb98-4b91-8f2e-1a2b3c4d5e6f"
+ATTEMPT = "45c48cce-2e2d-4fbd-b7a1-9e8d7c6b5a40"
+SNAPSHOT = "d3d94468-02a4-43a8-8a5f-6b7c8d9e0f11"
+AWARD = "6512bd43-d9ca-4e5e-8f3a-4b5c6d7e8f90"
+LEVEL = {"number": 1, "title": "第1关", "theme": "党的十九大报告",
+         "opens_at": "2018-03-12T00:00:00+08:00", "time_limit_s": 300, "draw_count": 20}
+
+# type -> (when it is published, an example `data`)
+DOCS = {
+    "member_registered": ("A member was added to the roster (a sheet import or an edit).", {
+        "member_id": MEMBER, "name": "张伟", "org_path": ["system", "federation", "unit-education"],
+        "category": "party_member", "participation": "required", "status": "active",
+        "phone_masked": "138****0001", "unit_name": "省教科文卫工会"}),
+    "member_updated": ("A member's name, place, category, participation or status changed.", {
+        "member_id": MEMBER, "name": "张伟", "org_path": ["system", "federation", "branch-1"],
+        "category": "party_member", "participation": "required", "status": "active",
+        "phone_masked": "138****0001", "unit_name": "机关第一党支部"}),
+    "member_deactivated": ("A member left the roster (inactive): off the boards from now.",
+                           {"member_id": MEMBER}),
+    "member_reinstated": ("A disqualification was lifted (R20): back on the boards and in the "
+                          "awards.", {"member_id": MEMBER}),
+    "member_disqualified": ("R20: a member lost award eligibility; named in the notice.", {
+        "member_id": MEMBER, "reason": "代他人答题", "decided_at": "2018-06-02T10:15:00+08:00",
+        "decided_by": "b948cd51-bb05-4a5e-b15d-a2b816a84290"}),
+    "campaign_published": ("A campaign and its level schedule were published.", {
+        "campaign_id": CAMPAIGN, "name": "2018年“每月一关”学习答题闯关",
+        "time_zone": "Asia/Shanghai", "starts_at": "2018-03-12T00:00:00+08:00",
+        "ends_at": "2018-10-31T23:59:59.999+08:00", "levels": [LEVEL],
+        "organisation_id": "federation"}),
+    "level_updated": ("A level's settings changed (the whole campaign, as published).", {
+        "campaign_id": CAMPAIGN, "name": "2018年“每月一关”学习答题闯关",
+        "time_zone": "Asia/Shanghai", "starts_at": "2018-03-12T00:00:00+08:00",
+        "ends_at": "2018-10-31T23:59:59.999+08:00", "levels": [dict(LEVEL, time_limit_s=360)],
+        "organisation_id": "federation"}),
+    "run_started": ("A member began a run at level 1 (their first, or a restart under R14).", {
+        "run_id": RUN, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_number": 1,
+        "started_at": "2018-03-12T09:30:02.114+08:00"}),
+    "attempt_started": ("A timed attempt began; the deadline is the server's.", {
+        "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
+        "level": 1, "started_at": "2018-03-12T09:30:02.114+08:00",
+        "deadline": "2018-03-12T09:35:02.114+08:00"}),
+    "attempt_passed": ("A member answered all 20 right in time: the level is passed. "
+                       "`run_levels_passed` and `run_total_ms` are the run's score after it.", {
+        "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
+        "run_number": 1, "level": 1, "started_at": "2018-03-12T09:30:02.114+08:00",
+        "submitted_at": "2018-03-12T09:31:07.412+08:00", "duration_ms": 65298,
+        "run_levels_passed": 1, "run_total_ms": 65298,
+        "question_ids": ["q-0001", "q-0002"], "wrong_question_ids": []}),
+    "attempt_failed": ("An attempt did not pass: wrong answers, submitted after the deadline "
+                       "and grace (`timeout`), or never submitted (`expired`).", {
+        "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
+        "run_number": 1, "level": 2, "started_at": "2018-04-01T20:00:00.000+08:00",
+        "submitted_at": "2018-04-01T20:04:31.250+08:00", "duration_ms": 271250,
+        "run_levels_passed": 1, "run_total_ms": 65298, "question_ids": ["q-0101", "q-0102"],
+        "wrong_question_ids": ["q-0102"], "correct": 19, "total": 20,
+        "reason": "wrong_answers"}),
+    "attempt_flagged": ("R20: play worth a look (never a punishment by itself): `fast_pass` or "
+                        "`bank_exposure`.", {
+        "attempt_id": ATTEMPT, "member_id": MEMBER, "reason": "fast_pass",
+        "detail": {"duration_ms": 21000, "floor_ms": 30000, "questions": 20, "level": 1}}),
+    "month_closed": ("R15: a month was closed at its cutoff (23:59:59.999 campaign-local on its "
+                     "last day): its boards are frozen in a snapshot.", {
+        "campaign_id": CAMPAIGN, "month": "2018-05", "cutoff": "2018-05-31T23:59:59.999+08:00",
+        "snapshot_id": SNAPSHOT, "ranked_members": 96}),
+    "campaign_closed": ("The campaign's last month was closed: its final standings.", {
+        "campaign_id": CAMPAIGN, "final_snapshot_id": SNAPSHOT}),
+    "award_granted": ("R16/R17/R18: an award. A member's (`member_id`) or an organisation's "
+                      "(`org_unit_id`); `amount_cny` is null for titles without money.", {
+        "award_id": AWARD, "campaign_id": CAMPAIGN, "period": "2018-05",
+        "kind": "monthly_prize", "rank": 1, "amount_cny": 300, "member_id": MEMBER}),
+    "award_revoked": ("An award was withdrawn (a disqualification); the next eligible member "
+                      "gets their own `award_granted`.", {
+        "award_id": AWARD, "reason": "member disqualified: 代他人答题"}),
+    "annual_results_published": ("R17/R18: the champion and the excellent units and organ "
+                                 "branches of the year.", {
+        "campaign_id": CAMPAIGN, "champion_member_id": MEMBER,
+        "excellent_units": ["unit-education"], "excellent_branches": ["branch-1"]}),
+}
+
+
+def example(producer: str, type_: str) -> dict:
+    """A whole example body, checked by the producer's own schema on the way."""
+    from datetime import datetime
+
+    data = events.data_schema(producer, type_)().load(DOCS[type_][1])  # strict: no extras
+    body = events.build(producer, type_, data,
+                        datetime.fromisoformat("2018-05-31T15:59:58.201+00:00"))
+    body["event_id"] = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    return body
+
+
+def _schema(field) -> dict:
+    if isinstance(field, fields.Nested):
+        out = _object(field.nested if isinstance(field.nested, type) else type(field.nested))
+    elif isinstance(field, fields.List):
+        out = {"type": "array", "items": _schema(field.inner)}
+    elif isinstance(field, fields.AwareDateTime):
+        out = {"type": "string", "format": "date-time"}
+    elif isinstance(field, fields.Int):
+        out = {"type": "integer"}
+    elif isinstance(field, fields.Dict):
+        out = {"type": "object"}
+    elif isinstance(field, fields.UUID):
+        out = {"type": "string", "format": "uuid"}
+    else:
+        out = {"type": "string"}
+    for check in getattr(field, "validators", []) or []:
+        if hasattr(check, "choices"):
+            out["enum"] = list(check.choices)
+        if hasattr(check, "regex"):
+            out["pattern"] = check.regex.pattern
+    if field.allow_none:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def _object(schema_cls) -> dict:
+    schema = schema_cls()
+    return {"type": "object",
+            "required": sorted(n for n, f in schema.fields.items() if f.required),
+            "properties": {name: _schema(f) for name, f in schema.fields.items()}}
+
+
+def envelope_schema(data: dict) -> dict:
+    return {"type": "object", "required": ["event_id", "type", "version", "occurred_at",
+                                           "producer", "data"],
+            "properties": {
+                "event_id": {"type": "string", "format": "uuid",
+                             "description": "dedupe on this: delivery is at least once"},
+                "type": {"type": "string"}, "version": {"type": "integer", "const": 1},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "producer": {"type": "string"}, "data": data}}
+
+
+def document() -> dict:
+    channels, messages = {}, {}
+    for (producer, type_), schema_cls in events.EVENTS.items():
+        when, _ = DOCS[type_]
+        messages[type_] = {
+            "name": type_, "title": type_, "summary": when, "contentType": "application/json",
+            "payload": envelope_schema(_object(schema_cls)),
+            "examples": [{"name": type_, "payload": example(producer, type_)}],
+            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.2.0"}},
+        }
+        channels[f"{producer}.events/{type_}"] = {
+            "description": f"Exchange `{producer}.events` (topic, durable), routing key "
+                           f"`{type_}`. {when}",
+            "bindings": {"amqp": {
+                "is": "routingKey", "bindingVersion": "0.2.0",
+                "exchange": {"name": f"{producer}.events", "type": "topic", "durable": True,
+                             "autoDelete": False, "vhost": "/"}}},
+            "subscribe": {"operationId": f"on_{type_}", "summary": when,
+                          "message": {"$ref": f"#/components/messages/{type_}"}},
+        }
+    return {
+        "asyncapi": "2.6.0",
+        "info": {"title": "每月一关 · One level a month: events", "version": "1.0.0",
+                 "description": "What the platform publishes for other systems. Bind a durable "
+                                "queue of your own to `<producer>.events` with the event type "
+                                "as the routing key. Delivery is at least once (dedupe on "
+                                "`event_id`); order is not guaranteed across producers. "
+                                "See docs/events.md."},
+        "defaultContentType": "application/json",
+        "servers": {"production": {"url": "rabbitmq.example.org:5672", "protocol": "amqp",
+                                   "protocolVersion": "0.9.1",
+                                   "description": "the platform's RabbitMQ; ask its operators "
+                                                  "for a user with read access"}},
+        "channels": channels,
+        "components": {"messages": messages},
+    }
+
+
+def render_yaml() -> str:
+    header = ("# Generated by `python -m kernel.asyncapi` from kernel/events.py: do not edit.\n")
+    return header + yaml.safe_dump(document(), allow_unicode=True, sort_keys=False, width=100)
+
+
+INTRO = """# Events for subscribers
+
+<!-- Generated by `python -m kernel.asyncapi` from kernel/events.py: do not edit by hand. -->
+
+The platform publishes what happens (a pass, a closed month, an award) as events on RabbitMQ,
+for other agencies' systems to subscribe to. This page and the AsyncAPI document
+[`asyncapi.yaml`](asyncapi.yaml) are generated from the schemas the producers validate every
+event with, so they say exactly what is sent. `examples/subscriber.py` is a runnable
+subscriber with a plain AMQP client (pika).
+
+## Where events are
+
+Each producing service has a **topic exchange** `<producer>.events` (durable, not
+auto-deleted); the **routing key** is the event type. Bind a durable queue of your own (one
+per subscribing system, named after it) to the exchanges and keys you want, for example
+`attempts.events` / `attempt_passed`. A queue keeps events while your system is down. Ask the
+operators for an AMQP user that may declare and read its own queues; quorum queues
+(`x-queue-type: quorum`) survive the loss of a broker node.
+
+## The envelope
+
+Every body is JSON (`content_type: application/json`, persistent):
+
+| field | type | meaning |
+|---|---|---|
+| `event_id` | string (uuid) | unique per event: **dedupe on it** |
+| `type` | string | the event type (also the routing key) |
+| `version` | integer | 1; a change of meaning is a new version, announced in CHANGELOG.md |
+| `occurred_at` | string (ISO 8601, offset) | when the producer committed it |
+| `producer` | string | the service: `roster`, `question_bank`, `attempts`, `ranking`, `awards` |
+| `data` | object | by type, below |
+
+Times are ISO 8601 with an offset. No event carries a full phone number (only
+`phone_masked`) or an answer key. New optional fields may appear in `data` within a version:
+ignore fields you do not know.
+
+## Delivery guarantees
+
+- **At least once.** A producer writes an event in the same database transaction as the change
+  it describes (a transactional outbox) and publishes it with publisher confirms afterwards; a
+  crash between the two publishes it again later. So an event is never lost once the change is
+  committed, and it may arrive twice: keep the `event_id`s you have handled (in the same
+  transaction as your own work) and skip repeats.
+- **Acknowledge after your work is done**, not before: a message you have not acknowledged is
+  delivered again if your consumer stops. Use a prefetch (10–50) rather than unlimited.
+- **Order** is the producer's commit order on one exchange, but not guaranteed across
+  producers or after a redelivery: use `occurred_at` and the data (for example a run's
+  `run_levels_passed`) rather than arrival order.
+- **Replays.** After a fault on our side the operators may replay events; you will see the same
+  `event_id` again. Failures in your own consumer stay on your side: dead-letter what you
+  cannot handle.
+
+## Events
+
+| exchange | routing key | published when |
+|---|---|---|
+"""
+
+
+def _type_name(schema: dict) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " or ".join(kind)
+    if kind == "array":
+        return f"array of {_type_name(schema['items'])}"
+    if schema.get("format"):
+        return f"{kind} ({schema['format']})"
+    return kind
+
+
+def render_markdown() -> str:
+    parts = [INTRO]
+    for (producer, type_) in events.EVENTS:
+        parts.append(f"| `{producer}.events` | [`{type_}`](#{type_}) | {DOCS[type_][0]} |\n")
+    for (producer, type_), schema_cls in events.EVENTS.items():
+        when, _ = DOCS[type_]
+        data = _object(schema_cls)
+        parts.append(f"\n### {type_}\n\nExchange `{producer}.events`, routing key `{type_}`. "
+                     f"{when}\n\n| field | type | required |\n|---|---|---|\n")
+        for name, field in data["properties"].items():
+            extra = f"; one of {', '.join(field['enum'])}" if "enum" in field else ""
+            parts.append(f"| `{name}` | {_type_name(field)}{extra} | "
+                         f"{'yes' if name in data['required'] else 'no'} |\n")
+        body = json.dumps(example(producer, type_), ensure_ascii=False, indent=2)
+        parts.append(f"\nExample:\n\n```json\n{body}\n```\n")
+    return "".join(parts)
+
+
+def main(argv=None) -> int:
+    check = "--check" in (argv if argv is not None else sys.argv[1:])
+    stale = []
+    for path, text in ((ASYNCAPI, render_yaml()), (MARKDOWN, render_markdown())):
+        current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        if current != text:
+            stale.append(os.path.relpath(path, ROOT))
+            if not check:
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+    if check and stale:
+        print(f"out of date: {', '.join(stale)} (run `make docs`)", file=sys.stderr)
+        return 1
+    for path in stale:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
