@@ -2,7 +2,7 @@
 
 Run by tests/browser/test_member_page.py in its own process (as member_flow.py is). Prints
 one JSON line with what the page showed.
-Usage: admin_flow.py BASE_URL CODES_FILE PHONE SCREENSHOT_DIR SHEET
+Usage: admin_flow.py BASE_URL CODES_FILE PHONE SCREENSHOT_DIR SHEET UNIT_ADMIN_PHONE
 """
 import json
 import os
@@ -20,7 +20,7 @@ def table(page, selector):
         f"{selector} tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
 
 
-def main(base, codes, phone, shots, sheet):
+def main(base, codes, phone, shots, sheet, unit_admin):
     os.makedirs(shots, exist_ok=True)
     out = {"errors": []}
     with sync_playwright() as p:
@@ -80,9 +80,27 @@ def main(base, codes, phone, shots, sheet):
         out["audit_first"] = table(page, "#audit-list")[0]
         page.click("#lang")
         out["english_tab"] = page.inner_text("#tabbtn-audit")
+        page.click("#lang")
+
+        # a unit's administrator sees their unit, and is not offered the campaign's tools
+        page.click("#logout")
+        page.fill("#phone", unit_admin)
+        page.click("#code-form button")
+        page.wait_for_selector("#token-form:not([hidden])")
+        page.fill("#code", wait_code(codes, unit_admin))
+        page.click("#token-form button")
+        page.wait_for_selector("#app:not([hidden])")
+        out["unit_who"] = page.inner_text("#who")
+        out["unit_sees_question_import"] = page.is_visible("#questions-form")
+        page.click("#tabbtn-members")
+        page.wait_for_function(
+            "document.querySelector('#members-total').innerText.startsWith('共')")
+        out["unit_members_total"] = page.inner_text("#members-total")
+        out["unit_units"] = page.eval_on_selector_all(
+            "#q-unit option", "els => els.map(e => e.value).filter(Boolean)")
         browser.close()
     print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:7])

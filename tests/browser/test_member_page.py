@@ -90,7 +90,7 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     script = os.path.join(ROOT, "tests", "browser", "admin_flow.py")
     done = subprocess.run(
         [sys.executable, script, base, running.settings.sms_file, demo.SYSTEM_ADMIN_PHONE,
-         SHOTS, str(sheet)], capture_output=True, text=True, timeout=180)
+         SHOTS, str(sheet), "13800000001"], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["errors"] == []
@@ -108,6 +108,10 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert seen["participation_tables"] == 2
     assert seen["audit_first"][3] == "members_imported"
     assert seen["english_tab"] == "Audit log"
+    # the administrator of 省教科文卫工会: their unit's 30 members and the one imported there
+    assert seen["unit_who"].endswith("省教科文卫工会")
+    assert seen["unit_sees_question_import"] is False
+    assert seen["unit_members_total"] == "共 31 人" and seen["unit_units"] == ["unit-education"]
     for name in ("admin-import-report", "admin-members", "admin-levels",
                  "admin-participation"):
         assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000
