@@ -73,7 +73,8 @@ def run(args) -> int:
                 loaded = demo.load(rpc)
 
     url = f"http://127.0.0.1:{args.port}"
-    print(f"\nThe challenge is running at {url}/  (API: {url}/api/v1, health: {url}/healthz)")
+    print(f"\nThe challenge is running at {url}/  (admin page: {url}/admin, API docs: "
+          f"{url}/docs, health: {url}/healthz)")
     local_now = clock.current().now().astimezone(ZoneInfo(settings.time_zone))
     print(f"Clock: {local_now.isoformat(timespec='seconds')} ({settings.time_zone})   "
           f"data: {data_dir}")
