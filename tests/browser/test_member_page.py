@@ -100,7 +100,7 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert "新增 1" in seen["dry_run_summary"] and "错误 1" in seen["dry_run_summary"]
     assert len(seen["dry_run_rows"]) == 1
     row, column, message = seen["dry_run_rows"][0]
-    assert (row, column) == ("3", "phone") and "1391234" in message
+    assert (row, column) == ("3", "手机号码") and "1391234" in message
     assert "新增 1" in seen["import_summary"]
     assert [r[:2] for r in seen["found"]] == [["浏览器测试甲", "139****0001"]]
     assert seen["levels"] == 12 and seen["funnel_bars"] >= 2  # the member's level 1 and 2
