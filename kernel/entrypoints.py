@@ -6,22 +6,52 @@ it without a traceback, and the caller gets the same exception class back.
 import logging
 
 import eventlet
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Connection, Exchange, Queue
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.events import EventHandler
-from nameko.rpc import rpc as _rpc
+from nameko.rpc import Rpc
 from nameko.timer import Timer
 from sqlalchemy.exc import DBAPIError
 
-from kernel.errors import ChallengeError
+from kernel.errors import ChallengeError, ServiceUnavailable
 from kernel.settings import setting
 
 log = logging.getLogger(__name__)
+
+class ServiceRpc(Rpc):
+    """nameko's RPC entrypoint; a call that failed because the service's database is away
+    (refusing connections, restarting, its pool exhausted) answers ServiceUnavailable (503,
+    "try again shortly") instead of a bare RemoteError (500). The transaction was rolled back
+    with the failure, so nothing of the call was written; the error is still logged here with
+    its traceback.
+
+    A reply that cannot be sent because the broker went away (stopped, restarting, the
+    connection dropped) is logged and dropped: nameko would let that error kill the whole
+    container. The request was not acknowledged, so the broker delivers it again once it is
+    back; our calls that change things answer a repeat from what was committed (a second
+    submit returns the first result), and the caller has been told 503 meanwhile."""
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and _database_away(exc_info[1]):
+            error = ServiceUnavailable(
+                f"the {self.container.service_name} service cannot reach its database; "
+                "try again shortly", reason="database_unavailable")
+            exc_info = (ServiceUnavailable, error, exc_info[2])
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except (KombuOperationalError, AMQPConnectionError, ConnectionError, OSError) as exc:
+            log.warning("%s: the reply could not be sent (%s); the broker will deliver the "
+                        "request again", self.method_name, exc)
+            return result, exc_info
+
 
 def rpc(fn=None, **kwargs):
     """nameko's `@rpc`, with our errors expected. (A `functools.partial` would not do: nameko
     drops extra arguments when the decorator is used bare.)"""
     kwargs.setdefault("expected_exceptions", ChallengeError)
-    return _rpc(**kwargs) if fn is None else _rpc(**kwargs)(fn)
+    decorator = ServiceRpc.decorator(**kwargs)
+    return decorator if fn is None else decorator(fn)
 
 DEAD_LETTERS = Exchange("dead-letters", type="direct", durable=True)
 
@@ -68,7 +98,7 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
             return
         error = exc_info[1]
-        if isinstance(error, DBAPIError) and error.connection_invalidated or _transient(error):
+        if _database_away(error) or _transient(error):
             log.warning("%s: transient failure (%s); the event goes back to the queue",
                         self.method_name, error)
             eventlet.sleep(self.transient_pause)
@@ -101,6 +131,14 @@ class ConfigTimer(Timer):
 
 def timer_from_config(key: str, default: float):
     return ConfigTimer.decorator(key, default)
+
+
+def _database_away(error) -> bool:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return (isinstance(error, DBAPIError) and error.connection_invalidated
+            or isinstance(error, (OperationalError, PoolTimeout)))
 
 
 def _transient(error) -> bool:

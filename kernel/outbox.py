@@ -179,8 +179,9 @@ class Outbox(DependencyProvider):
             self._conn = Connection(self.amqp_uri, transport_options=options)
             self._conn.ensure_connection(max_retries=1)
             self._producer_obj = Producer(self._conn.channel())
-            self.exchange.maybe_bind(self._producer_obj.channel)
-            self.exchange.declare()
+            # bind a copy to this channel: `maybe_bind` would keep the exchange bound to the
+            # channel of a connection closed after a failure, and every retry would fail
+            self.exchange.bind(self._producer_obj.channel).declare()
         return self._producer_obj
 
     def _close(self):

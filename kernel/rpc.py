@@ -3,7 +3,8 @@
 - nameko 2.14's RpcProxy waits for a reply forever; a service whose queue exists but which is
   down (crashed, restarting) would hold the caller open. `TimedRpcProxy` gives up after
   RPC_TIMEOUT_SECONDS and raises ServiceUnavailable (HTTP 503 with a clear message). A reply
-  that arrives later is discarded by nameko's reply listener.
+  that arrives later is discarded by nameko's reply listener. A broker that cannot be reached
+  (stopped, restarting) is ServiceUnavailable too, not an internal error.
 - nameko consumes a service's RPC requests and its RPC replies on one channel whose prefetch
   is `max_workers`. When every worker is an RPC call waiting for a reply from another service
   (ten members starting attempts at once: attempts waits on question_bank), a channel that
@@ -12,7 +13,11 @@
   per consumer, but a caller's replies should not depend on that either. So replies get a
   queue consumer of their own: its own connection, channel and prefetch.
 """
+import logging
+
 import eventlet
+from amqp.exceptions import ConnectionError as AMQPConnectionError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener, RpcProxy
@@ -20,6 +25,7 @@ from nameko.rpc import ReplyListener, RpcProxy
 from kernel.errors import ServiceUnavailable
 from kernel.settings import setting
 
+log = logging.getLogger(__name__)
 REPLY_PREFETCH = 200
 
 
@@ -65,5 +71,11 @@ class _Timed:
             except UnknownService:
                 raise ServiceUnavailable(
                     f"the {self._service} service is not running; try again shortly") from None
+            except (KombuOperationalError, AMQPConnectionError, ConnectionError) as exc:
+                log.warning("calling %s.%s: the broker is unreachable (%s)", self._service,
+                            name, exc)
+                raise ServiceUnavailable(
+                    "the message broker is unreachable; try again shortly",
+                    reason="broker_unavailable") from None
 
         return call

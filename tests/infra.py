@@ -25,6 +25,12 @@ def unavailable(what, error):
     pytest.skip(message)
 
 
+def local_rabbitmq() -> bool:
+    """rabbitmqctl is here and the broker is on this machine (it can be stopped and started)."""
+    url = make_url(AMQP_URI.replace("amqp://", "postgresql://", 1))
+    return bool(shutil.which("rabbitmqctl")) and url.host in ("127.0.0.1", "localhost")
+
+
 def rabbit_vhost():
     """A fresh vhost (via rabbitmqctl when present), yielding its AMQP URI."""
     try:

@@ -1,0 +1,155 @@
+"""The distributed platform as production runs it: `challenge migrate`, then each service and
+the gateway in its own `nameko run --config deploy/config.yaml` process, configured from the
+environment only. Used by the integration tests' fixtures and by bench/load.py.
+
+A process can be killed (SIGKILL, as the kernel's OOM killer or a lost node would) and started
+again; `peak_memory()` reads each process's high-water mark of resident memory."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from tests.thin_path import wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+MODULES = ["services.roster.service", "services.question_bank.service",
+           "services.attempts.service", "services.ranking.service",
+           "services.awards.service", "gateway.service"]
+SHORT = {module.split(".")[-2] if module.startswith("services.") else "gateway": module
+         for module in MODULES}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Distributed:
+    """`with Distributed(amqp_uri, database_url, folder, play_at=…, env={…}) as p:`; then
+    `p.base`, `p.env`, `p.sms`, `p.kill("ranking")`, `p.start("ranking")`, `p.peak_memory()`.
+
+    `modules` replaces the gateway module (a benchmark's gateway with an extra route) or adds
+    processes; `short` names are what kill/start take: roster … awards, gateway."""
+
+    def __init__(self, amqp_uri, database_url, folder, play_at=None, env=None,
+                 modules=None):
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.modules = dict(modules or SHORT)
+        self.env = dict(
+            os.environ,
+            AMQP_URI=amqp_uri,
+            DATABASE_URL=database_url,
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}",
+            SMS_BACKEND="file",
+            SMS_FILE=str(self.folder / "codes.log"),
+            CHALLENGE_SECRET="integration-secret",
+            OUTBOX_POLL_SECONDS="0.1",
+            LOG_LEVEL="WARNING",
+            PYTHONWARNINGS="ignore",
+        )
+        if play_at is not None:
+            self.env["CHALLENGE_CLOCK_OFFSET_SECONDS"] = str(
+                (play_at - datetime.now(timezone.utc)).total_seconds())
+        self.env.update(env or {})
+        self.sms = self.env["SMS_FILE"]
+        self.rpc_config = {"AMQP_URI": amqp_uri}
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._logs = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self):
+        subprocess.run([f"{BIN}/challenge", "migrate"], env=self.env, cwd=ROOT, check=True,
+                       capture_output=True, timeout=120)
+        try:
+            for name in self.modules:
+                self.start(name, wait=False)
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self, name, wait=True):
+        module = self.modules[name]
+        log = self._logs.get(name)
+        if log is None:
+            log = self._logs[name] = open(self.folder / f"{module}.log", "a+")
+        self.procs[name] = subprocess.Popen(
+            [f"{BIN}/nameko", "run", "--config", "deploy/config.yaml", module],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        if wait:
+            self.wait_ready()
+
+    def kill(self, name, sig=signal.SIGKILL):
+        proc = self.procs[name]
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+        return proc.returncode
+
+    def stop(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=15)
+        for log in self._logs.values():
+            log.close()
+        self._logs = {}
+
+    def wait_ready(self, timeout=60):
+        def ready():
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise AssertionError(f"{name} exited: {self.tail(name)}")
+            try:
+                return requests.get(f"{self.base}/readyz", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                return False
+        wait_for(ready, timeout=timeout, every=0.5, what="the distributed platform to be ready")
+
+    # -- looking inside ---------------------------------------------------------------------
+
+    def log_path(self, name):
+        return self.folder / f"{self.modules[name]}.log"
+
+    def tail(self, name, lines=30):
+        with open(self.log_path(name)) as f:
+            return "".join(f.readlines()[-lines:])
+
+    def peak_memory(self):
+        """{name: peak resident memory in MiB} (VmHWM of each running process)."""
+        peaks = {}
+        for name, proc in self.procs.items():
+            try:
+                with open(f"/proc/{proc.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            peaks[name] = int(line.split()[1]) / 1024
+            except FileNotFoundError:
+                continue
+        return peaks
+
+    def as_dict(self):
+        """What the `platform` fixture has always yielded, plus this object."""
+        return {"base": self.base, "env": self.env, "sms": self.sms, "logs": self.folder,
+                "rpc_config": self.rpc_config, "processes": self}
