@@ -11,6 +11,9 @@ from functools import partial
 from eventlet.event import Event
 
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Response
 
 from gateway import tokens
@@ -18,10 +21,11 @@ from gateway.errors import describe
 from gateway.metrics import HttpMetrics
 from gateway.ratelimit import MemberLimits
 from kernel import clock, logs
-from kernel.errors import BadInput, ChallengeError, TooLarge, load
+from kernel.errors import BadInput, ChallengeError, NotFound, TooLarge, load
 
 log = logging.getLogger(__name__)
 
+MAX_PATH_INT = 2**31 - 1  # a level's or a flag's number fits a database integer
 MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
 
 
@@ -92,7 +96,51 @@ def bearer_member(request, config) -> str:
                          config.get("CHALLENGE_SECRET_PREVIOUS"))["sub"]
 
 
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, answering a path no route matches (or a method it does not take)
+    with our JSON error instead of werkzeug's HTML page: `/api/v1/admin/campaign/levels/x`
+    is `{"error": {"code": "not_found", ...}}` like any other 404."""
+
+    def __call__(self, environ, start_response):
+        try:
+            self.url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.code, "bad_input")
+            headers = dict(exc.get_headers())
+            headers.pop("Content-Type", None)
+            message = ("no such path" if exc.code == 404 else
+                       "this path does not take that method" if exc.code == 405 else
+                       exc.description)
+            response = json_response(
+                {"error": {"code": code, "message": message, "fields": {}}}, exc.code or 400,
+                {k: v for k, v in headers.items() if k == "Allow"})
+            return response(environ, start_response)
+        return super().__call__(environ, start_response)
+
+
+MONTH_PATTERN = r"\d{4}-(?:0[1-9]|1[0-2])"
+
+
+class MonthConverter(BaseConverter):
+    """`<month:period>`: a campaign month, YYYY-MM; anything else is not a path we have."""
+    regex = MONTH_PATTERN
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def make_url_map(self):
+        url_map = Map(converters={"month": MonthConverter})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
+
 class HttpEntrypoint(HttpRequestHandler):
+    server = JsonWebServer()
     metrics = HttpMetrics()
     member_limits = MemberLimits()
 
@@ -104,6 +152,9 @@ class HttpEntrypoint(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def get_entrypoint_parameters(self, request):
+        for name, value in request.path_values.items():
+            if isinstance(value, int) and value > MAX_PATH_INT:  # werkzeug's int has no bound
+                raise NotFound(f"no {name} {value}")
         args, kwargs = super().get_entrypoint_parameters(request)
         if self.auth:
             kwargs["member_id"] = bearer_member(request, self.container.config)

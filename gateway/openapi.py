@@ -11,7 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from gateway.entrypoints import HttpEntrypoint
+from gateway.entrypoints import MAX_PATH_INT, MONTH_PATTERN, HttpEntrypoint
 
 ERRORS = {
     "400": "bad input: `error.fields` names each field at fault",
@@ -46,9 +46,14 @@ def routes(service_cls):
                 yield name, method, entrypoint
 
 
-def _path(url: str) -> tuple[str, list[str]]:
-    names = re.findall(r"<(?:\w+:)?(\w+)>", url)
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url), names
+def _path(url: str) -> tuple[str, list[tuple[str, dict]]]:
+    """The OpenAPI path and its parameters; werkzeug's `int` converter takes 0 and up."""
+    params = [(name, {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INT}
+               if converter == "int:" else
+               {"type": "string", "pattern": f"^{MONTH_PATTERN}$"} if converter == "month:" else
+               {"type": "string"})
+              for converter, name in re.findall(r"<(\w+:)?(\w+)>", url)]
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url), params
 
 
 @functools.lru_cache(maxsize=4)
@@ -70,12 +75,13 @@ def document(service_cls) -> dict:
             "operationId": name,
             "summary": doc.splitlines()[0],
             "description": doc,
-            "parameters": [{"in": "path", "name": p, "required": True,
-                            "schema": {"type": "string"}} for p in path_params],
+            "parameters": [{"in": "path", "name": p, "required": True, "schema": schema}
+                           for p, schema in path_params],
             "responses": {str(entrypoint.status): {"description": "success"}},
         }
         if entrypoint.query_schema is not None:
             operation["parameters"].append({"in": "query", "schema": entrypoint.query_schema})
+            operation["responses"]["400"] = ERRORS["400"]
         if entrypoint.body_schema is not None:
             operation["requestBody"] = {
                 "required": True,
@@ -99,6 +105,12 @@ def document(service_cls) -> dict:
             operation["responses"]["429"] = ERRORS["429"]
             if path.startswith("/api/v1/admin/"):
                 operation["responses"]["403"] = ERRORS["403"]
+        if path_params or entrypoint.auth:  # the thing named, or the caller's own record
+            operation["responses"]["404"] = ERRORS["404"]
+        if entrypoint.auth:  # a month not closed yet, a level not open, an attempt submitted
+            operation["responses"]["409"] = ERRORS["409"]
+        if path.startswith("/api/v1/auth/"):
+            operation["responses"]["429"] = ERRORS["429"]
         if path.startswith("/api/"):
             operation["responses"]["503"] = ERRORS["503"]
         for code, text in list(operation["responses"].items()):

@@ -247,7 +247,7 @@ class GatewayService:
         return {"months": [dict(m, closed_by_name=names.get(m.get("closed_by"))) if m["closed"]
                            else m for m in months]}
 
-    @http("POST", f"{ADMIN}/months/<string:month>/close", auth=True, body=EmptyBody)
+    @http("POST", f"{ADMIN}/months/<month:month>/close", auth=True, body=EmptyBody)
     def admin_close_month(self, request, month, member_id, body):
         """Close a month now (idempotent): refused before its cutoff, before the month
         ahead of it is closed, and while ranking lacks passes that attempts has."""
@@ -263,7 +263,7 @@ class GatewayService:
 
     # -- admin: awards (R16, R20) ------------------------------------------------------------
 
-    @http("GET", f"{ADMIN}/awards/<string:period>", auth=True)
+    @http("GET", f"{ADMIN}/awards/<month:period>", auth=True)
     def admin_awards(self, request, period, member_id):
         """A month's awards (granted, paid, revoked) with what the board showed."""
         who = self.roster.authorize(member_id)
@@ -278,7 +278,7 @@ class GatewayService:
                          "org_unit_id")) in visible]
         return {"items": items}
 
-    @http("GET", f"{ADMIN}/awards/<string:period>/ledger.xlsx", auth=True)
+    @http("GET", f"{ADMIN}/awards/<month:period>/ledger.xlsx", auth=True)
     def admin_awards_ledger(self, request, period, member_id):
         """The month's award ledger for finance (XLSX, Chinese headers, payable total)."""
         campaign = self._bank_admin(member_id)

@@ -176,7 +176,8 @@ def fill(text, ids):
 def path_of(name, ids):
     url = ROUTES[name].url
     for key, value in PARAMS.items():
-        url = url.replace(f"<string:{key}>", value).replace(f"<int:{key}>", value)
+        url = (url.replace(f"<string:{key}>", value).replace(f"<int:{key}>", value)
+               .replace(f"<month:{key}>", value))
     return fill(url, ids)
 
 
