@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test test-fast clean-data clean bench docs
+.PHONY: run test test-fast clean-data clean bench bench-load docs
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -25,6 +25,9 @@ test-fast: $(STAMP)  ## unit and service tests only
 
 bench: $(STAMP)  ## benchmarks (figures with baselines measured in the same run)
 	for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+bench-load: $(STAMP)  ## the load, baseline and month-end run in the distributed mode (docs/performance.md)
+	$(BIN)/python bench/load.py $(ARGS)
 
 docs: $(STAMP)  ## regenerate docs/events.md and docs/asyncapi.yaml from kernel/events.py
 	$(BIN)/python -m kernel.asyncapi

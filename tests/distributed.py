@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
 
 from tests.thin_path import wait_for
 
@@ -135,6 +136,16 @@ class Distributed:
     def tail(self, name, lines=30):
         with open(self.log_path(name)) as f:
             return "".join(f.readlines()[-lines:])
+
+    def sql(self, schema, query, **params):
+        """Rows of `query` in a service's schema of the platform's database."""
+        engine = create_engine(self.env["DATABASE_URL"],
+                               connect_args={"options": f"-csearch_path={schema}"})
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(query), params).all()
+        finally:
+            engine.dispose()
 
     def peak_memory(self):
         """{name: peak resident memory in MiB} (VmHWM of each running process)."""

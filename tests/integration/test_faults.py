@@ -26,13 +26,7 @@ LOGINS = {"LOGIN_CODES_PER_ADDRESS_HOUR": "1000", "MEMBER_REQUESTS_PER_MINUTE": 
 # -- helpers -----------------------------------------------------------------------------------
 
 def rows(platform, schema, sql, **params):
-    engine = create_engine(platform["env"]["DATABASE_URL"],
-                           connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
+    return platform["processes"].sql(schema, sql, **params)
 
 
 def load_demo(platform):
