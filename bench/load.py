@@ -77,6 +77,17 @@ class Recorder:
         return r
 
 
+    def member(self, fn):
+        """A simulated member's whole play: a failure is counted, and that member stops."""
+        def run(*args):
+            try:
+                return fn(*args)
+            except Exception as exc:  # noqa: BLE001 (counted and reported, not lost)
+                self.failures[("member stopped", type(exc).__name__, str(exc)[:120])] += 1
+                return None
+        return run
+
+
 def pct(values, p):
     ordered = sorted(values)
     if not ordered:
@@ -112,6 +123,14 @@ class Platform:
             report = rpc.roster.import_members(rows[120:])
             assert not report["errors"], report["errors"][:3]
         self.phones = [row["phone"] for row in rows[:self.members]]
+        # the members reach attempts and ranking by events: play once they are there
+        expected = len(rows) + 1  # and the system administrator
+        deadline = time.time() + 120
+        while min(self.sql(s, "select count(*) from members")[0][0]
+                  for s in ("attempts", "ranking")) < expected:
+            if time.time() > deadline:
+                raise RuntimeError("the imported members did not reach attempts and ranking")
+            eventlet.sleep(0.5)
         return self
 
     def __exit__(self, *exc):
@@ -143,6 +162,7 @@ def play(p, levels, rec):
     base, sms = p.running.base, p.running.sms
     sessions = {}
 
+    @rec.member
     def member(phone):
         session = sessions[phone] = log_in(base, sms, phone, rec)
         for level in range(1, levels + 1):
@@ -195,6 +215,7 @@ def month_end(members, lead_s, window_s, seed):
         base, sms, rec = p.running.base, p.running.sms, Recorder()
         papers = {}
 
+        @rec.member
         def ready(phone):
             session = log_in(base, sms, phone, rec)
             papers[phone] = (session, rec.call(session, "start", "POST",
@@ -202,6 +223,9 @@ def month_end(members, lead_s, window_s, seed):
                                                json={"level": 1}).json())
 
         list(eventlet.GreenPool(members).imap(ready, p.phones))
+        if len(papers) < members:
+            raise RuntimeError(f"only {len(papers)} of {members} members could start: "
+                               f"{dict(rec.failures)}")
         ready_at = time.time()
         first = wall(MAY_CUTOFF) - window_s
         if ready_at > first:
@@ -211,6 +235,7 @@ def month_end(members, lead_s, window_s, seed):
                         rng.uniform(first, wall(MAY_CUTOFF) - 1))
                 for i, phone in enumerate(p.phones)}
 
+        @rec.member
         def submit(phone):
             eventlet.sleep(max(0, plan[phone] - time.time()))
             session, paper = papers[phone]
@@ -245,7 +270,7 @@ def month_end(members, lead_s, window_s, seed):
                 break
             eventlet.sleep(0.5)
         checks = {
-            "every submit passed": all(passed),
+            "every submit passed": all(passed) and len(papers) == members,
             "submits in the last minute": len(plan),
             "recorded by the cutoff": len(by_cutoff),
             "recorded after the cutoff": len(after),
@@ -278,8 +303,11 @@ def main():
                         help="the month-end submits fall in the last this many seconds")
     parser.add_argument("--skip-month-end", action="store_true")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for every process (e.g. MAX_WORKERS=30); repeatable")
     args = parser.parse_args()
     month_end_members = args.month_end_members or args.members
+    SETTINGS.update(item.split("=", 1) for item in args.env)
     out = {"machine": {"cpus": os.cpu_count(), "python": host.python_version(),
                        "system": host.platform()},
            "members": args.members, "levels": args.levels}
@@ -288,6 +316,7 @@ def main():
           f"({os.cpu_count()} CPUs, Python {host.python_version()})")
     with Platform(args.members, PLAY_AT) as p:
         rec = Recorder()
+        cpu_before = p.running.cpu_seconds()
         try:
             seconds, sessions = play(p, args.levels, rec)
         finally:
@@ -295,6 +324,7 @@ def main():
                 print("FAILED requests:", dict(rec.failures))
         starts, submits = len(rec.ms["start"]), len(rec.ms["submit"])
         play_requests = sum(len(v) for v in rec.ms.values())
+        cpu = {k: v - cpu_before.get(k, 0) for k, v in p.running.cpu_seconds().items()}
         eventlet.sleep(3)  # the last passes reach the board
         lags, passes = board_lag(p)
         echo_rec = Recorder()
@@ -312,6 +342,7 @@ def main():
                    "latency_ms": summary(echo_ms),
                    "failures": sum(echo_rec.failures.values())}
     out["peak_memory_mib"] = peaks
+    out["play"]["cpu_seconds"] = cpu
 
     play_out, echo_out = out["play"], out["echo"]
     print(f"\nplay: {seconds:.1f} s; {play_out['starts_per_s']:.1f} starts/s, "
@@ -328,6 +359,8 @@ def main():
           f"{lag['p99']:.0f} ms ({play_out['passes_on_board']} of {passes} passes)")
     print(f"baseline echo: {echo_out['requests_per_s']:.1f} requests/s; the play's "
           f"requests/s are {play_out['requests_per_s'] / echo_out['requests_per_s']:.2f}× it")
+    print(f"CPU seconds during the play ({seconds:.1f} s on {os.cpu_count()} CPUs): " +
+          ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])))
     print("peak memory (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(peaks.items())))
     failed = bool(play_out["failures"]) or echo_out["failures"] or \
         play_out["passes_on_board"] != passes or passes != args.members * args.levels

@@ -147,6 +147,19 @@ class Distributed:
         finally:
             engine.dispose()
 
+    def cpu_seconds(self):
+        """{name: CPU seconds (user + system) each running process has used so far}."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, proc in self.procs.items():
+            try:
+                with open(f"/proc/{proc.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                used[name] = (int(fields[11]) + int(fields[12])) / ticks
+            except FileNotFoundError:
+                continue
+        return used
+
     def peak_memory(self):
         """{name: peak resident memory in MiB} (VmHWM of each running process)."""
         peaks = {}
