@@ -61,8 +61,10 @@ const Challenge = {
     return pick.replace("{wait}", wait);
   },
 
-  // One API call. Network failures are retried `retries` times (with a growing pause); an
-  // answer from the server is never retried here. Errors carry status, code, reason, fields.
+  // One API call. Network failures and 503s (a service, its database or the broker briefly
+  // away) are retried `retries` times with a growing pause; only calls that are safe to repeat
+  // pass `retries` (starting resumes the open attempt; a second submit answers the first
+  // result). Any other answer is never retried. Errors carry status, code, reason, fields.
   async api(method, path, body, { retries = 0, form = null, raw = false } = {}) {
     for (let i = 0; ; i++) {
       let r;
@@ -75,6 +77,11 @@ const Challenge = {
         if (i >= retries) {
           throw Object.assign(new Error("network"), { code: "network", status: 0 });
         }
+        this.onRetry(i);
+        await new Promise((ok) => setTimeout(ok, 1000 * (i + 1)));
+        continue;
+      }
+      if (r.status === 503 && i < retries) {
         this.onRetry(i);
         await new Promise((ok) => setTimeout(ok, 1000 * (i + 1)));
         continue;

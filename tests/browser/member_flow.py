@@ -88,8 +88,23 @@ def main(base, codes, phone, shots):
         out["kept_after_refresh"] = (
             page.eval_on_selector_all("#paper input:checked", "els => els.length") == chosen)
         page.screenshot(path=f"{shots}/member-attempt.png")
+        # the first submit meets a 503 (the broker restarting): the page tries again by itself
+        refused = []
+
+        def once_unavailable(route):
+            if refused:
+                return route.continue_()
+            refused.append(route.request.url)
+            route.fulfill(status=503, content_type="application/json", body=json.dumps(
+                {"error": {"code": "service_unavailable", "fields": {},
+                           "message": "the message broker is unreachable; try again shortly",
+                           "reason": "broker_unavailable"}}))
+
+        page.route("**/api/v1/attempts/*/submit", once_unavailable)
         page.click("#submit")
         page.wait_for_selector("#result:not([hidden])")
+        page.unroute("**/api/v1/attempts/*/submit")
+        out["submit_refused_then_retried"] = len(refused)
         out["level1"] = page.inner_text("#result-h")
         page.screenshot(path=f"{shots}/member-result.png")
 

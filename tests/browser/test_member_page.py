@@ -67,6 +67,7 @@ def test_member_passes_fails_refreshes_and_sees_their_place(platform):
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["kept_after_refresh"] is True
     assert seen["level1"] == "闯关成功！"
+    assert seen["submit_refused_then_retried"] == 1  # a 503, then the page's own retry
     assert seen["level2_title"] == "第2关"
     assert seen["level2"] == "未通过，再试一次" and "19/20" in seen["level2_text"]
     assert seen["my_row"].split()[0] == "1"  # first on the system board
