@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
-from kernel.settings import database_url
+from kernel.settings import database_url, setting
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,10 @@ def shared_database(config: dict, service: str) -> bool:
     return not config.get(f"{service.upper()}_DATABASE_URL")
 
 
-def make_engine(url: str, schema: str | None = None, **kwargs):
-    """An engine for `url`; `schema` puts every table in that PostgreSQL schema."""
+def make_engine(url: str, schema: str | None = None, pool: dict | None = None, **kwargs):
+    """An engine for `url`; `schema` puts every table in that PostgreSQL schema; `pool`
+    ({pool_size, max_overflow}) sizes a PostgreSQL engine's connection pool (10 + 20)."""
+    pool = {k: v for k, v in (pool or {}).items() if v is not None}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -117,11 +119,11 @@ def make_engine(url: str, schema: str | None = None, **kwargs):
         connect_args = {}
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
+        pool = {"pool_size": 10, "max_overflow": 20, **pool}
         return create_engine(
             url,
-            pool_size=10,
-            max_overflow=20,
             pool_pre_ping=True,
+            **pool,
             connect_args=connect_args,
             **kwargs,
         )
@@ -134,7 +136,11 @@ def service_engine(config: dict, service: str):
     schema = service if shared_database(config, service) else None
     if make_url(url).get_backend_name() != "postgresql":
         schema = None
-    return make_engine(url, schema=schema)
+    # each process holds at most DB_POOL_SIZE + DB_MAX_OVERFLOW connections: PostgreSQL's
+    # max_connections must cover that times every process (docs/deploy.md)
+    pool = {"pool_size": setting(config, "DB_POOL_SIZE", None, int),
+            "max_overflow": setting(config, "DB_MAX_OVERFLOW", None, int)}
+    return make_engine(url, schema=schema, pool=pool)
 
 
 class Database(DependencyProvider):
