@@ -113,6 +113,14 @@ class Platform:
 
     def __enter__(self):
         self.running.__enter__()
+        try:
+            self._prepare()
+        except BaseException:  # stop the processes (their own sessions outlive this one)
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _prepare(self):
         with ClusterRpcProxy(self.running.rpc_config, timeout=300) as rpc:
             demo.load(rpc)
             rows = demo.member_rows()[1:]  # the demo's members, then more like them
@@ -131,7 +139,6 @@ class Platform:
             if time.time() > deadline:
                 raise RuntimeError("the imported members did not reach attempts and ranking")
             eventlet.sleep(0.5)
-        return self
 
     def __exit__(self, *exc):
         self.running.__exit__(*exc)
