@@ -14,7 +14,7 @@ from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from gateway import tokens
 from gateway.errors import describe
@@ -97,13 +97,15 @@ def bearer_member(request, config) -> str:
 
 
 class JsonWsgiApp(WsgiApp):
-    """nameko's WSGI app, answering a path no route matches (or a method it does not take)
-    with our JSON error instead of werkzeug's HTML page: `/api/v1/admin/campaign/levels/x`
-    is `{"error": {"code": "not_found", ...}}` like any other 404."""
+    """nameko's WSGI app (the URL matched once, the request handed to its route), answering
+    a path no route matches, or a method it does not take, with our JSON error instead of
+    werkzeug's HTML page: `/api/v1/admin/campaign/levels/x` is
+    `{"error": {"code": "not_found", ...}}` like any other 404."""
 
     def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)  # as nameko's: nobody reads the body yet
         try:
-            self.url_map.bind_to_environ(environ).match()
+            provider, request.path_values = self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.code, "bad_input")
             headers = dict(exc.get_headers())
@@ -115,7 +117,11 @@ class JsonWsgiApp(WsgiApp):
                 {"error": {"code": code, "message": message, "fields": {}}}, exc.code or 400,
                 {k: v for k, v in headers.items() if k == "Allow"})
             return response(environ, start_response)
-        return super().__call__(environ, start_response)
+        try:
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = exc
+        return response(environ, start_response)
 
 
 MONTH_PATTERN = r"\d{4}-(?:0[1-9]|1[0-2])"

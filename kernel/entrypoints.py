@@ -19,6 +19,10 @@ from kernel.settings import setting
 
 log = logging.getLogger(__name__)
 
+# what publishing raises while RabbitMQ cannot be reached (stopped, restarting, dropped)
+BROKER_AWAY = (KombuOperationalError, AMQPConnectionError, ConnectionError)
+
+
 class ServiceRpc(Rpc):
     """nameko's RPC entrypoint; a call that failed because the service's database is away
     (refusing connections, restarting, its pool exhausted) answers ServiceUnavailable (503,
@@ -40,7 +44,7 @@ class ServiceRpc(Rpc):
             exc_info = (ServiceUnavailable, error, exc_info[2])
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
-        except (KombuOperationalError, AMQPConnectionError, ConnectionError, OSError) as exc:
+        except BROKER_AWAY as exc:
             log.warning("%s: the reply could not be sent (%s); the broker will deliver the "
                         "request again", self.method_name, exc)
             return result, exc_info
@@ -98,7 +102,7 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
             return
         error = exc_info[1]
-        if _database_away(error) or _transient(error):
+        if _transient(error):
             log.warning("%s: transient failure (%s); the event goes back to the queue",
                         self.method_name, error)
             eventlet.sleep(self.transient_pause)
@@ -134,6 +138,7 @@ def timer_from_config(key: str, default: float):
 
 
 def _database_away(error) -> bool:
+    """The database refused, dropped or could not lend a connection (pool timeout)."""
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -142,12 +147,9 @@ def _database_away(error) -> bool:
 
 
 def _transient(error) -> bool:
-    """Failures that say "not now" rather than "never": the database away or busy (a pool
-    timeout included), a connection dropped."""
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    return isinstance(error, (OperationalError, PoolTimeout, ConnectionError, TimeoutError))
+    """Failures that say "not now" rather than "never": the database away or busy, a
+    connection dropped."""
+    return _database_away(error) or isinstance(error, (ConnectionError, TimeoutError))
 
 
 event_handler = ReliableEventHandler.decorator

@@ -16,12 +16,11 @@
 import logging
 
 import eventlet
-from amqp.exceptions import ConnectionError as AMQPConnectionError
-from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import UnknownService
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener, RpcProxy
 
+from kernel.entrypoints import BROKER_AWAY
 from kernel.errors import ServiceUnavailable
 from kernel.settings import setting
 
@@ -71,7 +70,7 @@ class _Timed:
             except UnknownService:
                 raise ServiceUnavailable(
                     f"the {self._service} service is not running; try again shortly") from None
-            except (KombuOperationalError, AMQPConnectionError, ConnectionError) as exc:
+            except BROKER_AWAY as exc:
                 log.warning("calling %s.%s: the broker is unreachable (%s)", self._service,
                             name, exc)
                 raise ServiceUnavailable(

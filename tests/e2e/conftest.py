@@ -1,5 +1,4 @@
 """The embedded platform (one process, in-memory bus, SQLite) with the demo, on a fake clock."""
-import socket
 from datetime import datetime, timezone
 
 import pytest
@@ -7,12 +6,7 @@ import pytest
 from challenge import demo
 from challenge.platform import EmbeddedPlatform, embedded_settings
 from kernel import bus, clock
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.distributed import free_port
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests import infra
-from tests.distributed import MODULES, ROOT, Distributed, free_port  # noqa: F401
+from tests.distributed import Distributed
 
 
 @pytest.fixture(scope="session")

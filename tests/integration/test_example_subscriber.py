@@ -13,7 +13,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from challenge import demo
-from tests.integration.conftest import ROOT
+from tests.distributed import ROOT
 from tests.thin_path import play
 
 MAY_CUTOFF = datetime(2018, 5, 31, 15, 59, 59, 999000, tzinfo=timezone.utc)  # 23:59:59.999 +08

@@ -92,6 +92,7 @@ def test_guessing_a_login_code_is_stopped(site):
 
 def test_expired_tampered_and_forged_tokens_are_refused(site):
     auth, member = log_in(site, PLAIN[0]["phone"])
+    _, admin = log_in(site, SYSTEM_ADMIN)
     me = f"{site.base}/api/v1/me"
     assert requests.get(me, headers=auth, timeout=10).status_code == 200
     token = auth["Authorization"].split()[1]
@@ -99,7 +100,7 @@ def test_expired_tampered_and_forged_tokens_are_refused(site):
     expired, _ = tokens.issue(SECRET, member, PLAY_AT - tokens.LIFETIME - timedelta(minutes=1))
     payload, signature = token.split(".")
     other = json.loads(tokens._unb64(payload))
-    other["sub"] = TOKENS.get(SYSTEM_ADMIN, (None, {"member_id": "x"}))[1]["member_id"]
+    other["sub"] = admin["member_id"]  # the system administrator, under the member's signature
     tampered = tokens._b64(json.dumps(other).encode()) + "." + signature
     forged, _ = tokens.issue("guessed-secret", member, PLAY_AT)
     truncated = token[:-1]
