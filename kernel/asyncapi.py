@@ -48,6 +48,16 @@ DOCS = {
     "member_disqualified": ("R20: a member lost award eligibility; named in the notice.", {
         "member_id": MEMBER, "reason": "代他人答题", "decided_at": "2018-06-02T10:15:00+08:00",
         "decided_by": "b948cd51-bb05-4a5e-b15d-a2b816a84290"}),
+    "role_granted": ("An administrator role was granted (a sheet, an appointment or a role "
+                     "change; added to v1 after contracts.md). `by`: the acting member.", {
+                         "member_id": MEMBER, "role": "unit_admin",
+                         "org_unit_id": "unit-education",
+                         "by": "b948cd51-bb05-4a5e-b15d-a2b816a84290"}),
+    "role_revoked": ("An administrator role was removed (a unit's administrator replaced, or "
+                     "a role change; added to v1 after contracts.md).", {
+                         "member_id": MEMBER, "role": "unit_admin",
+                         "org_unit_id": "unit-education",
+                         "by": "b948cd51-bb05-4a5e-b15d-a2b816a84290"}),
     "campaign_published": ("A campaign and its level schedule were published.", {
         "campaign_id": CAMPAIGN, "name": "2018年“每月一关”学习答题闯关",
         "time_zone": "Asia/Shanghai", "starts_at": "2018-03-12T00:00:00+08:00",

@@ -42,6 +42,18 @@ class MemberDisqualifiedData(_Data):
     decided_by = fields.Str(required=True)
 
 
+class RoleData(_Data):
+    """Added to v1 after contracts.md's table: every administrator role granted or removed,
+    by any path (a sheet, an appointment, a role change), so a subscriber sees who may act
+    where. `by` is the acting member's id (`system`: the platform); the time is the
+    envelope's occurred_at."""
+    member_id = fields.Str(required=True)
+    role = fields.Str(required=True, validate=validate.OneOf(
+        ["unit_admin", "organisation_admin", "system_admin"]))
+    org_unit_id = fields.Str(required=True)
+    by = fields.Str(required=True)
+
+
 class LevelData(_Data):
     number = fields.Int(required=True)
     title = fields.Str(required=True)
@@ -155,6 +167,8 @@ EVENTS = {
     ("roster", "member_deactivated"): MemberIdData,
     ("roster", "member_reinstated"): MemberIdData,
     ("roster", "member_disqualified"): MemberDisqualifiedData,
+    ("roster", "role_granted"): RoleData,
+    ("roster", "role_revoked"): RoleData,
     ("question_bank", "campaign_published"): CampaignData,
     ("question_bank", "level_updated"): CampaignData,
     ("attempts", "run_started"): RunStartedData,
@@ -168,6 +182,9 @@ EVENTS = {
     ("awards", "award_revoked"): AwardRevokedData,
     ("awards", "annual_results_published"): AnnualResultsData,
 }
+
+# types added to v1 after contracts.md's table (new types; the table's own are unchanged)
+BEYOND_CONTRACT = {("roster", "role_granted"), ("roster", "role_revoked")}
 
 
 class Envelope(Schema):

@@ -22,6 +22,12 @@ const ERRORS = {
     restart_not_allowed: "需先通过目前已开放的全部关卡，才能从第1关重新开始",
     run_just_started: "新一轮刚刚开始",
     may_not_play: "您的账号暂不能参加答题，请联系本单位管理员",
+    outside_scope: "该成员或单位不在您的管理范围内",
+    self_edit: "不能修改本人的角色、参加方式或资格，请由其他管理员办理",
+    self_reinstatement: "不能为本人恢复资格，请由上级管理员办理",
+    decided_above_you: "该处理由上级管理员作出，您无权撤销",
+    may_not_grant_role: "您无权授予或撤销该管理角色",
+    roles_suspended: "您已被取消资格，恢复资格前管理权限暂停",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
     unauthorized: "请重新登录",
@@ -36,6 +42,12 @@ const ERRORS = {
   },
   en: {
     invalid_code: "The code is wrong or has expired; ask for a new one",
+    outside_scope: "That member or unit is outside your part of the organisation",
+    self_edit: "Your own roles, participation and standing are changed by another administrator",
+    self_reinstatement: "Nobody reinstates themself; ask an administrator above you",
+    decided_above_you: "An administrator above you decided this; you cannot undo it",
+    may_not_grant_role: "You may not grant or remove that role",
+    roles_suspended: "You are disqualified: your administrator roles are suspended until reinstated",
     network: "No connection; check your network and try again",
   },
 };

@@ -49,3 +49,40 @@ def covers(parents: dict, scopes: list[str] | None, node_id: str) -> bool:
     if scopes is None:
         return True
     return any(root in scopes for root in ancestors(parents, node_id))
+
+
+def may_grant(parents: dict, held: list[tuple[str, str]], role: str, node_id: str) -> bool:
+    """Whether an administrator holding `held` may grant or remove `role` on `node_id`.
+
+    A system administrator grants anything; nobody else grants `system_admin`. An
+    organisation administrator appoints unit administrators below them and organisation
+    administrators strictly below them (no peers). A unit administrator hands their own
+    unit over to its next administrator (R4) and appoints nothing else.
+    """
+    for held_role, held_node in held:
+        if held_role == "system_admin":
+            return True
+        if role == "system_admin":
+            continue
+        above = ancestors(parents, node_id)
+        if held_role == "organisation_admin":
+            if held_node in (above if role == "unit_admin" else above[1:]):
+                return True
+        elif held_role == "unit_admin" and role == "unit_admin" and held_node == node_id:
+            return True
+    return False
+
+
+def outranks(parents: dict, held: list[tuple[str, str]], node_id: str,
+             their_roles: list[tuple[str, str]]) -> bool:
+    """Whether an administrator holding `held` acts on a member placed at `node_id` who holds
+    `their_roles`: on the member's node and on every node the member administers. A unit
+    administrator cannot deactivate or disqualify (and so disarm) the system administrator
+    who happens to sit in their unit."""
+    scopes = scopes_of(held)
+    if not covers(parents, scopes, node_id):
+        return False
+    theirs = scopes_of([(r, u) for r, u in their_roles if r in ADMIN_ROLES])
+    if theirs is None:
+        return scopes is None
+    return all(covers(parents, scopes, root) for root in theirs)

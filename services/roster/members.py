@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 CATEGORIES = {"party_member": "party_member", "党员": "party_member",
               "department_level": "department_level", "厅级": "department_level",
@@ -10,6 +11,9 @@ CATEGORIES = {"party_member": "party_member", "党员": "party_member",
 PARTICIPATION = {"required": "required", "必参": "required",
                  "voluntary": "voluntary", "自愿": "voluntary"}
 ADMIN_WORDS = {"管理员", "admin", "unit_admin", "administrator"}
+# the higher roles a sheet's role column may ask for (granted only by who may grant them)
+HIGHER_ROLES = ("organisation_admin", "system_admin")
+MEMBER_WORDS = {"", "member", "成员"}
 
 # contracts.md, "Member sheet": the seed's Chinese headers and their English twins
 SHEET_COLUMNS = {
@@ -28,14 +32,29 @@ class RowError(Exception):
         self.column, self.message = column, message
 
 
+def _phone_text(raw) -> str:
+    # NFKC folds full-width digits (１３８…) and spaces into ASCII: a look-alike of a
+    # registered phone must be that phone, not a second member (R4: sheets carry mistakes)
+    text = unicodedata.normalize("NFKC", "" if raw is None else str(raw))
+    return re.sub(r"[\s\-]", "", text)
+
+
 def normalise_phone(raw) -> str:
-    """11 digits starting with 1; spaces and dashes ignored (R4: sheets carry mistakes)."""
-    phone = re.sub(r"[\s\-]", "", "" if raw is None else str(raw))
-    if not re.fullmatch(r"1\d{10}", phone):
-        digits = len(re.sub(r"\D", "", phone))
+    """11 ASCII digits starting with 1; spaces and dashes ignored, full-width forms folded.
+    Every phone that enters roster (sheets, login, search) passes here."""
+    phone = _phone_text(raw)
+    # [0-9], not \d or str.isdigit(): those accept every script's digits (٣, ३, ፫...)
+    if not re.fullmatch(r"1[0-9]{10}", phone):
+        digits = len(re.sub(r"[^0-9]", "", phone))
         raise RowError("phone", f"'{raw}' is not a mobile number (11 digits starting with 1; "
                                 f"this has {digits} digit(s))")
     return phone
+
+
+def phone_digits(query) -> str | None:
+    """A search that is a phone or part of one, as the stored (ASCII) digits; else None."""
+    text = _phone_text(query)
+    return text if re.fullmatch(r"[0-9]+", text) else None
 
 
 def mask_phone(phone: str) -> str:
@@ -66,7 +85,11 @@ def parse_row(row: dict) -> dict:
     else:
         # R1/R2: party members take part; department-level and non-party cadres volunteer
         participation = "required" if category == "party_member" else "voluntary"
-    role = _text(row, "role").lower()
+    role_text = _text(row, "role")
+    role = unicodedata.normalize("NFKC", role_text).lower()
+    if role not in ADMIN_WORDS and role not in HIGHER_ROLES and role not in MEMBER_WORDS:
+        raise RowError("role", f"unknown role '{role_text}' (管理员/unit_admin, "
+                               "organisation_admin or system_admin)")
     remarks = _text(row, "remarks")
     unit = _text(row, "unit")
     if not unit:
@@ -77,5 +100,7 @@ def parse_row(row: dict) -> dict:
         "participation": participation,
         # R4: the remarks column marks the unit administrator; a role column may too
         "unit_admin": role in ADMIN_WORDS or remarks.lower() in ADMIN_WORDS,
-        "system_admin": role == "system_admin",
+        # the column a refusal of the unit administrator's mark names
+        "admin_column": "role" if role in ADMIN_WORDS else "remarks",
+        "higher_role": role if role in HIGHER_ROLES else None,
     }

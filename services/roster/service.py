@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from nameko.dependency_providers import Config
@@ -20,7 +21,9 @@ from kernel.outbox import Outbox
 from kernel.logs import WorkerContext
 
 from . import access, login
-from .members import SHEET_COLUMNS, RowError, mask_phone, normalise_phone, parse_row
+from .members import (
+    SHEET_COLUMNS, RowError, mask_phone, normalise_phone, parse_row, phone_digits,
+)
 from .models import Base, Disqualification, LoginCode, Member, OrgUnit, Role
 from .schemas import (
     AuditIn, CodeIn, DecisionIn, ImportIn, MemberChangesIn, MemberFilterIn, MemberOut,
@@ -100,7 +103,8 @@ class RosterService(entrypoints.Answers):
         member, scopes = self._admin(actor, roles)
         parents = self._parents()
         if node_id is not None and not access.covers(parents, scopes, node_id):
-            raise Forbidden(f"{node_id} is outside your part of the organisation")
+            raise Forbidden(f"{node_id} is outside your part of the organisation",
+                            reason="outside_scope")
         visible = None if scopes is None else sorted(
             set().union(*(access.subtree(parents, s) for s in scopes)))
         return {"member_id": member.id, "name": member.name, "scopes": scopes,
@@ -132,7 +136,9 @@ class RosterService(entrypoints.Answers):
         default_unit = unit
         if default_unit is not None and not isinstance(default_unit, str):
             raise BadInput("unit must be an org unit's id or name", fields={"unit": [unit]})
-        scopes = self._admin(actor)[1] if actor is not None else None
+        # None: the platform itself (the demo loader, an operator's shell)
+        importer = _Importer(*self._authority(actor)) if actor is not None else None
+        scopes = importer.scopes if importer else None
         units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
         parents = {u.id: u.parent_id for u in units.values()}
         kinds = {u.id: u.kind for u in units.values()}
@@ -140,6 +146,9 @@ class RosterService(entrypoints.Answers):
         for node in units.values():
             by_name.setdefault(node.name, []).append(node.id)
         members = {m.phone: m for m in self.db.scalars(select(Member))}
+        roles_of: dict = {}
+        for role in self.db.scalars(select(Role)):
+            roles_of.setdefault(role.member_id, []).append((role.role, role.org_unit_id))
         report = {"total": len(args["rows"]), "created": 0, "updated": 0, "unchanged": 0,
                   "skipped": 0, "errors": [], "dry_run": args["dry_run"]}
         seen_phones, admin_rows, good = {}, {}, []
@@ -166,10 +175,9 @@ class RosterService(entrypoints.Answers):
                 if known is not None:
                     known_home = access.home_unit(parents, kinds, known.org_unit_id)
                     if (known_home or known.org_unit_id) != (home or place):
-                        other = units[known_home or known.org_unit_id].name
-                        raise RowError("phone", f"phone {data['phone']} belongs to {known.name} "
-                                                f"of {other}; move them in the member editor "
-                                                "if that is intended")
+                        raise RowError("phone", _elsewhere(
+                            data["phone"], known, units[known_home or known.org_unit_id],
+                            access.covers(parents, scopes, known.org_unit_id)))
                 if data["unit_admin"]:
                     if home is None:
                         raise RowError("remarks", f"'{place_ref}' is not inside a unit; unit "
@@ -178,6 +186,11 @@ class RosterService(entrypoints.Answers):
                         raise RowError("remarks", f"unit {units[home].name} already has its "
                                                   f"administrator on row {admin_rows[home]} "
                                                   "(R4: exactly one per unit)")
+                if data["higher_role"]:
+                    data["role_node"] = _role_node(data["higher_role"], place, parents, kinds)
+                if importer is not None:
+                    _row_authority(importer, data, _values(data, place), home, known, parents,
+                                   roles_of.get(known.id, []) if known else [])
             except RowError as err:
                 report["errors"].append({"row": index, "column": err.column,
                                          "message": err.message})
@@ -208,13 +221,14 @@ class RosterService(entrypoints.Answers):
         report["errors"].sort(key=lambda e: (e["row"] is None, e["row"] or 0))
         if args["dry_run"]:
             self.db.rollback()
-        else:
-            audit.record(self.db, "members_imported", actor=actor, target=source,
-                         scope_id=scopes[0] if scopes and len(scopes) == 1 else None,
-                         detail={k: report[k] for k in
-                                 ("total", "created", "updated", "unchanged", "skipped")}
-                         | {"errors": len(report["errors"])})
-            self.db.commit()
+        # a dry run is audited too: its report says who is on the sheet and where
+        audit.record(self.db, "members_import_dry_run" if args["dry_run"] else "members_imported",
+                     actor=actor, target=source,
+                     scope_id=scopes[0] if scopes and len(scopes) == 1 else None,
+                     detail={k: report[k] for k in
+                             ("total", "created", "updated", "unchanged", "skipped")}
+                     | {"errors": len(report["errors"])})
+        self.db.commit()
         return report
 
     def _units_left_without_admin(self, units_touched, admin_rows) -> set:
@@ -224,9 +238,7 @@ class RosterService(entrypoints.Answers):
 
     def _apply(self, data, place, home, units, members, actor, now, emitted) -> str:
         member = members.get(data["phone"])
-        values = {"name": data["name"], "department": data["department"],
-                  "org_unit_id": place, "category": data["category"],
-                  "participation": data["participation"]}
+        values = _values(data, place)
         if member is None:
             member = Member(id=str(uuid.uuid4()), phone=data["phone"], status="active",
                             disqualified=False, created_at=now, updated_at=now, **values)
@@ -240,39 +252,27 @@ class RosterService(entrypoints.Answers):
             outcome, event = "updated", "member_updated"
         else:
             outcome, event = "unchanged", None
-        if data["unit_admin"]:
-            self.db.flush()
-            self._appoint(home, member, actor)
-        if data["system_admin"]:
-            self.db.flush()
-            self._grant(member.id, "system_admin", access.ancestors(
-                {u.id: u.parent_id for u in units.values()}, place)[-1])
         if event:
             emitted.append((event, self._member_event(member, units)))
+        if data["unit_admin"]:
+            self.db.flush()
+            self._appoint(home, member, actor, emitted)
+        if data["higher_role"]:
+            self.db.flush()
+            self._grant_role(member.id, data["higher_role"], data["role_node"], actor, emitted)
         return outcome
 
-    def _appoint(self, unit_id, member, actor):
+    def _appoint(self, unit_id, member, actor, emitted):
         """Make `member` the unit's one administrator (R4), replacing any other."""
         current = self.db.scalars(select(Role).where(
             Role.role == "unit_admin", Role.org_unit_id == unit_id)).all()
         if [r.member_id for r in current] == [member.id]:
             return
         for role in current:
-            self.db.delete(role)
+            self._revoke_role(role, actor, emitted)
         self.db.flush()
-        self.db.add(Role(member_id=member.id, role="unit_admin", org_unit_id=unit_id))
-        audit.record(self.db, "unit_admin_appointed", actor=actor, target=member.id,
-                     scope_id=unit_id, detail={"unit_id": unit_id, "member_id": member.id,
-                                               "replaced": [r.member_id for r in current]})
-
-    def _grant(self, member_id, role, org_unit_id):
-        exists = self.db.scalars(select(Role).where(
-            Role.member_id == member_id, Role.role == role, Role.org_unit_id == org_unit_id)
-        ).first()
-        if exists is None:
-            self.db.add(Role(member_id=member_id, role=role, org_unit_id=org_unit_id))
-            return True
-        return False
+        self._grant_role(member.id, "unit_admin", unit_id, actor, emitted,
+                         detail={"replaced": [r.member_id for r in current]})
 
     @rpc
     def get_member(self, member_id, actor=None):
@@ -311,7 +311,10 @@ class RosterService(entrypoints.Answers):
             stmt = stmt.where(Member.org_unit_id.in_(sorted(allowed)))
         if args["query"]:
             like = f"%{args['query']}%"
-            stmt = stmt.where(or_(Member.name.like(like), Member.phone.like(like),
+            # phones are stored as ASCII digits: a full-width search finds them too
+            digits = phone_digits(args["query"])
+            stmt = stmt.where(or_(Member.name.like(like),
+                                  Member.phone.like(f"%{digits}%" if digits else like),
                                   Member.department.like(like)))
         if args["status"]:
             stmt = stmt.where(Member.status == args["status"])
@@ -346,7 +349,13 @@ class RosterService(entrypoints.Answers):
         cannot leave the unit or become inactive until another is appointed (R4)."""
         changes = load(MemberChangesIn(), changes, "changes")
         member = self._member(member_id)
-        self._require_cover(actor, member.org_unit_id)
+        if member.id == actor:
+            self._authority(actor)
+            if set(changes) & set(NOT_SELF_EDITABLE + ("status",)):
+                raise Forbidden("your own place, category, participation and status are "
+                                "changed by another administrator", reason="self_edit")
+        else:
+            self._require_over(actor, member)
         units = {u.id: u for u in self.db.scalars(select(OrgUnit))}
         parents = {u.id: u.parent_id for u in units.values()}
         if "org_unit_id" in changes:
@@ -387,44 +396,63 @@ class RosterService(entrypoints.Answers):
         if unit.kind != "unit":
             raise BadInput(f"{unit.name} is a {unit.kind}, not a unit",
                            fields={"unit_id": ["not a unit"]})
-        self._require_cover(actor, unit_id)
+        held = self._authority(actor)[1]
+        parents = self._parents()
+        if not access.may_grant(parents, held, "unit_admin", unit_id):
+            raise Forbidden(f"you may not appoint the administrator of {unit.name}",
+                            reason="outside_scope")
+        if member_id == actor:
+            raise Forbidden("nobody appoints themself; ask another administrator",
+                            reason="self_edit")
         member = self._member(member_id)
-        if unit_id not in access.ancestors(self._parents(), member.org_unit_id):
+        if unit_id not in access.ancestors(parents, member.org_unit_id):
             raise BadInput(f"{member.name} is not a member of {unit.name}",
                            fields={"member_id": ["not in this unit"]})
         if member.status != "active":
             raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
-        self._appoint(unit_id, member, actor)
+        emitted = []
+        self._appoint(unit_id, member, actor, emitted)
+        self.events.emit_many(emitted)
         self.db.commit()
         return self._member_out(member)
 
     @rpc
     def change_role(self, actor, member_id, change):
-        """Grant or revoke an organisation or system administrator role (system
-        administrators only; the last system administrator stays)."""
+        """Grant or revoke an organisation or system administrator role: only who may grant
+        it there (access.may_grant), never to oneself (giving one up is allowed; the last
+        system administrator stays)."""
         change = load(RoleChangeIn(), change, "change")
-        self._require_system_admin(actor)
+        held = self._authority(actor)[1]
         member = self._member(member_id)
-        if self.db.get(OrgUnit, change["org_unit_id"]) is None:
+        node = self.db.get(OrgUnit, change["org_unit_id"])
+        if node is None:
             raise NotFound(f"no org unit {change['org_unit_id']}")
+        if change["role"] == "organisation_admin" and node.kind != "organisation":
+            raise BadInput(f"{node.name} is a {node.kind}; organisation administrators sit on "
+                           "an organisation", fields={"org_unit_id": ["not an organisation"]})
+        if not access.may_grant(self._parents(), held, change["role"], node.id):
+            raise Forbidden(f"you may not grant or revoke {change['role']} on {node.name}",
+                            reason="may_not_grant_role")
+        if change["grant"] and member.id == actor:
+            raise Forbidden("nobody grants themself a role; ask another administrator",
+                            reason="self_edit")
+        if member.id != actor:
+            self._require_over(actor, member)
+        emitted = []
         if change["grant"]:
             if member.status != "active":
                 raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
-            changed = self._grant(member.id, change["role"], change["org_unit_id"])
+            self._grant_role(member.id, change["role"], node.id, actor, emitted)
         else:
             role = self.db.scalars(select(Role).where(
                 Role.member_id == member.id, Role.role == change["role"],
-                Role.org_unit_id == change["org_unit_id"])).first()
-            changed = role is not None
+                Role.org_unit_id == node.id)).first()
             if role is not None:
                 if role.role == "system_admin" and self.db.scalar(select(func.count()).where(
                         Role.role == "system_admin")) == 1:
                     raise Conflict("the last system administrator cannot be removed")
-                self.db.delete(role)
-        if changed:
-            audit.record(self.db, "role_granted" if change["grant"] else "role_revoked",
-                         actor=actor, target=member.id, scope_id=change["org_unit_id"],
-                         detail=change)
+                self._revoke_role(role, actor, emitted)
+        self.events.emit_many(emitted)
         self.db.commit()
         return self._member_out(member)
 
@@ -456,7 +484,10 @@ class RosterService(entrypoints.Answers):
         """The member loses award eligibility; the decision is kept for the notice."""
         args = load(DecisionIn(), {"reason": reason})
         member = self._member(member_id)
-        self._require_cover(actor, member.org_unit_id)
+        if member.id == actor:
+            raise Forbidden("nobody decides their own case; ask another administrator",
+                            reason="self_edit")
+        self._require_over(actor, member)
         if member.disqualified:
             raise Conflict(f"{member.name} is already disqualified")
         now = self.clock.now()
@@ -473,14 +504,20 @@ class RosterService(entrypoints.Answers):
 
     @rpc
     def reinstate(self, actor, member_id, reason):
+        """Undo a disqualification: never one's own, and only by the administrator who
+        decided it or one whose part of the organisation covers theirs."""
         args = load(DecisionIn(), {"reason": reason})
         member = self._member(member_id)
-        self._require_cover(actor, member.org_unit_id)
+        if member.id == actor:
+            raise Forbidden("nobody reinstates themself; ask another administrator",
+                            reason="self_reinstatement")
+        held = self._require_over(actor, member)
         open_case = self.db.scalars(select(Disqualification).where(
             Disqualification.member_id == member.id,
             Disqualification.reinstated_at.is_(None))).first()
         if not member.disqualified or open_case is None:
             raise Conflict(f"{member.name} is not disqualified")
+        self._require_over_decider(actor, held, open_case.decided_by)
         now = self.clock.now()
         member.disqualified, member.updated_at = False, now
         open_case.reinstated_at, open_case.reinstated_by = now, actor
@@ -609,19 +646,76 @@ class RosterService(entrypoints.Answers):
         return [(r.role, r.org_unit_id) for r in self.db.scalars(
             select(Role).where(Role.member_id == member_id).order_by(Role.id))]
 
-    def _admin(self, actor, roles=access.ADMIN_ROLES):
-        """The acting member and their scopes (None: everywhere), or Forbidden."""
+    def _authority(self, actor, roles=access.ADMIN_ROLES):
+        """The acting member and the administrator roles they act with, or Forbidden. An
+        inactive or disqualified member's roles authorise nothing until they are reactivated
+        or reinstated (by someone else: see `reinstate`)."""
         member = self.db.get(Member, actor) if isinstance(actor, str) else None
-        held = [(r, u) for r, u in self._roles(actor)] if member is not None else []
-        held = [(r, u) for r, u in held if r in roles]
+        held = [(r, u) for r, u in self._roles(actor) if r in roles] if member else []
         if member is None or member.status != "active" or not held:
             raise Forbidden("this needs an administrator's role")
+        if member.disqualified:
+            raise Forbidden("a disqualified administrator's roles are suspended until they "
+                            "are reinstated", reason="roles_suspended")
+        return member, held
+
+    def _admin(self, actor, roles=access.ADMIN_ROLES):
+        """The acting member and their scopes (None: everywhere), or Forbidden."""
+        member, held = self._authority(actor, roles)
         return member, access.scopes_of(held)
 
     def _require_cover(self, actor, node_id):
         scopes = self._admin(actor)[1]
         if not access.covers(self._parents(), scopes, node_id):
-            raise Forbidden("that member or unit is outside your part of the organisation")
+            raise Forbidden("that member or unit is outside your part of the organisation",
+                            reason="outside_scope")
+
+    def _require_over(self, actor, member):
+        """The actor acts on `member`'s node and on every node `member` administers."""
+        held = self._authority(actor)[1]
+        if not access.outranks(self._parents(), held, member.org_unit_id,
+                               self._roles(member.id)):
+            raise Forbidden(f"{member.name} is outside your part of the organisation, or "
+                            "administers a part beyond yours", reason="outside_scope")
+        return held
+
+    def _require_over_decider(self, actor, held, decided_by):
+        """A decision is undone by who made it or by an administrator above them."""
+        if decided_by == actor:
+            return
+        decider = self.db.get(Member, decided_by)
+        if decider is None:  # the platform decided: a system administrator undoes it
+            allowed = access.scopes_of(held) is None
+        else:
+            allowed = access.outranks(self._parents(), held, decider.org_unit_id,
+                                      self._roles(decider.id))
+        if not allowed:
+            raise Forbidden("an administrator above you decided this; they or one above them "
+                            "may reinstate", reason="decided_above_you")
+
+    def _grant_role(self, member_id, role, node_id, actor, emitted, detail=None) -> bool:
+        exists = self.db.scalars(select(Role.id).where(
+            Role.member_id == member_id, Role.role == role, Role.org_unit_id == node_id)
+        ).first()
+        if exists is not None:
+            return False
+        self.db.add(Role(member_id=member_id, role=role, org_unit_id=node_id))
+        self._role_changed("role_granted", member_id, role, node_id, actor, emitted, detail)
+        return True
+
+    def _revoke_role(self, role, actor, emitted):
+        self.db.delete(role)
+        self._role_changed("role_revoked", role.member_id, role.role, role.org_unit_id, actor,
+                           emitted)
+
+    def _role_changed(self, action, member_id, role, node_id, actor, emitted, detail=None):
+        """Every grant and removal, by any path, is its own audit entry (who, whom, which
+        role, where) and its own event, in the change's transaction; `emitted` collects the
+        events so that a sheet's come after the member events of the same rows."""
+        change = {"member_id": member_id, "role": role, "org_unit_id": node_id}
+        audit.record(self.db, action, actor=actor, target=member_id, scope_id=node_id,
+                     detail=change | (detail or {}))
+        emitted.append((action, change | {"by": actor or audit.SYSTEM_ACTOR}))
 
     def _require_system_admin(self, actor):
         self._admin(actor, roles=("system_admin",))
@@ -664,3 +758,78 @@ def _resolve(ref, units, by_name, column):
     if len(ids) > 1:
         raise RowError(column, f"'{ref}' names {len(ids)} org units; use the unit's id")
     raise RowError(column, f"unknown {column} '{ref}'")
+
+
+@dataclass
+class _Importer:
+    """The administrator uploading a sheet: what their roles let its rows do."""
+    member: Member
+    held: list
+    scopes: list | None = field(init=False)
+
+    def __post_init__(self):
+        self.scopes = access.scopes_of(self.held)
+
+
+def _values(data, place) -> dict:
+    """A sheet row's member fields as the member table holds them."""
+    return {"name": data["name"], "department": data["department"], "org_unit_id": place,
+            "category": data["category"], "participation": data["participation"]}
+
+
+def _elsewhere(phone, known, other_unit, visible) -> str:
+    """A row error for a phone already registered in another unit. Who holds it and where
+    are said only to an administrator who may see that member: a sheet must not be a way to
+    look up any phone's owner."""
+    if visible:
+        return (f"phone {phone} belongs to {known.name} of {other_unit.name}; move them in "
+                "the member editor if that is intended")
+    return f"phone {phone} belongs to a member of another unit"
+
+
+def _role_node(role, place, parents, kinds) -> str:
+    """Where a sheet's higher role sits: a system administrator at the root, an organisation
+    administrator at the row's organisation."""
+    above = access.ancestors(parents, place)
+    if role == "system_admin":
+        return above[-1]
+    node = next((n for n in above if kinds.get(n) == "organisation"), None)
+    if node is None:
+        raise RowError("role", "organisation administrators belong to an organisation; "
+                               "this row's place is in none")
+    return node
+
+
+# what a member's own row may not change: where, and whether, they take part (R1, R2)
+NOT_SELF_EDITABLE = ("org_unit_id", "category", "participation")
+
+
+def _row_authority(importer, data, values, home, known, parents, their_roles):
+    """One row of an administrator's sheet, against what the administrator may do (RowError
+    otherwise): grant only the roles they may grant (access.may_grant), never to themself;
+    leave their own place and participation to another administrator; change no
+    administrator whose part of the organisation is beyond theirs."""
+    own = known is not None and known.id == importer.member.id
+    asked = [("unit_admin", home, data["admin_column"])] if data["unit_admin"] else []
+    if data["higher_role"]:
+        asked.append((data["higher_role"], data["role_node"], "role"))
+    for role, node, column in asked:
+        if (role, node) in their_roles:
+            continue  # held already: the row grants nothing
+        if not access.may_grant(parents, importer.held, role, node):
+            raise RowError(column, f"you may not grant the role {role} here")
+        if own:
+            raise RowError(column, "nobody grants themself a role; ask another administrator")
+    changed = [k for k, v in values.items() if known is not None and getattr(known, k) != v]
+    if own:
+        fixed = [k for k in changed if k in NOT_SELF_EDITABLE]
+        if fixed:
+            column = {"org_unit_id": "branch" if data["branch"] else "unit"}.get(fixed[0],
+                                                                              fixed[0])
+            raise RowError(column, "your own place, category and participation are changed "
+                                   "by another administrator")
+    elif changed and their_roles and not access.outranks(parents, importer.held,
+                                                         known.org_unit_id, their_roles):
+        raise RowError("phone", f"phone {data['phone']} belongs to an administrator of a part "
+                                "of the organisation beyond yours; only an administrator "
+                                "above them may change them")
