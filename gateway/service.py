@@ -17,17 +17,18 @@ from gateway import openapi, tokens
 from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import http, json_response
-from gateway.views import level_states
+from gateway.views import in_scope, level_states, without_bank
 from gateway.schemas import (
     BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm, LevelPatch,
     MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges, QuestionImportForm,
     QuestionQuery, ReviewBody, StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
 )
+from services.attempts.rules import play_refusal
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
 from kernel.clock import Clock
 from kernel.rpc import TimedRpcProxy
 from kernel import sheets
-from kernel.errors import BadInput, NotFound, ServiceUnavailable
+from kernel.errors import BadInput, Forbidden, NotFound, ServiceUnavailable
 from kernel.settings import SERVICES
 from kernel.logs import WorkerContext
 
@@ -112,8 +113,9 @@ class GatewayService:
 
     @http("GET", f"{API}/campaign", auth=True)
     def campaign(self, request, member_id):
-        """The current campaign's levels, each with my state (locked, open, passed)."""
-        campaign = self.question_bank.get_campaign()
+        """The current campaign's levels, each with my state (locked, open, passed); no
+        bank information (its size, mix and warnings are the bank administrators')."""
+        campaign = without_bank(self.question_bank.get_campaign())
         progress = self.attempts.progress(member_id)
         now = self.clock.now()
         campaign["levels"] = level_states(campaign["levels"], progress["active_run"], now,
@@ -123,18 +125,30 @@ class GatewayService:
     @http("POST", f"{API}/attempts", auth=True, body=StartRequest)
     def start_attempt(self, request, member_id, body):
         """Start an attempt at my current level, or resume the open one (no answer keys)."""
+        self._require_playing(member_id)
         return self.attempts.start_attempt(member_id, body["level"])
 
     @http("POST", f"{API}/attempts/<string:attempt_id>/submit", auth=True, body=SubmitRequest)
     def submit_attempt(self, request, attempt_id, member_id, body):
         """Submit my answers; graded on the server, by its clock. Submitting twice returns
         the first result."""
+        self._require_playing(member_id)
         return self.attempts.submit_attempt(member_id, attempt_id, body["answers"])
 
     @http("POST", f"{API}/runs", auth=True, body=EmptyBody, status=201)
     def restart_run(self, request, member_id, body):
         """R14: start again from level 1 (409 with the reason when not yet allowed)."""
+        self._require_playing(member_id)
         return self.attempts.restart_run(member_id)
+
+    def _require_playing(self, member_id):
+        """A token outlives a deactivation or a disqualification (R20): roster, not the
+        token, says whether its member may still play. Attempts checks its own replica as
+        well, but that replica learns of the change only when roster's event arrives."""
+        member = self.roster.get_member(member_id)
+        refusal = play_refusal(member["status"], member["disqualified"])
+        if refusal is not None:
+            raise refusal
 
     @http("GET", f"{API}/attempts", auth=True, query=PageQuery)
     def my_attempts(self, request, member_id, query):
@@ -270,12 +284,10 @@ class GatewayService:
         campaign = self.question_bank.get_campaign()
         items = self.awards.awards_of_period(campaign["campaign_id"], period)
         if who["visible"] is not None:  # an administrator below the top sees their part
-            visible = set(who["visible"])
             places = self.roster.member_places(
                 sorted({a["member_id"] for a in items if a.get("member_id")}))
-            items = [a for a in items
-                     if (a.get("org_unit_id") or places.get(a.get("member_id"), {}).get(
-                         "org_unit_id")) in visible]
+            items = in_scope(items, who["visible"], lambda award: award.get("org_unit_id")
+                             or places.get(award.get("member_id"), {}).get("org_unit_id"))
         return {"items": items}
 
     @http("GET", f"{ADMIN}/awards/<month:period>/ledger.xlsx", auth=True)
@@ -309,17 +321,23 @@ class GatewayService:
     def admin_annual(self, request, member_id):
         """R17/R18: the champion and every unit's and organ branch's score with the figures
         behind it (participation, results, members expected and playing)."""
+        return self._annual_in_scope(member_id)[1]
+
+    def _annual_in_scope(self, member_id):
+        """The campaign and its annual results as the actor may read them, for the JSON and
+        the XLSX alike: the units and branches of their part of the tree, and the champion
+        only if the champion is a member of it."""
         who = self.roster.authorize(member_id)
         campaign = self.question_bank.get_campaign()
         results = self.awards.annual_results(campaign["campaign_id"])
-        results["champion_name"] = self._names([results["champion_member_id"]]).get(
-            results["champion_member_id"])
-        if who["visible"] is not None:
-            visible = set(who["visible"])
-            for kind in ("units", "branches"):
-                results[kind] = [r for r in results.get(kind, [])
-                                 if r["org_unit_id"] in visible]
-        return results
+        champion = results["champion_member_id"]
+        place = self.roster.member_places([champion]).get(champion, {}) if champion else {}
+        if not in_scope([place], who["visible"], lambda p: p.get("org_unit_id")):
+            champion, place = None, {}
+        results.update(champion_member_id=champion, champion_name=place.get("name"))
+        for kind in ("units", "branches"):
+            results[kind] = in_scope(results.get(kind, []), who["visible"])
+        return campaign, results
 
     @http("GET", f"{ADMIN}/participation", auth=True)
     def admin_participation(self, request, member_id):
@@ -329,23 +347,19 @@ class GatewayService:
         campaign = self.question_bank.get_campaign()
         table = self.awards.with_timeout(IMPORT_TIMEOUT).participation(campaign["campaign_id"])
         names = {node["id"]: node["name"] for node in self.roster.org_tree()}
-        visible = None if who["visible"] is None else set(who["visible"])
         for kind in ("units", "branches"):
             table[kind] = [dict(row, name=names.get(row["org_unit_id"], row["org_unit_id"]))
-                           for row in table[kind]
-                           if visible is None or row["org_unit_id"] in visible]
+                           for row in in_scope(table[kind], who["visible"])]
         return table
 
     @http("GET", f"{ADMIN}/annual.xlsx", auth=True)
     def admin_annual_xlsx(self, request, member_id):
-        """The annual results as XLSX (Chinese headers, every figure)."""
-        self.roster.authorize(member_id)
-        campaign = self.question_bank.get_campaign()
-        results = self.awards.annual_results(campaign["campaign_id"])
+        """The annual results as XLSX (Chinese headers, every figure): the rows the JSON
+        shows the same administrator, no more."""
+        campaign, results = self._annual_in_scope(member_id)
         names = {node["id"]: node["name"] for node in self.roster.org_tree()}
-        champion = results["champion_member_id"]
-        champion_name = self.roster.get_member(champion)["name"] if champion else None
-        xlsx = self.awards.annual_xlsx(campaign["campaign_id"], names, champion_name)
+        xlsx = self.awards.annual_xlsx(campaign["campaign_id"], names,
+                                       results["champion_name"], results)
         return Response(base64.b64decode(xlsx["content_b64"]), mimetype=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             headers={"Content-Disposition": f'attachment; filename="{xlsx["filename"]}"'})
@@ -384,12 +398,24 @@ class GatewayService:
         self.roster.authorize(member_id, campaign["organisation_id"], BANK_ROLES)
         return campaign
 
+    def _administers_bank(self, member_id, campaign) -> bool:
+        """True for the campaign's administrators (who see the answers anyway), False for
+        any other administrator; Forbidden for a member without a role."""
+        try:
+            self.roster.authorize(member_id, campaign["organisation_id"], BANK_ROLES)
+            return True
+        except Forbidden:
+            self.roster.authorize(member_id)
+            return False
+
     @http("GET", f"{ADMIN}/campaign", auth=True)
     def admin_campaign(self, request, member_id):
         """The campaign's levels with their settings, active question counts and the
-        warnings to fix before a level opens (a bank smaller than the draw)."""
-        self.roster.authorize(member_id)
-        return self.question_bank.get_campaign()
+        warnings to fix before a level opens (a bank smaller than the draw); a unit's
+        administrator gets the levels without the bank's information, as members do."""
+        campaign = self.question_bank.get_campaign()
+        return campaign if self._administers_bank(member_id, campaign) else without_bank(
+            campaign)
 
     @http("PATCH", f"{ADMIN}/campaign/levels/<int:number>", auth=True, body=LevelPatch)
     def admin_update_level(self, request, number, member_id, body):
@@ -402,9 +428,13 @@ class GatewayService:
     @http("GET", f"{ADMIN}/campaign/levels/<int:number>/statistics", auth=True)
     def admin_level_statistics(self, request, number, member_id):
         """Pass rate, mean attempts to pass, and each question's facility and
-        discrimination; flagged and most-often-wrong questions first."""
-        self.roster.authorize(member_id)
-        return self.question_bank.level_statistics(None, number)
+        discrimination; flagged and most-often-wrong questions first. A unit's
+        administrator (who may play too) gets the level's figures only: per-question
+        counters would tell a player which of their answers were wrong."""
+        campaign = self.question_bank.get_campaign()
+        return self.question_bank.level_statistics(
+            campaign["campaign_id"], number,
+            per_question=self._administers_bank(member_id, campaign))
 
     @http("POST", f"{ADMIN}/questions/import", auth=True, upload=QuestionImportForm,
           upload_max=sheets.MAX_BYTES)

@@ -21,3 +21,25 @@ def level_states(levels: list[dict], run: dict | None, now: datetime, ends_at: s
             state = "locked"
         out.append(dict(level, state=state))
     return out
+
+
+# What a level shows to whoever does not administer the bank: a member, or a unit's
+# administrator who may play too. The bank's size, its mix by difficulty and the warnings
+# about it are bank information (how much there is to harvest), for the bank's administrators.
+LEVEL_FIELDS = ("number", "title", "theme", "opens_at", "time_limit_s", "draw_count")
+
+
+def without_bank(campaign: dict) -> dict:
+    """The campaign with each level's public fields only (no bank size, mix or warnings)."""
+    return dict(campaign, levels=[{k: level[k] for k in LEVEL_FIELDS if k in level}
+                                  for level in campaign["levels"]])
+
+
+def in_scope(rows: list[dict], visible: list[str] | None, node_of=lambda row: row["org_unit_id"]):
+    """The rows an administrator may read: those whose org unit (`node_of(row)`) is inside
+    their part of the tree (`visible`; None: everywhere). Every admin view and every file
+    exported from one filters its rows here, so a file never shows more than its JSON."""
+    if visible is None:
+        return list(rows)
+    inside = set(visible)
+    return [row for row in rows if node_of(row) in inside]

@@ -22,6 +22,8 @@ const ERRORS = {
     restart_not_allowed: "需先通过目前已开放的全部关卡，才能从第1关重新开始",
     run_just_started: "新一轮刚刚开始",
     may_not_play: "您的账号暂不能参加答题，请联系本单位管理员",
+    member_inactive: "您的账号已停用，不能继续答题，请联系本单位管理员",
+    member_disqualified: "您已被取消参赛资格，不能继续答题",
     outside_scope: "该成员或单位不在您的管理范围内",
     self_edit: "不能修改本人的角色、参加方式或资格，请由其他管理员办理",
     self_reinstatement: "不能为本人恢复资格，请由上级管理员办理",
@@ -42,6 +44,8 @@ const ERRORS = {
   },
   en: {
     invalid_code: "The code is wrong or has expired; ask for a new one",
+    member_inactive: "Your account is no longer active: you may not play; ask your unit's administrator",
+    member_disqualified: "You are disqualified (R20): you may not play any more",
     outside_scope: "That member or unit is outside your part of the organisation",
     self_edit: "Your own roles, participation and standing are changed by another administrator",
     self_reinstatement: "Nobody reinstates themself; ask an administrator above you",

@@ -18,6 +18,9 @@ class MemberReplica(Base):
 
     member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
+    # R20: a disqualified member plays no more (member_disqualified / member_reinstated)
+    disqualified: Mapped[bool] = mapped_column(Boolean, default=False,
+                                               server_default=text("false"))
     org_path: Mapped[list | None] = mapped_column(JSON, nullable=True)  # for admins' scopes
     updated_at = mapped_column(UTCDateTime, nullable=False)
 
@@ -72,7 +75,8 @@ class Attempt(Base):
     time_limit_s: Mapped[int] = mapped_column(Integer)
     started_at = mapped_column(UTCDateTime, nullable=False)
     deadline = mapped_column(UTCDateTime, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|passed|failed
+    # open|passed|failed|voided (ended by its member's deactivation or disqualification)
+    status: Mapped[str] = mapped_column(String(16), default="open")
     submitted_at = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

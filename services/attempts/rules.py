@@ -9,9 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kernel.errors import Forbidden
+
 WRONG_ANSWERS = "wrong_answers"
 TIMEOUT = "timeout"
 EXPIRED = "expired"
+VOIDED = "voided"  # an open attempt ended by its member's deactivation or disqualification
+
+
+def play_refusal(status: str | None, disqualified: bool) -> Forbidden | None:
+    """Why a member may not start or submit an attempt, or None if they may: an inactive
+    member has left the roster; a disqualified one (R20) has lost the awards the play is for."""
+    if status != "active":
+        return Forbidden("this member is no longer active and may not play",
+                         reason="member_inactive")
+    if disqualified:
+        return Forbidden("this member is disqualified (R20) and may not play",
+                         reason="member_disqualified")
+    return None
 
 
 def millis(delta: timedelta) -> int:

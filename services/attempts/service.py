@@ -57,15 +57,42 @@ class AttemptsService(entrypoints.Answers):
     def on_member_deactivated(self, event):
         self._replicate_member(event["data"]["member_id"], "inactive")
 
+    @event_handler("roster", "member_disqualified")
+    @handles_once
+    def on_member_disqualified(self, event):
+        member = self._member_replica(event["data"]["member_id"])
+        member.disqualified = True
+        self._void_open(member.member_id, "member_disqualified")
+
+    @event_handler("roster", "member_reinstated")
+    @handles_once
+    def on_member_reinstated(self, event):
+        self._member_replica(event["data"]["member_id"]).disqualified = False
+
     def _replicate_member(self, member_id, status, org_path=None):
-        member = self.db.get(MemberReplica, member_id)
-        if member is None:
-            member = MemberReplica(member_id=member_id)
-            self.db.add(member)
+        member = self._member_replica(member_id)
         member.status = status
         if org_path is not None:
             member.org_path = org_path
+        if status != "active":  # member_updated may say so before member_deactivated does
+            self._void_open(member_id, "member_inactive")
+
+    def _member_replica(self, member_id) -> MemberReplica:
+        member = self.db.get(MemberReplica, member_id)
+        if member is None:  # a decision may overtake the registration: unknown until then
+            member = MemberReplica(member_id=member_id, status="unknown", disqualified=False)
+            self.db.add(member)
         member.updated_at = self.clock.now()
+        return member
+
+    def _void_open(self, member_id, reason):
+        """A member who may play no more leaves no attempt open to be submitted later:
+        it is voided, never graded, and emits nothing (no pass, no fail, no statistics)."""
+        attempt = self.db.scalars(
+            select(Attempt).where(Attempt.member_id == member_id, Attempt.status == "open")
+            .with_for_update()).first()
+        if attempt is not None:
+            attempt.status, attempt.reason = rules.VOIDED, reason
 
     @event_handler("question_bank", "campaign_published")
     @handles_once
@@ -228,6 +255,7 @@ class AttemptsService(entrypoints.Answers):
         """Grade on the server, by the server's clock; submitting twice returns the first result."""
         args = load(SubmitIn(), {"member_id": member_id, "attempt_id": attempt_id,
                                  "answers": answers})
+        self._require_active(args["member_id"])  # before the event voids the attempt
         now = self.clock.now()
         attempt = self.db.get(Attempt, args["attempt_id"], with_for_update=True)
         if attempt is None or attempt.member_id != args["member_id"]:
@@ -419,9 +447,11 @@ class AttemptsService(entrypoints.Answers):
 
     def _require_active(self, member_id):
         member = self.db.get(MemberReplica, member_id)
-        if member is None or member.status != "active":
-            raise Forbidden("this member may not play (unknown or inactive)",
-                            reason="may_not_play")
+        if member is None or member.status == "unknown":  # roster's event is on its way
+            raise Forbidden("this member may not play (unknown)", reason="may_not_play")
+        refusal = rules.play_refusal(member.status, member.disqualified)
+        if refusal is not None:
+            raise refusal
 
     def _campaign(self) -> CampaignReplica:
         campaign = self.db.scalars(

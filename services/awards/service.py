@@ -124,13 +124,17 @@ class AwardsService(entrypoints.Answers):
         self.events.emit("award_granted", data)
 
     @rpc
-    def annual_xlsx(self, campaign_id, names=None, champion_name=None):
-        """The annual results as XLSX (base64), org unit names from the caller."""
+    def annual_xlsx(self, campaign_id, names=None, champion_name=None, results=None):
+        """The annual results as XLSX (base64), org unit names from the caller; `results`
+        as `annual_results` gives them, or the part of them the caller's reader may see
+        (the gateway scopes them as it scopes the JSON)."""
         import base64
 
         from .ledger import annual_workbook
 
-        data = annual_workbook(self.annual_results(campaign_id), names or {}, champion_name)
+        if results is None:
+            results = self.annual_results(campaign_id)
+        data = annual_workbook(results, names or {}, champion_name)
         return {"filename": "annual-results.xlsx",
                 "content_b64": base64.b64encode(data).decode()}
 

@@ -379,9 +379,12 @@ class QuestionBankService(entrypoints.Answers):
             statistics.add(stat, right, right_total - (1 if right else 0))
 
     @rpc
-    def level_statistics(self, campaign_id, number, limit=10):
+    def level_statistics(self, campaign_id, number, limit=10, per_question=True):
         """Pass rate, attempts to pass, and every question's facility and discrimination,
-        the flagged ones and those most often wrong first."""
+        the flagged ones and those most often wrong first. Without `per_question`, the
+        level's figures only: a question's counters, read before and after one's own failed
+        attempt, tell which of its questions were wrong (an answer oracle), so they are for
+        the bank's administrators, who see the answers anyway."""
         campaign = self._current(campaign_id)
         level = self.db.get(Level, (campaign.id, number))
         if level is None:
@@ -391,6 +394,17 @@ class QuestionBankService(entrypoints.Answers):
         attempts = sum(m.attempts for m in members)
         passes = sum(m.passes for m in members)
         to_pass = [m.attempts_to_first_pass for m in members if m.attempts_to_first_pass]
+        summary = {
+            "campaign_id": campaign.id, "level": number,
+            "attempts": attempts, "passes": passes,
+            "pass_rate": round(passes / attempts, 4) if attempts else None,
+            "members_tried": len(members),
+            "members_passed": len(to_pass),
+            "mean_attempts_to_pass": round(sum(to_pass) / len(to_pass), 2) if to_pass else None,
+            "expired": sum(m.expired for m in members),
+        }
+        if not per_question:
+            return summary
         questions = {q.id: q for q in self.db.scalars(select(Question).where(
             Question.campaign_id == campaign.id, Question.level == number))}
         rows = []
@@ -404,13 +418,7 @@ class QuestionBankService(entrypoints.Answers):
                              topic=question.topic if question else None))
         rows.sort(key=lambda r: (not r["flags"], -r["wrong"], r["question_id"]))
         return {
-            "campaign_id": campaign.id, "level": number,
-            "attempts": attempts, "passes": passes,
-            "pass_rate": round(passes / attempts, 4) if attempts else None,
-            "members_tried": len(members),
-            "members_passed": len(to_pass),
-            "mean_attempts_to_pass": round(sum(to_pass) / len(to_pass), 2) if to_pass else None,
-            "expired": sum(m.expired for m in members),
+            **summary,
             "active_questions": sum(1 for q in questions.values() if q.status == "active"),
             "flagged": [r for r in rows if r["flags"]],
             "most_wrong": sorted(rows, key=lambda r: (-r["wrong"], r["question_id"]))[:limit],

@@ -1,6 +1,6 @@
 """ranking's tables: one pass record per (run, levels passed), each member's best standing,
 and the replica of roster's members it shows on boards."""
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import UTCDateTime, new_base
@@ -21,6 +21,8 @@ class Member(Base):
     phone_masked: Mapped[str | None] = mapped_column(String(20), nullable=True)
     org_path: Mapped[list] = mapped_column(JSON)
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # an inactive member (left the roster) is off the boards until reactivated
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class MemberScope(Base):

@@ -72,6 +72,13 @@ class RankingService(entrypoints.Answers):
     def on_member_updated(self, event):
         self._replicate(event["data"])
 
+    @event_handler("roster", "member_deactivated")
+    @handles_once
+    def on_member_deactivated(self, event):
+        member = self.db.get(Member, event["data"]["member_id"])
+        if member is not None:
+            member.active = False
+
     @event_handler("roster", "member_disqualified")
     @handles_once
     def on_member_disqualified(self, event):
@@ -91,6 +98,7 @@ class RankingService(entrypoints.Answers):
         member.unit_name = data.get("unit_name")
         member.phone_masked = data.get("phone_masked")
         member.org_path = list(data["org_path"])
+        member.active = data["status"] == "active"  # a reactivation puts them back
         scopes = {SYSTEM, *data["org_path"]}
         have = set(self.db.scalars(
             select(MemberScope.scope_id).where(MemberScope.member_id == member.member_id)
@@ -162,7 +170,8 @@ class RankingService(entrypoints.Answers):
             .join(Member, Member.member_id == Standing.member_id)
             .join(MemberScope, MemberScope.member_id == Standing.member_id)
             .where(Standing.campaign_id == campaign_id,
-                   MemberScope.scope_id == args["scope_id"])
+                   MemberScope.scope_id == args["scope_id"],
+                   Member.active.is_(True))  # the disqualified stay, marked (R20)
         )
         total = self.db.scalar(select(func.count()).select_from(board.subquery()))
         rows = self.db.execute(
@@ -275,6 +284,8 @@ class RankingService(entrypoints.Answers):
             cut)
         members = {m.member_id: m for m in self.db.scalars(
             select(Member).where(Member.member_id.in_(list(results))))} if results else {}
+        # the month's board is the live board at its close: inactive members are off it
+        results = {m: r for m, r in results.items() if m not in members or members[m].active}
         by_scope: dict = {}
         for member_id, result in results.items():
             member = members.get(member_id)
@@ -367,7 +378,7 @@ class RankingService(entrypoints.Answers):
         out = []
         for scope in dict.fromkeys(scopes):
             rank = None
-            if standing and member and not member.disqualified:
+            if standing and member and member.active and not member.disqualified:
                 rank = 1 + self.db.scalar(
                     select(func.count())
                     .select_from(Standing)
@@ -375,7 +386,7 @@ class RankingService(entrypoints.Answers):
                     .join(MemberScope, MemberScope.member_id == Standing.member_id)
                     .where(Standing.campaign_id == campaign_id,
                            MemberScope.scope_id == scope,
-                           Member.disqualified.is_(False),
+                           Member.disqualified.is_(False), Member.active.is_(True),
                            _ahead_of(standing))
                 )
             out.append({"scope_id": scope, "rank": rank})

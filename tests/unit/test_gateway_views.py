@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from gateway.views import level_states
+from gateway.views import in_scope, level_states, without_bank
 
 T = datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc)
 LEVELS = [{"number": n, "opens_at": (T + timedelta(days=d)).isoformat()}
@@ -27,3 +27,21 @@ def test_passed_levels_then_the_current_one():
 
 def test_nothing_is_open_after_the_campaign():
     assert states(None, T + timedelta(days=100, milliseconds=1)) == ["locked"] * 4
+
+
+def test_without_bank_keeps_what_a_player_needs_only():
+    level = {"number": 1, "title": "t", "theme": "th", "opens_at": "x", "time_limit_s": 600,
+             "draw_count": 20, "mix": {"easy": 20}, "active_questions": 30,
+             "warnings": ["the bank is small"], "future_bank_field": 1}
+    campaign = without_bank({"name": "2018", "levels": [level]})
+    assert campaign["name"] == "2018"
+    assert set(campaign["levels"][0]) == {"number", "title", "theme", "opens_at",
+                                          "time_limit_s", "draw_count"}
+    assert "mix" in level  # the caller's dict is left as it was
+
+
+def test_in_scope_keeps_the_rows_of_the_readers_part_of_the_tree():
+    rows = [{"org_unit_id": "a"}, {"org_unit_id": "b"}, {"org_unit_id": None}]
+    assert in_scope(rows, None) == rows
+    assert in_scope(rows, ["b", "c"]) == [{"org_unit_id": "b"}]
+    assert in_scope([{"unit": "a"}], ["a"], lambda row: row["unit"]) == [{"unit": "a"}]
