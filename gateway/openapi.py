@@ -56,6 +56,10 @@ def _path(url: str) -> tuple[str, list[tuple[str, dict]]]:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url), params
 
 
+# a member's play, refused once roster has deactivated or disqualified them (R20)
+PLAY = {"start_attempt", "submit_attempt", "restart_run"}
+
+
 @functools.lru_cache(maxsize=4)
 def document(service_cls) -> dict:
     spec = APISpec(
@@ -103,7 +107,7 @@ def document(service_cls) -> dict:
             operation["security"] = [{"bearer": []}]
             operation["responses"]["401"] = ERRORS["401"]
             operation["responses"]["429"] = ERRORS["429"]
-            if path.startswith("/api/v1/admin/"):
+            if path.startswith("/api/v1/admin/") or name in PLAY:
                 operation["responses"]["403"] = ERRORS["403"]
         if path_params or entrypoint.auth:  # the thing named, or the caller's own record
             operation["responses"]["404"] = ERRORS["404"]

@@ -20,3 +20,12 @@ def test_every_route_is_documented_with_its_schemas():
     code = doc["paths"]["/api/v1/auth/code"]["post"]
     assert "202" in code["responses"] and "security" not in code
     assert all(op.get("summary") for ops in doc["paths"].values() for op in ops.values())
+
+
+def test_a_members_play_documents_its_refusal():
+    """Start, submit and restart answer 403 once the member is deactivated or disqualified."""
+    paths = openapi.document(GatewayService)["paths"]
+    for path, verb in (("/api/v1/attempts", "post"), ("/api/v1/runs", "post"),
+                       ("/api/v1/attempts/{attempt_id}/submit", "post")):
+        assert "403" in paths[path][verb]["responses"], path
+    assert "403" not in paths["/api/v1/me"]["get"]["responses"]
