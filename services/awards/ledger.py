@@ -1,8 +1,11 @@
 """The month's award ledger as a finance office wants it: one row per award, Chinese headers,
-amounts in yuan, a total of what is payable, revoked awards shown but not counted."""
+amounts in yuan, a total of what is payable, revoked awards shown but not counted. Every
+text goes in as text (`kernel.sheets.sheet_row`): a member's name is never a formula."""
 from __future__ import annotations
 
 import io
+
+from kernel.sheets import sheet_row
 
 STATUS = {"granted": "待发放", "paid": "已发放", "revoked": "已撤销"}
 KINDS = {"monthly_champion": "月度冠军", "monthly_prize": "月度奖励"}
@@ -34,12 +37,12 @@ def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
         amount = award.get("amount_cny")
         if award["status"] != "revoked" and amount:
             payable += amount
-        sheet.append([
+        sheet.append(sheet_row(sheet, [
             award["rank"], KINDS.get(award["kind"], award["kind"]), award.get("name"),
             award.get("unit_name"), departments.get(award.get("member_id"), ""),
             award.get("phone_masked"), award.get("levels"), duration(award.get("total_ms")),
             amount, STATUS.get(award["status"], award["status"]),
-            award.get("attention") or award.get("reason") or ""])
+            award.get("attention") or award.get("reason") or ""]))
     sheet.append([])
     sheet.append(["合计", f"{sum(1 for a in awards if a['status'] != 'revoked')} 项", "", "", "",
                   "", "", "", payable, "", "不含已撤销"])
@@ -62,7 +65,7 @@ def annual_workbook(results: dict, names: dict, champion_name: str | None) -> by
     sheet.title = "年度结果"
     sheet.append(["年度结果"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(["个人总冠军", champion_name or "（无）"])
+    sheet.append(sheet_row(sheet, ["个人总冠军", champion_name or "（无）"]))
     sheet.append([])
     headers = ["类别", "名次", "单位/支部", "应参加人数", "参加人数", "参与率", "闯关成绩",
                "综合得分", "优秀组织"]
@@ -71,10 +74,10 @@ def annual_workbook(results: dict, names: dict, champion_name: str | None) -> by
         cell.font = Font(bold=True)
     for kind, label in (("units", "直属单位"), ("branches", "机关支部")):
         for row in results.get(kind, []):
-            sheet.append([label, row["rank"], names.get(row["org_unit_id"], row["org_unit_id"]),
-                          row["expected"], row["participants"], row["participation"]["value"],
-                          row["results"]["value"], row["score"]["value"],
-                          "是" if row["excellent"] else ""])
+            sheet.append(sheet_row(sheet, [
+                label, row["rank"], names.get(row["org_unit_id"], row["org_unit_id"]),
+                row["expected"], row["participants"], row["participation"]["value"],
+                row["results"]["value"], row["score"]["value"], "是" if row["excellent"] else ""]))
     for column, width in zip("ABCDEFGHI", (10, 6, 20, 10, 10, 10, 10, 10, 10)):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()

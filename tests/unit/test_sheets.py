@@ -65,6 +65,6 @@ def test_size_and_row_limits():
     with pytest.raises(SheetError, match="limit is 1 MiB"):
         read_rows(b"x" * (1024 * 1024 + 1), "big.csv", COLUMNS, max_bytes=1024 * 1024)
     data = ("姓名\n" + "张三\n" * 11).encode()
-    with pytest.raises(SheetError, match="11 rows; the limit is 10"):
+    with pytest.raises(SheetError, match="more than 10 rows; the limit is 10"):
         read_rows(data, "m.csv", COLUMNS, max_rows=10)
     assert len(read_rows(data, "m.csv", COLUMNS, max_rows=11)) == 11
