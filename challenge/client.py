@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 import uuid
 
 import requests
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+# control and format characters (escape sequences, bidirectional overrides, line separators)
+_UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp"}
 
 
 class CommandError(Exception):
@@ -49,8 +52,8 @@ class Client:
             error = body.get("error", {})
             fields = error.get("fields") or {}
             detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
-            raise CommandError(f"{response.status_code} {error.get('message', '')}"
-                               + (f" ({detail})" if detail else ""))
+            raise CommandError(printable(f"{response.status_code} {error.get('message', '')}"
+                                         + (f" ({detail})" if detail else "")))
         return body
 
     def upload(self, path: str, filename: str, form: dict, timeout: float = 600):
@@ -102,6 +105,15 @@ def _multipart(filename: str, data: bytes, form: dict) -> tuple[str, bytes]:
     return boundary, b"".join(parts)
 
 
+def printable(text) -> str:
+    """Text from a sheet (through the server) as safe to print on a terminal: a cell holding
+    an escape sequence ("\\x1b]0;pwned\\x07" retitles the window, "\\x1b[2J" clears the
+    screen) is shown escaped as Python writes it; every other character as it is, so Chinese
+    stays readable."""
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in _UNPRINTABLE else ch for ch in str(text))
+
+
 def print_report(report: dict, out=sys.stdout, shown: int = 200) -> int:
     """A sheet import's report for a person; the exit status (0 clean, 3 with row errors)."""
     mode = "dry run: nothing was changed" if report.get("dry_run") else "applied"
@@ -112,8 +124,8 @@ def print_report(report: dict, out=sys.stdout, shown: int = 200) -> int:
     errors = report.get("errors", [])
     out.write(f"  {'errors':<10}{len(errors)}\n")
     for error in errors[:shown]:
-        where = f"row {error['row']}" if error.get("row") else "sheet"
-        out.write(f"  {where}, {error['column']}: {error['message']}\n")
+        where = f"row {printable(error['row'])}" if error.get("row") else "sheet"
+        out.write(f"  {where}, {printable(error['column'])}: {printable(error['message'])}\n")
     if len(errors) > shown:
         out.write(f"  … and {len(errors) - shown} more (use --json for all)\n")
     return 3 if errors else 0
