@@ -1,18 +1,30 @@
 """nameko's HTTP entrypoint speaking JSON: each route declares its body and query schemas and
 whether it needs a member's token; the entrypoint validates them before the handler runs
 (so the same declaration serves validation and the OpenAPI document), and answers every
-error from one table."""
+error from one table.
+
+Its web server is nameko's, made fit to face the internet (`JsonWebServer`): a deadline on
+each request's head and on every silence while reading a body, a cap on open connections
+(503 `server_busy` beyond it), an accept loop that outlives running out of file descriptors,
+and the security headers on every answer (`html_page` for the HTML pages' policy)."""
+import errno
 import json
 import logging
 import re
+import resource
+import secrets
+import socket
 import time
+from contextlib import contextmanager
 from functools import partial
 
+import eventlet
 from eventlet.event import Event
+from eventlet.greenpool import GreenPool
 
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Request, Response
 
@@ -22,11 +34,42 @@ from gateway.metrics import HttpMetrics
 from gateway.ratelimit import MemberLimits
 from kernel import clock, logs
 from kernel.errors import BadInput, ChallengeError, NotFound, TooLarge, load
+from kernel.settings import setting
 
 log = logging.getLogger(__name__)
 
 MAX_PATH_INT = 2**31 - 1  # a level's or a flag's number fits a database integer
 MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
+MAX_NESTING = 32  # a JSON body's depth of arrays and objects (a valid one has 3 at most)
+READ_TIMEOUT = 10.0  # HTTP_READ_TIMEOUT_SECONDS
+MAX_CONNECTIONS = 1000  # HTTP_MAX_CONNECTIONS
+DESCRIPTORS_KEPT = 128  # descriptors never given to clients: the broker, databases, logs
+LISTEN_BACKLOG = 1024  # connections the kernel queues until accepted (capped by somaxconn)
+REFUSALS_AT_ONCE = 32  # 503s lingering for the client to hang up; past that, written and closed
+GONE_BEFORE_ACCEPTED = {errno.ECONNABORTED, errno.EPROTO, errno.ECONNRESET}
+
+
+# Every answer: no content sniffing, no framing, no referrer; and unless it is a page, a
+# policy under which nothing it holds may run or load (a JSON error opened in a tab included).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+}
+# The pages: their scripts from here (common.js) or in their own <script> tags, which carry
+# the response's nonce, so an injected script or handler attribute does not run; styles alike,
+# except style attributes (the markup has a few; they cannot run script, and with nothing
+# loading from elsewhere they cannot send anything away); calls only to this API.
+PAGE_POLICY = ("default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
+               "style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; "
+               "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+               "base-uri 'none'; frame-ancestors 'none'; object-src 'none'")
+
+
+class RequestTimeout(ChallengeError):
+    status = 408
+    code = "request_timeout"
 
 
 def json_response(body, status=200, headers=None):
@@ -46,13 +89,46 @@ def body_of(request, schema):
     if len(raw) > MAX_BODY:
         raise TooLarge(f"the body is over the limit of {MAX_BODY} bytes")
     raw = raw.decode("utf-8", errors="replace")
+    too_deep = BadInput(f"the body nests arrays and objects deeper than {MAX_NESTING} levels",
+                        fields={"body": [f"nested deeper than {MAX_NESTING} levels"]})
     try:
         payload = json.loads(raw) if raw.strip() else {}
+    except RecursionError:  # the parser's own limit, long before ours would be measured
+        raise too_deep from None
     except ValueError:
         raise BadInput("the body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise BadInput("the body must be a JSON object")
+    if nesting_of(payload) > MAX_NESTING:  # the services' own JSON would recurse on it
+        raise too_deep
     return load(schema, payload, "body")
+
+
+def nesting_of(value) -> int:
+    """How deep arrays and objects nest in a parsed JSON value (counted without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+@contextmanager
+def body_arriving():
+    """Reading a request's body: a client silent for the read timeout is 408, one that hung up
+    400, both said as our errors (werkzeug's ClientDisconnected would be a 500)."""
+    try:
+        yield
+    except (ClientDisconnected, socket.timeout) as exc:
+        if isinstance(exc, socket.timeout) or isinstance(exc.__context__, socket.timeout):
+            raise RequestTimeout("the body stopped arriving; send the request again",
+                                 fields={"body": ["timed out"]}) from None
+        raise BadInput("the body was cut short", fields={"body": ["incomplete"]}) from None
 
 
 def upload_of(request, max_bytes: int):
@@ -82,6 +158,24 @@ def upload_of(request, max_bytes: int):
         raise TooLarge(f"{upload.filename} is over the limit of "
                        f"{max_bytes / 1048576:.0f} MiB")
     return data, upload.filename or "upload", form
+
+
+def html_page(path: str) -> Response:
+    """An HTML page under PAGE_POLICY, its inline <script> and <style> tags given a nonce of
+    its own (a fresh one each response, so it cannot be learnt and reused)."""
+    nonce = secrets.token_urlsafe(18)
+    with open(path, encoding="utf-8") as handle:
+        html = handle.read()
+    html = (html.replace("<script>", f'<script nonce="{nonce}">')
+            .replace("<style>", f'<style nonce="{nonce}">'))
+    return Response(html, mimetype="text/html",
+                    headers={"Content-Security-Policy": PAGE_POLICY.format(nonce=nonce)})
+
+
+def with_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)  # a page keeps its own policy
+    return response
 
 
 def route_label(url: str) -> str:
@@ -116,12 +210,12 @@ class JsonWsgiApp(WsgiApp):
             response = json_response(
                 {"error": {"code": code, "message": message, "fields": {}}}, exc.code or 400,
                 {k: v for k, v in headers.items() if k == "Allow"})
-            return response(environ, start_response)
+            return with_security_headers(response)(environ, start_response)
         try:
             response = provider.handle_request(request)
         except HTTPException as exc:
-            response = exc
-        return response(environ, start_response)
+            response = exc.get_response(environ)
+        return with_security_headers(response)(environ, start_response)
 
 
 MONTH_PATTERN = r"\d{4}-(?:0[1-9]|1[0-2])"
@@ -132,7 +226,169 @@ class MonthConverter(BaseConverter):
     regex = MONTH_PATTERN
 
 
+def busy_answer() -> bytes:
+    """What a connection past the cap reads: a 503 the pages retry, and the connection closed."""
+    body = json.dumps({"error": {
+        "code": "service_unavailable", "reason": "server_busy", "fields": {},
+        "message": "the server has too many connections open; try again shortly"}}).encode()
+    head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            "Retry-After: 5\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+BUSY = busy_answer()
+
+
+def answer_busy(sock):
+    """Write the 503 and close gently: the request may still be arriving, and closing on
+    unread bytes sends a reset, which some clients take before reading the answer."""
+    with eventlet.Timeout(1, False):
+        try:
+            sock.sendall(BUSY)
+            sock.shutdown(socket.SHUT_WR)
+            while sock.recv(4096):
+                pass
+        except OSError:
+            pass
+    sock.close()
+
+
+def answer_busy_at_once(sock):
+    """The 503 without waiting for anything (too many refusals are lingering already)."""
+    try:
+        sock.setblocking(False)
+        sock.send(BUSY)
+    except OSError:
+        pass
+    sock.close()
+
+
+def connection_cap(wanted: int) -> int:
+    """At most `wanted` connections, fewer if the process may not open that many descriptors.
+    The soft RLIMIT_NOFILE is raised toward the hard one as far as the cap needs (as Go and
+    nginx do); some descriptors always stay for the broker, the databases and the logs."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + DESCRIPTORS_KEPT
+    raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft != resource.RLIM_INFINITY and soft < raised:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    cap = min(wanted, soft - min(DESCRIPTORS_KEPT, soft // 2))
+    if cap < wanted:
+        log.warning("HTTP_MAX_CONNECTIONS is %d but RLIMIT_NOFILE is %d: at most %d "
+                    "connections at once", wanted, soft, cap)
+    return cap
+
+
+class HeadDeadlineProtocol(HttpOnlyProtocol):
+    """nameko's protocol, with a deadline for a request's head: its line and headers must all
+    be in within the read timeout of the connection waiting for them (the wait of a kept-alive
+    connection included). The socket's timeout bounds each silence; this bounds a head
+    trickled a byte at a time. The body's reads keep the socket's timeout only: an upload may
+    be slow, so long as it keeps coming."""
+
+    def handle_one_request(self):
+        self.head_deadline = eventlet.Timeout(
+            self.server.socket_timeout, socket.timeout("the request's head took too long"))
+        try:
+            super().handle_one_request()
+        finally:
+            self.head_deadline.cancel()
+
+    def get_environ(self):
+        self.head_deadline.cancel()  # called once the head is in
+        return super().get_environ()
+
+
 class JsonWebServer(WebServer):
+    """nameko's web server with our WSGI app and URL converters, and ready for the internet:
+    HTTP_READ_TIMEOUT_SECONDS (`HeadDeadlineProtocol`), HTTP_MAX_CONNECTIONS open at most
+    (503 beyond), and an accept loop that waits out EMFILE instead of dying. nameko's loop
+    died on the first error accept() raised, and took the container with it (and with the
+    container `challenge dev`); it also accepted without bound, so idle connections could
+    hold every descriptor the process had."""
+
+    def __init__(self):
+        super().__init__()
+        self.open_connections = 0
+        self.refusals = GreenPool(REFUSALS_AT_ONCE)
+
+    def start(self):
+        """nameko's, listening with a backlog for a burst of connections (its 50 drops the
+        rest, and each dropped one tries again only after 1, 3, 7... seconds)."""
+        config = self.container.config
+        self.read_timeout = setting(config, "HTTP_READ_TIMEOUT_SECONDS", READ_TIMEOUT, float)
+        self.max_connections = connection_cap(
+            setting(config, "HTTP_MAX_CONNECTIONS", MAX_CONNECTIONS, int))
+        if not self._starting:
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG)
+            self._sock.settimeout(None)  # as nameko's: kombu may have set a default timeout
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HeadDeadlineProtocol, debug=False):
+        server = super().get_wsgi_server(sock, wsgi_app, protocol, debug)
+        server.socket_timeout = self.read_timeout
+        return server
+
+    def run(self):
+        """Accept until stopped. A client gone before it was accepted is skipped; any other
+        failure (EMFILE, ENFILE: out of file descriptors) is logged once and waited out, the
+        pending connections waiting in the backlog meanwhile."""
+        failing_since = None
+        while self._is_accepting:
+            try:
+                sock, address = self._sock.accept()
+            except OSError as exc:
+                if exc.errno in GONE_BEFORE_ACCEPTED:
+                    continue
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    log.error("accept() failed (%s) with %d connections open: trying again "
+                              "every 0.1 s", errno.errorcode.get(exc.errno, exc),
+                              self.open_connections)
+                eventlet.sleep(0.1)
+                continue
+            if failing_since is not None:
+                log.warning("accepting again after %.1f s", time.monotonic() - failing_since)
+                failing_since = None
+            self.serve(sock, address)
+
+    def serve(self, sock, address):
+        if self.open_connections >= self.max_connections:
+            if self.refusals.free():
+                self.refusals.spawn_n(answer_busy, sock)
+            else:
+                answer_busy_at_once(sock)
+            return
+        sock.settimeout(self.read_timeout)
+        self.open_connections += 1
+        thread = self.container.spawn_managed_thread(
+            partial(self.process_request, sock, address))
+        thread.link(self.connection_closed)  # called even if the thread is killed unstarted
+
+    def connection_closed(self, _thread):
+        self.open_connections -= 1
+
+    def process_request(self, sock, address):
+        """nameko's re-raises what a connection's socket raises, and an error in a managed
+        thread kills the container: one client's broken connection must not."""
+        try:
+            super().process_request(sock, address)
+        except OSError as exc:
+            log.debug("connection from %s ended: %s", address, exc)
+            sock.close()
+        except Exception:
+            log.exception("connection from %s failed", address)
+            sock.close()
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
@@ -166,11 +422,13 @@ class HttpEntrypoint(HttpRequestHandler):
             kwargs["member_id"] = bearer_member(request, self.container.config)
             self.member_limits.check(kwargs["member_id"])
         if self.body_schema is not None:
-            kwargs["body"] = body_of(request, self.body_schema())
+            with body_arriving():
+                kwargs["body"] = body_of(request, self.body_schema())
         if self.query_schema is not None:
             kwargs["query"] = load(self.query_schema(), request.args.to_dict(), "query")
         if self.upload_schema is not None:
-            data, filename, form = upload_of(request, self.upload_max)
+            with body_arriving():
+                data, filename, form = upload_of(request, self.upload_max)
             kwargs["upload"] = {"data": data, "filename": filename,
                                 "form": load(self.upload_schema(), form, "form")}
         return args, kwargs

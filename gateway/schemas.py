@@ -1,5 +1,7 @@
 """Bodies the API accepts. Unknown fields are an error: a typo never passes silently."""
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import (
+    RAISE, Schema, ValidationError, fields, validate, validates_schema,
+)
 
 from services.question_bank.schemas import LevelChangesIn, QuestionFilterIn
 
@@ -30,12 +32,32 @@ class SubmitRequest(_Body):
     answers = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()), required=True)
 
 
+MAX_OFFSET = 10**9  # past any list we hold; an unbounded one overflowed SQL's OFFSET (500)
+AUDIT_WINDOW = 500  # roster's AuditIn: the most entries one audit_log call returns
+
+
+def page_offset():
+    return fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
 class PageQuery(Schema):
     class Meta:
         unknown = RAISE
 
     limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=200))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    offset = page_offset()
+
+
+class AuditQuery(PageQuery):
+    """The audit log is merged from every service's, each asked for its newest
+    `offset + limit` entries, which roster gives 500 at most: pages end there."""
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=AUDIT_WINDOW - 1))
+
+    @validates_schema
+    def _within_the_window(self, data, **kwargs):
+        if data.get("offset", 0) + data.get("limit", 0) > AUDIT_WINDOW:
+            raise ValidationError(f"offset + limit may not pass {AUDIT_WINDOW}",
+                                  field_name="offset")
 
 
 class BoardQuery(PageQuery):
@@ -80,7 +102,7 @@ class QuestionChanges(_Body):
 
 
 class QuestionQuery(QuestionFilterIn):
-    pass
+    offset = page_offset()
 
 
 class ExportQuery(_Body):

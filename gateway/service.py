@@ -16,12 +16,13 @@ from werkzeug.wrappers import Response
 from gateway import openapi, tokens
 from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
-from gateway.entrypoints import http, json_response
+from gateway.entrypoints import html_page, http, json_response
 from gateway.views import in_scope, level_states, without_bank
 from gateway.schemas import (
-    BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm, LevelPatch,
-    MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges, QuestionImportForm,
-    QuestionQuery, ReviewBody, StartRequest, SubmitRequest, TokenRequest, UnitAdminBody,
+    AuditQuery, BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm,
+    LevelPatch, MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges,
+    QuestionImportForm, QuestionQuery, ReviewBody, StartRequest, SubmitRequest, TokenRequest,
+    UnitAdminBody,
 )
 from services.attempts.rules import play_refusal
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
@@ -228,7 +229,7 @@ class GatewayService:
         """Every disqualification with who decided, when and why (the notice of R20)."""
         return {"items": self.roster.disqualifications(member_id)}
 
-    @http("GET", f"{ADMIN}/audit", auth=True, query=PageQuery)
+    @http("GET", f"{ADMIN}/audit", auth=True, query=AuditQuery)
     def admin_audit(self, request, member_id, query):
         """Every administrator's change, newest first, from every service (an administrator
         reads the entries of their own part of the organisation)."""
@@ -487,8 +488,7 @@ class GatewayService:
     @http("GET", "/docs")
     def docs_page(self, request):
         """A page that reads /openapi.json."""
-        with open(os.path.join(STATIC, "docs.html"), encoding="utf-8") as page:
-            return Response(page.read(), mimetype="text/html")
+        return html_page(os.path.join(STATIC, "docs.html"))
 
     @http("GET", "/static/<string:name>")
     def static_file(self, request, name):
@@ -503,11 +503,9 @@ class GatewayService:
     def admin_page(self, request):
         """The organisers' page (it logs in as the member page does; every call it makes
         is checked by role)."""
-        with open(os.path.join(STATIC, "admin.html"), encoding="utf-8") as page:
-            return Response(page.read(), mimetype="text/html")
+        return html_page(os.path.join(STATIC, "admin.html"))
 
     @http("GET", "/")
     def member_page(self, request):
         """The member page."""
-        with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as page:
-            return Response(page.read(), mimetype="text/html")
+        return html_page(os.path.join(STATIC, "index.html"))

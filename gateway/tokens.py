@@ -44,6 +44,8 @@ def verify(secret: str, token: str | None, now: datetime, previous: str | None =
     being rotated (CHALLENGE_SECRET_PREVIOUS), and has not expired."""
     if not token:
         raise Unauthorized("log in first (no bearer token)")
+    if not token.isascii():  # ours are base64url; compare_digest raises TypeError on others
+        raise Unauthorized("malformed token")
     try:
         payload, signature = token.split(".")
     except ValueError:

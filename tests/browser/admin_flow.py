@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.member_flow import CHROMIUM_ARGS, wait_code  # noqa: E402
+from tests.browser.member_flow import CHROMIUM_ARGS, policy_violations, wait_code  # noqa: E402
 
 
 def table(page, selector):
@@ -27,6 +27,7 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.on("pageerror", lambda exc: out["errors"].append(str(exc)))
+        out["policy_violations"] = policy_violations(page)
         page.goto(base + "/admin")
         page.fill("#phone", phone)
         page.click("#code-form button")
@@ -46,15 +47,14 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         # then for real (the page asks first)
         page.once("dialog", lambda dialog: dialog.accept())
         page.click("#members-form button[value='0']")
-        page.wait_for_function(
-            "document.querySelector('#members-report p').innerText.startsWith('导入完成')")
+        page.wait_for_selector("#members-report p:text-matches('^导入完成')")
         out["import_summary"] = page.inner_text("#members-report p")
 
         # the imported member is found by search
         page.click("#tabbtn-members")
         page.fill("#q", "浏览器测试")
         page.click("#member-search button")
-        page.wait_for_function("document.querySelector('#members-total').innerText === '共 1 人'")
+        page.wait_for_selector("#members-total:text-is('共 1 人')")
         out["found"] = table(page, "#members-list")
         page.screenshot(path=f"{shots}/admin-members.png", full_page=True)
 
@@ -93,8 +93,7 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         out["unit_who"] = page.inner_text("#who")
         out["unit_sees_question_import"] = page.is_visible("#questions-form")
         page.click("#tabbtn-members")
-        page.wait_for_function(
-            "document.querySelector('#members-total').innerText.startsWith('共')")
+        page.wait_for_selector("#members-total:text-matches('^共')")
         out["unit_members_total"] = page.inner_text("#members-total")
         out["unit_units"] = page.eval_on_selector_all(
             "#q-unit option", "els => els.map(e => e.value).filter(Boolean)")

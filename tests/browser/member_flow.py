@@ -21,6 +21,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 
 
+def policy_violations(page) -> list:
+    """What the page's Content-Security-Policy refused (Chromium says so on the console):
+    filled as the page runs; it must stay empty. (The policy refuses eval, so these flows
+    wait with selectors, never with wait_for_function, whose predicate Playwright evals.)"""
+    refused = []
+    page.on("console", lambda message: refused.extend(
+        [message.text] if "Content Security Policy" in message.text else []))
+    return refused
+
+
 def wait_code(codes, phone):
     for _ in range(100):
         code = last_code(codes, phone)
@@ -61,6 +71,7 @@ def main(base, codes, phone, shots):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
+        out["policy_violations"] = policy_violations(page)
         page.goto(base + "/")
         page.screenshot(path=f"{shots}/member-login.png")
         page.fill("#phone", phone)
@@ -69,7 +80,7 @@ def main(base, codes, phone, shots):
         code = wait_code(codes, phone)
         # asking again at once: the server's refusal, said in Chinese
         page.click("#code-form button")
-        page.wait_for_function("document.querySelector('#flash').innerText.includes('秒')")
+        page.wait_for_selector("#flash:has-text('秒')")
         out["resend_error"] = page.inner_text("#flash")
         page.fill("#code", code)
         page.click("#token-form button")
@@ -145,6 +156,11 @@ def main(base, codes, phone, shots):
         page.click("#next")
         out["one_by_one"]["after_next"] = page.inner_text("#qnav button[aria-current=true]")
         page.screenshot(path=f"{shots}/member-one-by-one.png")
+
+        # the API's page runs its own script under the policy too
+        page.goto(base + "/docs")
+        page.wait_for_selector("#ops .op")
+        out["docs_operations"] = page.eval_on_selector_all("#ops .op", "els => els.length")
         browser.close()
     print(json.dumps(out, ensure_ascii=False))
 

@@ -13,6 +13,8 @@ import pytest
 
 from challenge import demo
 from challenge.platform import EmbeddedPlatform, embedded_settings
+from gateway import openapi
+from gateway.service import GatewayService
 from kernel import bus, clock
 from tests.e2e.conftest import free_port
 
@@ -77,6 +79,8 @@ def test_member_passes_fails_refreshes_and_sees_their_place(platform):
     assert seen["history"][1][:3] == ["第1关", "通过", "20/20"]
     assert seen["my_place"] == "我的名次：第1名"
     assert seen["one_by_one"] == {"visible": 1, "strip": 20, "after_next": "2"}
+    assert seen["docs_operations"] == len(list(openapi.routes(GatewayService)))  # uploads too
+    assert seen["policy_violations"] == []  # the pages work under their own policy
     for name in ("member-login", "member-levels", "member-attempt", "member-result",
                  "member-board"):
         assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000
@@ -94,7 +98,7 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
          SHOTS, str(sheet), "13800000001"], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["errors"] == []
+    assert seen["errors"] == [] and seen["policy_violations"] == []
     assert seen["who"].startswith("系统管理员")
     # the dry run: one good row, one bad, named by row and column; nothing changed
     assert seen["dry_run_summary"].startswith("试导入完成，未做任何修改。")

@@ -129,6 +129,8 @@ ROUTES = routes()
 AUTH = sorted(name for name, e in ROUTES.items() if e.auth)
 ADMIN = sorted(name for name, e in ROUTES.items() if e.url.startswith("/api/v1/admin/"))
 BODIES = sorted(name for name, e in ROUTES.items() if e.body_schema is not None)
+PAGED = sorted(name for name, e in ROUTES.items()
+               if e.query_schema is not None and "offset" in e.query_schema().fields)
 
 
 FAKE = clock.FakeClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc))
@@ -213,6 +215,7 @@ def test_every_route_has_its_cases():
     assert queries == set(BAD_QUERY)
     assert BANK_ONLY <= set(ADMIN) and UPLOADS <= set(ADMIN)
     assert set(NOT_FOUND) <= set(ROUTES) and set(CONFLICT) <= set(ROUTES)
+    assert {"my_attempts", "leaderboard", "admin_members", "admin_audit"} <= set(PAGED)
 
 
 @pytest.mark.parametrize("name", AUTH)
@@ -224,6 +227,9 @@ def test_no_token_or_a_tampered_one_is_401(api, name):
     error_of(call(api, name, {"Authorization": f"Bearer {forged}.{signature}"}), 401,
              "unauthorized")
     error_of(call(api, name, {"Authorization": "Basic abc"}), 401, "unauthorized")
+    # a byte outside ASCII (it was a 500: compare_digest refuses such strings)
+    error_of(call(api, name, {"Authorization": f"Bearer {payload}.{signature[:-1]}\xe9"}), 401,
+             "unauthorized")
 
 
 @pytest.mark.parametrize("name", ADMIN)
@@ -245,6 +251,10 @@ def test_bad_bodies_are_400_naming_the_field_and_big_ones_413(api, name):
     error_of(call(api, name, who, data="{not json"), 400, "bad_input")
     error_of(call(api, name, who, data="[1, 2]"), 400, "bad_input")
     error_of(call(api, name, who, data=json.dumps({"x": "y" * 300_000})), 413, "too_large")
+    # nested past what the parser recurses through (it was a 500), or past what we take
+    for depth in (100_000, 40):
+        deep = '{"x": ' + "[" * depth + "]" * depth + "}"
+        assert "body" in error_of(call(api, name, who, data=deep), 400, "bad_input")["fields"]
 
 
 @pytest.mark.parametrize("name", sorted(BAD_QUERY))
@@ -253,6 +263,20 @@ def test_bad_queries_are_400_naming_the_field(api, name):
     query, field = BAD_QUERY[name]
     error = error_of(call(api, name, who, query=query), 400, "bad_input")
     assert field in error["fields"], error
+
+
+@pytest.mark.parametrize("name", PAGED)
+def test_offsets_past_any_list_are_400_naming_the_offset(api, name):
+    """2**64 overflowed the database's OFFSET: a 500."""
+    who = api["admin"] if name in ADMIN else api["member"]
+    for offset in (2**64, 10**9 + 1):
+        error = error_of(call(api, name, who, query=f"offset={offset}"), 400, "bad_input")
+        assert "offset" in error["fields"], error
+    deepest = 480 if name == "admin_audit" else 10**9  # the audit log's pages end at 500
+    assert call(api, name, who, query=f"offset={deepest}").status_code == 200
+    if name == "admin_audit":  # a page reaching past 500 is refused naming the offset too
+        error = error_of(call(api, name, who, query="offset=481"), 400, "bad_input")
+        assert "offset" in error["fields"], error
 
 
 @pytest.mark.parametrize("name", sorted(UPLOADS))
