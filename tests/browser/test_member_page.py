@@ -111,7 +111,7 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert seen["levels"] == 12 and seen["funnel_bars"] >= 2  # the member's level 1 and 2
     assert seen["months"][:2] == ["2018-03", "2018-04"]
     assert seen["participation_tables"] == 2
-    assert seen["audit_first"][3] == "members_imported"
+    assert seen["audit_first"][3] == "导入成员名单"  # the action in words, not its key
     assert seen["english_tab"] == "Audit log"
     # the administrator of 省教科文卫工会: their unit's 30 members and the one imported there
     assert seen["unit_who"].endswith("省教科文卫工会")
