@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 
 from kernel import bus
 from kernel.migrations import upgrade
@@ -23,9 +25,11 @@ def service_classes():
 
 
 def embedded_settings(data_dir: str, port: int, base: Settings | None = None) -> Settings:
-    """Settings for one process: the in-memory bus and a SQLite file per service."""
+    """Settings for one process: the in-memory bus and a SQLite file per service, and the
+    data folder's own token secret unless CHALLENGE_SECRET is set."""
     base = base or Settings.from_env()
     return base.with_(
+        secret=base.secret or folder_secret(data_dir),
         amqp_uri=bus.EMBEDDED_URI,
         database_url=None,
         service_database_urls={
@@ -36,6 +40,23 @@ def embedded_settings(data_dir: str, port: int, base: Settings | None = None) ->
         web_address=f"127.0.0.1:{port}",
         outbox_poll_seconds=0.05,
     )
+
+
+def folder_secret(data_dir: str) -> str:
+    """The token secret kept in the data folder (`secret`, readable by its owner only): made
+    at random on the first start, read on every later one, so tokens outlive a restart and
+    no two folders share one. Only the embedded platform may run without CHALLENGE_SECRET."""
+    path = os.path.join(data_dir, "secret")
+    os.makedirs(data_dir, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="utf-8") as kept:
+            return kept.read().strip()
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="utf-8") as made:
+        made.write(secret + "\n")
+    return secret
 
 
 class EmbeddedPlatform:
@@ -68,5 +89,13 @@ class EmbeddedPlatform:
             self.runner.stop()
             self.runner = None
 
+    def kill(self):
+        """Stop at once, not waiting for workers to finish (when stopping takes too long)."""
+        if self.runner is not None:
+            self.runner.kill()
+            self.runner = None
+
     def wait(self):
-        self.runner.wait()
+        runner = self.runner  # None once a signal's stop has finished
+        if runner is not None:
+            runner.wait()

@@ -32,6 +32,7 @@ from kernel import sheets
 from kernel.errors import BadInput, Forbidden, NotFound, ServiceUnavailable
 from kernel.settings import SERVICES
 from kernel.logs import WorkerContext
+from kernel.signing import SecretRequired
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 STATIC_FILES = {"common.js": "text/javascript"}
@@ -46,6 +47,7 @@ class GatewayService:
     logs = WorkerContext()  # the correlation id and service in every log line
 
     config = Config()
+    secret = SecretRequired()  # holds CHALLENGE_SECRET: no start without a usable one
     clock = Clock()
     limits = AddressLimits()  # login endpoints per client address (brute force, SMS bombing)
     metrics = Metrics()

@@ -31,7 +31,7 @@ class Settings:
     amqp_uri: str = DEFAULT_AMQP_URI
     database_url: str | None = None  # one database, a schema per service
     service_database_urls: dict = field(default_factory=dict)  # <SERVICE>_DATABASE_URL
-    secret: str = "dev-only-secret-change-me"
+    secret: str | None = None  # CHALLENGE_SECRET: no default (docs/decisions.md)
     time_zone: str = "Asia/Shanghai"
     sms_backend: str = "file"  # file | log
     sms_file: str = "var/login-codes.log"
@@ -55,7 +55,7 @@ class Settings:
             amqp_uri=env.get("AMQP_URI", base.amqp_uri),
             database_url=env.get("DATABASE_URL") or None,
             service_database_urls=urls,
-            secret=env.get("CHALLENGE_SECRET", base.secret),
+            secret=env.get("CHALLENGE_SECRET") or None,
             time_zone=env.get("CHALLENGE_TIME_ZONE", base.time_zone),
             sms_backend=env.get("SMS_BACKEND", base.sms_backend),
             sms_file=env.get("SMS_FILE", base.sms_file),
@@ -93,6 +93,31 @@ class Settings:
             config[f"{name.upper()}_DATABASE_URL"] = url
         config.update(self.policy)
         return config
+
+
+MIN_SECRET_BYTES = 32
+SECRET_KEYS = ("CHALLENGE_SECRET", "CHALLENGE_SECRET_PREVIOUS")
+
+
+def secret_problem(config: dict) -> str | None:
+    """Why the token secrets in `config` cannot sign, in one line, or None when they can.
+
+    A default or short secret lets anyone who reads a member id off the boards sign a token
+    for it, so there is none: CHALLENGE_SECRET must be set and long, and so must
+    CHALLENGE_SECRET_PREVIOUS while a secret is being rotated (it verifies tokens too)."""
+    secret, previous = (config.get(key) for key in SECRET_KEYS)
+    if _short(secret):
+        return (f"CHALLENGE_SECRET is not set (or shorter than {MIN_SECRET_BYTES} bytes): set "
+                f"it to a random string of at least {MIN_SECRET_BYTES} bytes, e.g. "
+                "python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
+    if previous not in (None, "") and _short(previous):  # set only while rotating
+        return (f"CHALLENGE_SECRET_PREVIOUS is shorter than {MIN_SECRET_BYTES} bytes: empty it "
+                "(tokens signed with a short secret cannot be trusted)")
+    return None
+
+
+def _short(secret) -> bool:
+    return secret is None or len(str(secret).encode()) < MIN_SECRET_BYTES
 
 
 def database_url(config: dict, service: str) -> str:

@@ -45,7 +45,7 @@ def sqlite_config(tmp_path):
         "OUTBOX_POLL_SECONDS": 0.02,
         "SMS_BACKEND": "file",
         "SMS_FILE": str(tmp_path / "login-codes.log"),
-        "CHALLENGE_SECRET": "test-secret",
+        "CHALLENGE_SECRET": "test-secret-of-the-service-tests-32-bytes-or-more",
     }
 
 

@@ -24,6 +24,8 @@ BIN = os.path.dirname(sys.executable)
 MODULES = ["services.roster.service", "services.question_bank.service",
            "services.attempts.service", "services.ranking.service",
            "services.awards.service", "gateway.service"]
+# the token secret every process gets (at least 32 bytes, or they refuse to start)
+SECRET = "integration-secret-at-least-32-bytes-long"
 SHORT = {module.split(".")[-2] if module.startswith("services.") else "gateway": module
          for module in MODULES}
 
@@ -54,7 +56,7 @@ class Distributed:
             WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}",
             SMS_BACKEND="file",
             SMS_FILE=str(self.folder / "codes.log"),
-            CHALLENGE_SECRET="integration-secret",
+            CHALLENGE_SECRET=SECRET,
             OUTBOX_POLL_SECONDS="0.1",
             LOG_LEVEL="WARNING",
             PYTHONWARNINGS="ignore",

@@ -19,6 +19,7 @@ from kernel.entrypoints import rpc
 from kernel.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unauthorized, load
 from kernel.outbox import Outbox
 from kernel.logs import WorkerContext
+from kernel.signing import SecretRequired
 
 from . import access, login
 from .members import (
@@ -43,6 +44,7 @@ class RosterService(entrypoints.Answers):
     events = Outbox()
     clock = Clock()
     config = Config()
+    secret = SecretRequired()  # holds CHALLENGE_SECRET: no start without a usable one
 
     # -- the tree --------------------------------------------------------------------------
 

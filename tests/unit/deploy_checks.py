@@ -27,8 +27,8 @@ def config_variables() -> dict[str, str]:
     return {name: default for name, default in re.findall(r"\$\{(\w+):?([^}]*)\}", text)}
 
 
-# settings the platform cannot run on defaults in production: the broker, the database, the
-# token secret (the defaults are for a developer's machine)
+# settings the platform cannot run on defaults in production: the broker, the database (their
+# defaults are for a developer's machine), the token secret (it has none)
 REQUIRED = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET"}
 SECRETS = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET", "CHALLENGE_SECRET_PREVIOUS",
            "ROSTER_DATABASE_URL", "QUESTION_BANK_DATABASE_URL", "ATTEMPTS_DATABASE_URL",

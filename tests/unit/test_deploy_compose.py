@@ -8,6 +8,7 @@ import subprocess
 import pytest
 import yaml
 
+from kernel.settings import secret_problem
 from tests.unit.deploy_checks import REQUIRED, ROOT, config_variables, modules, run_command
 
 INFRA = {"rabbitmq", "postgres", "migrate"}
@@ -21,7 +22,7 @@ def compose():
             pytest.fail("docker-compose is not installed — .ci/run installs it under CI",
                         pytrace=False)
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
-    env = dict(os.environ, CHALLENGE_SECRET="checked-by-the-test")
+    env = dict(os.environ, CHALLENGE_SECRET="checked-by-the-test-" + "x" * 32)
     done = subprocess.run([binary, "config"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -53,6 +54,7 @@ def test_every_service_gets_the_settings_the_code_needs_and_no_unknown_ones(comp
         assert set(env) <= known, (name, set(env) - known)  # a typo would be ignored silently
         assert env["AMQP_URI"].startswith("amqp://") and "@rabbitmq:5672" in env["AMQP_URI"]
         assert "@postgres:5432/" in env["DATABASE_URL"]
+        assert secret_problem(env) is None, name  # what the processes check at start
     secret = {svc["environment"]["CHALLENGE_SECRET"] for svc in app_services(compose).values()}
     assert len(secret) == 1  # tokens signed by the gateway verify everywhere
 
