@@ -148,7 +148,7 @@ class GatewayService:
         """A token outlives a deactivation or a disqualification (R20): roster, not the
         token, says whether its member may still play. Attempts checks its own replica as
         well, but that replica learns of the change only when roster's event arrives."""
-        member = self.roster.get_member(member_id)
+        member = self.roster.play_status(member_id)
         refusal = play_refusal(member["status"], member["disqualified"])
         if refusal is not None:
             raise refusal

@@ -251,3 +251,33 @@ def test_a_full_width_phone_is_the_same_phone_everywhere(roster, migrated, fake_
         report = call(roster, "import_members", [row(other_digits, unit="u2")])
         assert [(e["row"], e["column"]) for e in report["errors"]] == [(2, "phone")]
     assert call(roster, "count_members") == 6
+
+
+# -- a member's upload is refused before it is read -----------------------------------------
+
+def test_a_member_without_a_role_is_refused_before_the_sheet_is_read(roster, migrated,
+                                                                      monkeypatch):
+    """Reading a sheet costs time and memory: a member's upload (here one that is no sheet at
+    all) is refused as a member's, and the reader is never called."""
+    import base64
+    from kernel import sheets
+
+    people = ids(roster)
+    system, member = people["0000"], people["0002"]
+    audit_before = audit_actions(roster, system)
+    read = []
+    monkeypatch.setattr(sheets, "read_upload", lambda *args: read.append(args) or [])
+    garbage = base64.b64encode(b"PK\x03\x04 not really a workbook").decode()
+    with pytest.raises(Forbidden):
+        call(roster, "import_sheet", garbage, "members.xlsx", actor=member)
+    assert read == []
+    assert audit_actions(roster, system) == audit_before
+
+
+def test_play_status_reads_one_member(roster):
+    people = ids(roster)
+    assert call(roster, "play_status", people["0002"]) == {"status": "active",
+                                                           "disqualified": False}
+    call(roster, "disqualify", people["0000"], people["0002"], "作弊")
+    assert call(roster, "play_status", people["0002"]) == {"status": "active",
+                                                           "disqualified": True}
