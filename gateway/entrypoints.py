@@ -34,15 +34,13 @@ from gateway.metrics import HttpMetrics
 from gateway.ratelimit import MemberLimits
 from kernel import clock, logs
 from kernel.errors import BadInput, ChallengeError, NotFound, TooLarge, load
-from kernel.settings import setting
+from kernel.knobs import knob
 
 log = logging.getLogger(__name__)
 
 MAX_PATH_INT = 2**31 - 1  # a level's or a flag's number fits a database integer
 MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
 MAX_NESTING = 32  # a JSON body's depth of arrays and objects (a valid one has 3 at most)
-READ_TIMEOUT = 10.0  # HTTP_READ_TIMEOUT_SECONDS
-MAX_CONNECTIONS = 1000  # HTTP_MAX_CONNECTIONS
 DESCRIPTORS_KEPT = 128  # descriptors never given to clients: the broker, databases, logs
 LISTEN_BACKLOG = 1024  # connections the kernel queues until accepted (capped by somaxconn)
 REFUSALS_AT_ONCE = 32  # 503s lingering for the client to hang up; past that, written and closed
@@ -323,9 +321,9 @@ class JsonWebServer(WebServer):
         """nameko's, listening with a backlog for a burst of connections (its 50 drops the
         rest, and each dropped one tries again only after 1, 3, 7... seconds)."""
         config = self.container.config
-        self.read_timeout = setting(config, "HTTP_READ_TIMEOUT_SECONDS", READ_TIMEOUT, float)
+        self.read_timeout = knob(config, "HTTP_READ_TIMEOUT_SECONDS")
         self.max_connections = connection_cap(
-            setting(config, "HTTP_MAX_CONNECTIONS", MAX_CONNECTIONS, int))
+            knob(config, "HTTP_MAX_CONNECTIONS"))
         if not self._starting:
             self._starting = True
             self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG)

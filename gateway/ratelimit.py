@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 
 from gateway.addresses import client_address, parse_proxies
 from kernel.errors import RateLimited
-from kernel.settings import setting
+from kernel.knobs import knob
 
 
 class Window:
@@ -46,8 +46,8 @@ class AddressLimits(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.codes = Window(setting(config, "LOGIN_CODES_PER_ADDRESS_HOUR", 20, int), 3600)
-        self.tries = Window(setting(config, "LOGIN_TRIES_PER_ADDRESS_10MIN", 30, int), 600)
+        self.codes = Window(knob(config, "LOGIN_CODES_PER_ADDRESS_HOUR"), 3600)
+        self.tries = Window(knob(config, "LOGIN_TRIES_PER_ADDRESS_10MIN"), 600)
         self.proxies = parse_proxies(config.get("TRUSTED_PROXIES"))
 
     def address(self, request) -> str:
@@ -67,7 +67,7 @@ class MemberLimits(SharedExtension):
 
     def setup(self):
         self.window = Window(
-            setting(self.container.config, "MEMBER_REQUESTS_PER_MINUTE", 120, int), 60)
+            knob(self.container.config, "MEMBER_REQUESTS_PER_MINUTE"), 60)
 
     def check(self, member_id: str) -> None:
         self.window.check(member_id, "requests", "this member", "member_limit")

@@ -23,7 +23,8 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
-from kernel.settings import database_url, setting
+from kernel.knobs import knob
+from kernel.settings import database_url
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,8 @@ def service_engine(config: dict, service: str):
         schema = None
     # each process holds at most DB_POOL_SIZE + DB_MAX_OVERFLOW connections: PostgreSQL's
     # max_connections must cover that times every process (docs/deploy.md)
-    pool = {"pool_size": setting(config, "DB_POOL_SIZE", None, int),
-            "max_overflow": setting(config, "DB_MAX_OVERFLOW", None, int)}
+    pool = {"pool_size": knob(config, "DB_POOL_SIZE"),
+            "max_overflow": knob(config, "DB_MAX_OVERFLOW")}
     return make_engine(url, schema=schema, pool=pool)
 
 

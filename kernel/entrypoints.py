@@ -3,6 +3,8 @@
 An expected error (bad input, conflict, not found...) is the caller's business: nameko logs
 it without a traceback, and the caller gets the same exception class back.
 """
+import functools
+import inspect
 import logging
 
 import eventlet
@@ -10,12 +12,13 @@ from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.events import EventHandler
+from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 from sqlalchemy.exc import DBAPIError
 
-from kernel.errors import ChallengeError, ServiceUnavailable
-from kernel.settings import setting
+from kernel.errors import ChallengeError, ServiceUnavailable, load
+from kernel.knobs import knob
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,54 @@ class ServiceRpc(Rpc):
             return result, exc_info
 
 
-def rpc(fn=None, **kwargs):
+def rpc(fn=None, *, args=None, result=None, **kwargs):
     """nameko's `@rpc`, with our errors expected. (A `functools.partial` would not do: nameko
-    drops extra arguments when the decorator is used bare.)"""
+    drops extra arguments when the decorator is used bare.)
+
+    `args`: a marshmallow schema whose fields are the method's parameters; the call's
+    arguments are loaded with it (a bad one is BadInput naming it) and the method receives
+    what it loaded. `result`: a schema (class, or instance for `many=True`) the return value
+    is dumped with, so what crosses the boundary is declared, as the gateway's routes are."""
     kwargs.setdefault("expected_exceptions", ChallengeError)
     decorator = ServiceRpc.decorator(**kwargs)
-    return decorator if fn is None else decorator(fn)
+
+    def declare(method):
+        if args is not None or result is not None:
+            method = _with_schemas(method, args, result)
+        return decorator(method)
+
+    return declare if fn is None else declare(fn)
+
+
+def _schema(declared):
+    return declared() if isinstance(declared, type) else declared
+
+
+def _with_schemas(method, args, result):
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def checked(self, *positional, **named):
+        if args is not None:
+            try:  # positional arguments take their parameters' names
+                given = dict(signature.bind_partial(self, *positional).arguments)
+            except TypeError as exc:
+                raise IncorrectSignature(str(exc)) from None
+            given.pop(next(iter(signature.parameters)))  # self
+            if set(given) & set(named):
+                raise IncorrectSignature(f"{sorted(set(given) & set(named))} given twice")
+            # an unknown name is the schema's to refuse (BadInput naming it)
+            named = load(_schema(args), given | named, "arguments")
+            positional = ()
+            try:
+                signature.bind(self, **named)
+            except TypeError as exc:
+                raise IncorrectSignature(str(exc)) from None
+        value = method(self, *positional, **named)
+        return value if result is None else _schema(result).dump(value)
+
+    checked.rpc_args, checked.rpc_result = args, result
+    return checked
 
 DEAD_LETTERS = Exchange("dead-letters", type="direct", durable=True)
 
@@ -80,15 +125,15 @@ class ReliableEventHandler(EventHandler):
         name = self.queue.name
         arguments = {"x-dead-letter-exchange": DEAD_LETTERS.name,
                      "x-dead-letter-routing-key": name}
-        if setting(config, "EVENT_QUEUE_TYPE", "classic") == "quorum":
+        if knob(config, "EVENT_QUEUE_TYPE") == "quorum":
             arguments["x-queue-type"] = "quorum"
-            arguments["x-delivery-limit"] = setting(config, "EVENT_DELIVERY_LIMIT", 20, int)
+            arguments["x-delivery-limit"] = knob(config, "EVENT_DELIVERY_LIMIT")
         self.queue = Queue(name, exchange=self.queue.exchange, routing_key=self.event_type,
                            durable=True, auto_delete=self.queue.auto_delete,
                            exclusive=self.queue.exclusive, queue_arguments=arguments)
         self.dead_queue = Queue(f"dead.{name}", exchange=DEAD_LETTERS, routing_key=name,
                                 durable=True)
-        self.transient_pause = setting(config, "EVENT_RETRY_SECONDS", 2.0, float)
+        self.transient_pause = knob(config, "EVENT_RETRY_SECONDS")
 
     def start(self):
         amqp_uri = self.container.config["AMQP_URI"]
@@ -123,7 +168,7 @@ class ConfigTimer(Timer):
         super().__init__(interval=default, **kwargs)
 
     def setup(self):
-        self.interval = setting(self.container.config, self.key, self.interval, float)
+        self.interval = knob(self.container.config, self.key)
         super().setup()
 
     def stop(self):

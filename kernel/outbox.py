@@ -18,7 +18,7 @@ from kombu import Connection
 from kombu.messaging import Producer
 from nameko.amqp.publish import DEFAULT_TRANSPORT_OPTIONS
 from nameko.events import get_event_exchange
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, Extension
 from datetime import timedelta
 
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from sqlalchemy import (
 from kernel import clock as clocks
 from kernel import events as contract
 from kernel.db import Database, UTCDateTime
-from kernel.settings import setting
+from kernel.knobs import knob
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +90,14 @@ class _Emitter:
         return envelopes
 
 
-class Outbox(DependencyProvider):
-    """Injects an emitter (`emit(type, data)`) and runs the relay of this service's outbox."""
+class Relay(Extension):
+    """Publishes this service's unsent outbox rows, in order, and forgets old ones.
 
-    def __init__(self, db_attr: str = "db"):
-        self.db_attr = db_attr
+    A sub-extension of whatever writes the rows (`Outbox` below, `kernel.uow.UnitOfWork`):
+    set up, started and stopped with the container; `wake()` after a commit publishes at
+    once instead of at the next poll."""
+
+    def __init__(self):
         self._wake = None
         self._relay_thread = None
         self._conn = None
@@ -111,11 +114,11 @@ class Outbox(DependencyProvider):
         self.table = self.database.base.metadata.tables["outbox"]
         self.amqp_uri = self.container.config["AMQP_URI"]
         config = self.container.config
-        self.poll = setting(config, "OUTBOX_POLL_SECONDS", 0.2, float)
+        self.poll = knob(config, "OUTBOX_POLL_SECONDS")
         # sent events are kept a while for inspection; event ids a consumer has applied are
         # kept long enough to recognise any redelivery or replay of a dead letter
-        self.keep_sent = timedelta(days=setting(config, "OUTBOX_KEEP_DAYS", 7, float))
-        self.keep_applied = timedelta(days=setting(config, "INBOX_KEEP_DAYS", 30, float))
+        self.keep_sent = timedelta(days=knob(config, "OUTBOX_KEEP_DAYS"))
+        self.keep_applied = timedelta(days=knob(config, "INBOX_KEEP_DAYS"))
         self._last_sweep = None
         self.exchange = get_event_exchange(self.service, self.container.config)
         self._wake = Event()
@@ -139,13 +142,6 @@ class Outbox(DependencyProvider):
 
     def kill(self):
         self.stop()
-
-    def get_dependency(self, worker_ctx):
-        return _Emitter(self, worker_ctx)
-
-    def worker_teardown(self, worker_ctx):
-        # the method has committed by now: publish without waiting for the next poll
-        self.wake()
 
     def wake(self):
         if self._wake is not None and not self._wake.ready():
@@ -251,3 +247,32 @@ class Outbox(DependencyProvider):
             log.info("%s: forgot %d sent events and %d applied event ids",
                      self.service, sent, applied)
         return sent, applied
+
+
+class Outbox(DependencyProvider):
+    """Injects an emitter (`emit(type, data)`) joining the session found at `db_attr`, and
+    runs the relay of this service's outbox. (`kernel.uow.UnitOfWork` does both for the
+    services written with units of work.)"""
+
+    relay = Relay()
+
+    def __init__(self, db_attr: str = "db"):
+        self.db_attr = db_attr
+
+    @property
+    def service(self) -> str:
+        return self.container.service_name
+
+    @property
+    def table(self):
+        return self.relay.table
+
+    def get_dependency(self, worker_ctx):
+        return _Emitter(self, worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        # the method has committed by now: publish without waiting for the next poll
+        self.relay.wake()
+
+    def sweep(self, now) -> tuple[int, int]:
+        return self.relay.sweep(now)

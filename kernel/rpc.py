@@ -22,7 +22,8 @@ from nameko.rpc import ReplyListener, RpcProxy
 
 from kernel.entrypoints import BROKER_AWAY
 from kernel.errors import ServiceUnavailable
-from kernel.settings import setting
+from kernel.knobs import knob
+from kernel.uow import TransactionOpen, in_transaction
 
 log = logging.getLogger(__name__)
 REPLY_PREFETCH = 200
@@ -44,21 +45,28 @@ class TimedRpcProxy(RpcProxy):
     rpc_reply_listener = OwnReplyListener()
 
     def get_dependency(self, worker_ctx):
-        timeout = setting(self.container.config, "RPC_TIMEOUT_SECONDS", 10.0, float)
-        return _Timed(super().get_dependency(worker_ctx), self.target_service, timeout)
+        timeout = knob(self.container.config, "RPC_TIMEOUT_SECONDS")
+        return _Timed(super().get_dependency(worker_ctx), self.target_service, timeout,
+                      worker_ctx)
 
 
 class _Timed:
-    def __init__(self, proxy, service, timeout):
+    def __init__(self, proxy, service, timeout, worker_ctx=None):
         self._proxy, self._service, self._timeout = proxy, service, timeout
+        self._worker_ctx = worker_ctx
 
     def with_timeout(self, seconds):
-        return _Timed(self._proxy, self._service, seconds)
+        return _Timed(self._proxy, self._service, seconds, self._worker_ctx)
 
     def __getattr__(self, name):
         method = getattr(self._proxy, name)
 
         def call(*args, **kwargs):
+            if self._worker_ctx is not None and in_transaction(self._worker_ctx):
+                # docs/conventions.md: a worker waiting for a reply while holding a
+                # connection can starve the workers that would let the reply in
+                raise TransactionOpen(f"{self._service}.{name} called inside a transaction: "
+                                      "commit (leave `with self.uow`) before calling")
             try:
                 reply = method.call_async(*args, **kwargs)
                 with eventlet.Timeout(self._timeout):
