@@ -1,0 +1,116 @@
+"""awards' annual use cases (R17–R19) and the spreadsheets finance and organisers download.
+
+The scoring itself is `annual.py` (pure); the workbooks are `ledger.py`. What other services
+know (the final board, the org tree, the roster, who played, how many levels) is gathered by
+the entrypoint outside any transaction and handed in."""
+from __future__ import annotations
+
+import base64
+import uuid
+
+from kernel.errors import NotFound
+
+from . import annual
+from .ledger import annual_workbook, workbook
+from .models import AnnualScore, Award, GrantedPeriod
+
+ANNUAL = "annual"  # the period of R17/R18's awards
+ANNUAL_TOP = 3  # excellent organisations per kind (R18: "the best"; the design's default)
+
+
+def annual_pending(tx, campaign_id: str) -> bool:
+    """Whether the campaign's annual results are still to be published (once per campaign)."""
+    return tx.store.granted_period(campaign_id, ANNUAL) is None
+
+
+def final_month(months: list[dict], final_snapshot_id: str) -> str:
+    """The month whose snapshot closed the campaign, among ranking's months."""
+    return next(m["month"] for m in months if m.get("snapshot_id") == final_snapshot_id)
+
+
+def publish_annual(tx, campaign_id: str, final_snapshot_id: str, final: list[dict],
+                   nodes: list[dict], roster: list[dict], attempted: set,
+                   total_levels: int) -> None:
+    """The champion and the excellent units and organ branches, with every organisation's
+    figures kept; a concurrent publication of the same campaign leaves this one without
+    effect."""
+    levels = {e["member_id"]: e["levels"] for e in final}
+    tables = annual.excellence(nodes, roster, attempted, levels, total_levels, ANNUAL_TOP)
+    champion = annual.champion(final)
+    scored = {kind: annual.as_json(rows) for kind, rows in tables.items()}
+    granted = GrantedPeriod(campaign_id=campaign_id, period=ANNUAL,
+                            snapshot_id=final_snapshot_id,
+                            policy=[{"kind": "annual", "top": ANNUAL_TOP,
+                                     "levels": total_levels}], granted_at=tx.now)
+    scores = [AnnualScore(campaign_id=campaign_id, kind=kind, org_unit_id=row["org_unit_id"],
+                          rank=row["rank"], figures=row)
+              for kind, rows in scored.items() for row in rows]
+    if not tx.store.claim_period(granted, scores):
+        tx.discard()
+        return
+    winners = {}
+    for kind, rows in scored.items():
+        for row in rows:
+            if row["excellent"]:
+                winners.setdefault(kind, []).append(row["org_unit_id"])
+                _grant_annual(tx, campaign_id, f"excellent_{kind}", row["rank"],
+                              org_unit_id=row["org_unit_id"])
+    if champion:
+        _grant_annual(tx, campaign_id, "annual_champion", 1, member_id=champion)
+    tx.emit("annual_results_published", {
+        "campaign_id": campaign_id, "champion_member_id": champion,
+        "excellent_units": winners.get("unit", []),
+        "excellent_branches": winners.get("branch", [])})
+
+
+def _grant_annual(tx, campaign_id, kind, rank, member_id=None, org_unit_id=None):
+    award = Award(id=str(uuid.uuid4()), campaign_id=campaign_id, period=ANNUAL, kind=kind,
+                  rank=rank, amount_cny=None, member_id=member_id, org_unit_id=org_unit_id,
+                  scope_id=None, status="granted", granted_at=tx.now)
+    tx.store.add(award)
+    data = {"award_id": award.id, "campaign_id": campaign_id, "period": ANNUAL,
+            "kind": kind, "rank": rank, "amount_cny": None}
+    data.update({"member_id": member_id} if member_id else {"org_unit_id": org_unit_id})
+    tx.emit("award_granted", data)
+
+
+def annual_results(tx, campaign_id: str) -> dict:
+    """The champion and each organisation's score with every figure behind it."""
+    awards = tx.store.awards_of_period(campaign_id, ANNUAL)
+    scores = tx.store.annual_scores(campaign_id)
+    if not scores and not awards:
+        raise NotFound("no annual results yet: they follow the campaign's last month")
+    return {"campaign_id": campaign_id,
+            "champion_member_id": next((a["member_id"] for a in awards
+                                        if a["kind"] == "annual_champion"), None),
+            "units": [s.figures for s in scores if s.kind == "unit"],
+            "branches": [s.figures for s in scores if s.kind == "branch"]}
+
+
+def participation(campaign_id: str, nodes: list[dict], roster: list[dict],
+                  played: list[dict], total_levels: int) -> dict:
+    """R19, live: each unit's and organ branch's members expected to play, how many have
+    played, and the score R18 would give them if the campaign closed now (levels from each
+    participant's best run so far)."""
+    levels = {p["member_id"]: p["levels_passed"] for p in played}
+    tables = annual.excellence(nodes, roster, set(levels), levels, total_levels, top=0)
+    return {"campaign_id": campaign_id, "levels": total_levels,
+            "units": annual.as_json(tables["unit"]),
+            "branches": annual.as_json(tables["branch"])}
+
+
+# -- spreadsheets ------------------------------------------------------------------------------
+
+def annual_xlsx(results: dict, names: dict | None, champion_name: str | None) -> dict:
+    """The annual results as XLSX (base64), org unit names from the caller."""
+    return _xlsx("annual-results.xlsx", annual_workbook(results, names or {}, champion_name))
+
+
+def month_ledger(period: str, awards: list[dict], departments: dict | None) -> dict:
+    """The month's ledger for finance as XLSX (Chinese headers, totals), base64."""
+    return dict(_xlsx(f"awards-{period}.xlsx", workbook(period, awards, departments or {})),
+                rows=len(awards))
+
+
+def _xlsx(filename: str, data: bytes) -> dict:
+    return {"filename": filename, "content_b64": base64.b64encode(data).decode()}

@@ -1,0 +1,107 @@
+"""awards' queries, named for what they answer, over one unit of work's session."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .models import AnnualScore, Award, AwardPolicy, BoardEntry, Disqualified, GrantedPeriod
+
+
+class AwardsStore:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+    # -- periods granted -------------------------------------------------------------------------
+
+    def granted_period(self, campaign_id: str, period: str, lock: bool = False):
+        return self.session.get(GrantedPeriod, (campaign_id, period), with_for_update=lock)
+
+    def claim_period(self, granted: GrantedPeriod, rows: list) -> bool:
+        """Store a period's grant with its rows; False when another worker granted it first
+        (the (campaign, period) key): the caller then discards its transaction."""
+        self.session.add(granted)
+        self.session.add_all(rows)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    # -- policies --------------------------------------------------------------------------------
+
+    def policy(self, campaign_id: str) -> list[AwardPolicy]:
+        """A campaign's policy lines as an administrator reads them."""
+        return list(self.session.scalars(select(AwardPolicy).where(
+            AwardPolicy.campaign_id == campaign_id).order_by(
+            AwardPolicy.period, AwardPolicy.scope, AwardPolicy.place_from)))
+
+    def monthly_lines(self, campaign_id: str) -> list[AwardPolicy]:
+        """The monthly lines in the order they were set (a later line of the same kind and
+        scope overrides an earlier one's places when allocating)."""
+        return list(self.session.scalars(select(AwardPolicy).where(
+            AwardPolicy.campaign_id == campaign_id, AwardPolicy.period == "monthly")
+            .order_by(AwardPolicy.id)))
+
+    def has_policy(self, campaign_id: str) -> bool:
+        return self.session.scalar(select(AwardPolicy.id).where(
+            AwardPolicy.campaign_id == campaign_id).limit(1)) is not None
+
+    def drop_policy(self, campaign_id: str) -> None:
+        self.session.execute(delete(AwardPolicy).where(AwardPolicy.campaign_id == campaign_id))
+
+    # -- boards kept from ranking's snapshots ----------------------------------------------------
+
+    def board_entries(self, campaign_id: str, period: str) -> list[BoardEntry]:
+        """A granted period's boards, each scope in board order."""
+        return list(self.session.scalars(select(BoardEntry).where(
+            BoardEntry.campaign_id == campaign_id, BoardEntry.period == period)
+            .order_by(BoardEntry.scope_id, BoardEntry.position)))
+
+    def periods_with(self, member_id: str) -> list[tuple[str, str]]:
+        """The (campaign, period) boards the member is on, in order."""
+        return sorted(set(self.session.execute(
+            select(BoardEntry.campaign_id, BoardEntry.period)
+            .where(BoardEntry.member_id == member_id)).tuples()))
+
+    # -- R20 -------------------------------------------------------------------------------------
+
+    def disqualified(self) -> set[str]:
+        return set(self.session.scalars(select(Disqualified.member_id)))
+
+    def is_disqualified(self, member_id: str) -> bool:
+        return self.session.get(Disqualified, member_id) is not None
+
+    def disqualify(self, member_id: str, since) -> None:
+        self.session.add(Disqualified(member_id=member_id, since=since))
+        self.session.flush()
+
+    def reinstate(self, member_id: str) -> None:
+        self.session.execute(delete(Disqualified).where(Disqualified.member_id == member_id))
+        self.session.flush()
+
+    # -- awards ----------------------------------------------------------------------------------
+
+    def award(self, award_id: str) -> Award | None:
+        return self.session.get(Award, award_id)
+
+    def standing_awards(self, campaign_id: str, period: str) -> list[Award]:
+        """The period's awards not revoked (granted or paid)."""
+        return list(self.session.scalars(select(Award).where(
+            Award.campaign_id == campaign_id, Award.period == period,
+            Award.status.in_(["granted", "paid"]))))
+
+    def awards_of_period(self, campaign_id: str, period: str) -> list[dict]:
+        """Every award of a period, revoked ones too, as column → value (so a board's
+        figures can be added to each)."""
+        return [dict(row) for row in self.session.execute(
+            select(*Award.__table__.c)
+            .where(Award.campaign_id == campaign_id, Award.period == period)
+            .order_by(Award.scope_id, Award.rank, Award.kind, Award.granted_at)).mappings()]
+
+    def annual_scores(self, campaign_id: str) -> list[AnnualScore]:
+        return list(self.session.scalars(select(AnnualScore).where(
+            AnnualScore.campaign_id == campaign_id).order_by(AnnualScore.kind,
+                                                             AnnualScore.rank)))
