@@ -11,15 +11,14 @@ number of the paper's *other* questions answered right. Then:
 
 Under R12's rule (every question right to pass) a question with low facility blocks passes
 on its own; one with low or negative discrimination is probably ambiguous or wrongly keyed.
-Flags are only raised once a question has been graded `min_graded` times.
+Flags are only raised once a question has been graded `min_graded` times. The thresholds
+are the STATS_* knobs (kernel/knobs.py has their defaults: 20 graded; a facility under 0.5
+blocks passes under R12's 20/20; Moodle calls a discrimination under 0.2 "very weak" and a
+negative one "invalid").
 """
 from __future__ import annotations
 
 import math
-
-FACILITY_FLOOR = 0.5  # answered right by fewer than half: it blocks passes (R12's 20/20)
-DISCRIMINATION_FLOOR = 0.2  # Moodle calls under 0.2 "very weak"; negative "invalid"
-MIN_GRADED = 20
 
 
 def add(stat, right: bool, rest_right: int) -> None:
@@ -50,8 +49,8 @@ def discrimination(stat) -> float | None:
     return (n * stat.sum_right_rest - sx * sy) / math.sqrt(var_x * var_y)
 
 
-def flags(stat, *, min_graded: int = MIN_GRADED, facility_floor: float = FACILITY_FLOOR,
-          discrimination_floor: float = DISCRIMINATION_FLOOR) -> list[str]:
+def flags(stat, *, min_graded: int, facility_floor: float,
+          discrimination_floor: float) -> list[str]:
     if stat.graded < min_graded:
         return []
     found = []
@@ -64,6 +63,7 @@ def flags(stat, *, min_graded: int = MIN_GRADED, facility_floor: float = FACILIT
 
 
 def describe(stat, **limits) -> dict:
+    """A question's figures and flags; `limits` are `flags`'s thresholds."""
     f, d = facility(stat), discrimination(stat)
     return {
         "shown": stat.shown, "graded": stat.graded, "right": stat.right,

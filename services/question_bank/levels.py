@@ -1,0 +1,225 @@
+"""Use cases of campaigns and levels (R5, R9, R10): publishing the campaign, editing a level
+before it opens, and the statistics organisers tune a level's bank with, fed by attempts'
+events. Plain functions over a unit of work (`tx.store`, `tx.emit`, `tx.now`)."""
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kernel.errors import BadInput, Conflict, NotFound, load
+
+from . import draw, schedule, statistics
+from .models import Campaign, Level, LevelMemberStat, QuestionStat
+from .schemas import LevelChangesIn
+
+
+# -- which campaign ----------------------------------------------------------------------------
+
+def campaign(tx, campaign_id) -> Campaign:
+    found = tx.store.campaign(campaign_id) if isinstance(campaign_id, str) else None
+    if found is None:
+        raise NotFound("no such campaign", fields={"campaign_id": [campaign_id]})
+    return found
+
+
+def current_campaign(tx, campaign_id=None) -> Campaign:
+    """The given campaign, or the current one (kernel/campaigns.py)."""
+    if campaign_id:
+        return campaign(tx, campaign_id)
+    found = tx.store.current_campaign()
+    if found is None:
+        raise NotFound("no campaign has been published")
+    return found
+
+
+def level(tx, campaign_id: str, number: int) -> Level:
+    found = tx.store.level(campaign_id, number)
+    if found is None:
+        raise NotFound(f"level {number} does not exist", fields={"level": [number]})
+    return found
+
+
+# -- campaigns and levels ----------------------------------------------------------------------
+
+def create_default_campaign(tx, organisation_id: str, time_zone: str) -> dict:
+    """The 2018 schedule of R5/R9, published once; a second call returns it."""
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput("unknown time zone", fields={"time_zone": [time_zone]})
+    existing = tx.store.any_campaign()
+    if existing is not None:
+        return campaign_view(tx, existing)
+    plan = schedule.campaign_2018(time_zone)
+    published = Campaign(
+        id=str(uuid.uuid4()), name=plan["name"], year=plan["year"],
+        time_zone=plan["time_zone"], starts_at=plan["starts_at"], ends_at=plan["ends_at"],
+        organisation_id=organisation_id, published_at=tx.now,
+    )
+    tx.store.add(published)
+    for planned in plan["levels"]:
+        tx.store.add(Level(campaign_id=published.id, bank_version=0, **planned))
+    tx.store.flush()
+    tx.emit("campaign_published", _campaign_event(tx, published))
+    return campaign_view(tx, published)
+
+
+def update_level(tx, actor, campaign_id, number: int, changes: dict, force: bool) -> dict:
+    """Edit a level before it opens. After it has opened the change is refused unless
+    `force`, and then it is logged as forced. Emits `level_updated`."""
+    changes = load(LevelChangesIn(), changes, "changes")
+    found = campaign(tx, campaign_id)
+    edited = level(tx, found.id, number)
+    before = {k: getattr(edited, k) for k in changes}
+    if before == changes:
+        return campaign_view(tx, found)
+    opened = edited.opens_at <= tx.now
+    if opened and not force:
+        raise Conflict(f"level {number} opened at {edited.opens_at.isoformat()}; members "
+                       "are playing it. Send force=true to change it anyway (logged).",
+                       fields={"force": ["required after the level has opened"]})
+    for key, value in changes.items():
+        setattr(edited, key, value)
+    _check_level(tx, found, edited)
+    tx.store.audit("level_updated", actor=actor, target=f"{found.id}/{number}",
+                   scope_id=found.organisation_id,
+                   detail={"forced": opened,
+                           "changes": {k: [before[k], changes[k]] for k in changes
+                                       if before[k] != changes[k]}})
+    tx.store.flush()
+    tx.emit("level_updated", _campaign_event(tx, found))
+    return campaign_view(tx, found)
+
+
+def _check_level(tx, found: Campaign, edited: Level) -> None:
+    if not 300 <= edited.time_limit_s <= 1200:
+        raise BadInput("R10: a level's time limit is 5 to 20 minutes",
+                       fields={"time_limit_s": ["between 300 and 1200 seconds"]})
+    if edited.mix:
+        unknown = set(edited.mix) - {"easy", "medium", "hard"}
+        if unknown or any(not isinstance(v, int) or v < 0 for v in edited.mix.values()):
+            raise BadInput("the mix counts questions per difficulty: easy, medium, hard",
+                           fields={"mix": ["whole numbers per easy/medium/hard"]})
+        if sum(edited.mix.values()) != edited.draw_count:
+            raise BadInput(f"the mix adds up to {sum(edited.mix.values())} but the draw is "
+                           f"{edited.draw_count}", fields={"mix": ["must add up to the draw"]})
+    if not found.starts_at <= edited.opens_at <= found.ends_at:
+        raise BadInput("a level opens within its campaign",
+                       fields={"opens_at": ["outside the campaign"]})
+    others = {lv.number: lv.opens_at for lv in tx.store.levels(found.id)}
+    others[edited.number] = edited.opens_at
+    ordered = [others[n] for n in sorted(others)]
+    if ordered != sorted(ordered):
+        raise BadInput("levels open in order: a level cannot open before the one below it",
+                       fields={"opens_at": ["out of order"]})
+
+
+def campaign_view(tx, found: Campaign) -> dict:
+    """The campaign for CampaignOut: each level with its count of active questions and the
+    warnings an organiser must see before it opens."""
+    buckets = tx.store.active_buckets(found.id)
+    return dict(_columns(found), levels=[
+        dict(_columns(lv), active_questions=sum(buckets.get(lv.number, {}).values()),
+             warnings=draw.shortfalls(lv.number, lv.draw_count, lv.mix,
+                                      buckets.get(lv.number, {})))
+        for lv in tx.store.levels(found.id)])
+
+
+def _columns(row) -> dict:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def _campaign_event(tx, found: Campaign) -> dict:
+    return {
+        "campaign_id": found.id, "name": found.name, "time_zone": found.time_zone,
+        "starts_at": found.starts_at, "ends_at": found.ends_at,
+        "organisation_id": found.organisation_id,
+        "levels": [{"number": lv.number, "title": lv.title, "theme": lv.theme,
+                    "opens_at": lv.opens_at, "time_limit_s": lv.time_limit_s,
+                    "draw_count": lv.draw_count} for lv in tx.store.levels(found.id)],
+    }
+
+
+# -- statistics (R10), fed by attempts' events -------------------------------------------------
+
+def count_attempt(tx, data: dict, passed: bool) -> None:
+    """Fold one graded (or expired) attempt into the member's and the questions' counters."""
+    member = tx.store.member_stat(data["campaign_id"], data["level"], data["member_id"])
+    if member is None:
+        member = LevelMemberStat(campaign_id=data["campaign_id"], level=data["level"],
+                                 member_id=data["member_id"], attempts=0, passes=0, expired=0)
+        tx.store.add(member)
+    member.attempts += 1
+    expired = not passed and data.get("reason") == "expired"
+    member.expired += 1 if expired else 0
+    if passed:
+        member.passes += 1
+        if member.attempts_to_first_pass is None:
+            member.attempts_to_first_pass = member.attempts
+    ids = data.get("question_ids") or []
+    wrong = set(data.get("wrong_question_ids") or [])
+    right_total = len(ids) - len(wrong & set(ids))
+    stats = tx.store.question_stats(ids)
+    for question_id in ids:
+        stat = stats.get(question_id)
+        if stat is None:
+            stat = QuestionStat(question_id=question_id, campaign_id=data["campaign_id"],
+                                level=data["level"], shown=0, graded=0, right=0,
+                                sum_rest=0, sum_rest_sq=0, sum_right_rest=0)
+            tx.store.add(stat)
+        if expired:  # never answered: shown, but says nothing about the question
+            stat.shown += 1
+            continue
+        right = question_id not in wrong
+        statistics.add(stat, right, right_total - (1 if right else 0))
+
+
+def limits(knobs) -> dict:
+    """The thresholds a question is flagged by (STATS_* knobs)."""
+    return {"min_graded": knobs.stats_min_graded, "facility_floor": knobs.stats_facility_floor,
+            "discrimination_floor": knobs.stats_discrimination_floor}
+
+
+def level_statistics(tx, knobs, campaign_id, number: int, limit: int,
+                     per_question: bool) -> dict:
+    """Pass rate, attempts to pass, and every question's facility and discrimination, the
+    flagged ones and those most often wrong first. Without `per_question`, the level's
+    figures only: a question's counters, read before and after one's own failed attempt,
+    tell which of its questions were wrong (an answer oracle), so they are for the bank's
+    administrators, who see the answers anyway."""
+    found = current_campaign(tx, campaign_id)
+    level(tx, found.id, number)
+    members = tx.store.member_stats(found.id, number)
+    attempts = sum(m.attempts for m in members)
+    passes = sum(m.passes for m in members)
+    to_pass = [m.attempts_to_first_pass for m in members if m.attempts_to_first_pass]
+    summary = {
+        "campaign_id": found.id, "level": number,
+        "attempts": attempts, "passes": passes,
+        "pass_rate": round(passes / attempts, 4) if attempts else None,
+        "members_tried": len(members),
+        "members_passed": len(to_pass),
+        "mean_attempts_to_pass": round(sum(to_pass) / len(to_pass), 2) if to_pass else None,
+        "expired": sum(m.expired for m in members),
+    }
+    if not per_question:
+        return summary
+    thresholds = limits(knobs)
+    questions = {q.id: q for q in tx.store.questions(found.id, level=number)}
+    rows = []
+    for stat in tx.store.level_question_stats(found.id, number):
+        question = questions.get(stat.question_id)
+        rows.append(dict(statistics.describe(stat, **thresholds),
+                         question_id=stat.question_id,
+                         stem=question.stem if question else None,
+                         status=question.status if question else None,
+                         topic=question.topic if question else None))
+    rows.sort(key=lambda r: (not r["flags"], -r["wrong"], r["question_id"]))
+    return {
+        **summary,
+        "active_questions": sum(1 for q in questions.values() if q.status == "active"),
+        "flagged": [r for r in rows if r["flags"]],
+        "most_wrong": sorted(rows, key=lambda r: (-r["wrong"], r["question_id"]))[:limit],
+        "questions": rows,
+        "limits": thresholds,
+    }

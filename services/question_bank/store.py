@@ -1,0 +1,137 @@
+"""question_bank's queries, each named for what it answers, over one session (a unit of
+work's): campaigns and levels, questions and their statistics, the audit log."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from kernel import audit, campaigns
+
+from .models import Campaign, Level, LevelMemberStat, Question, QuestionStat
+
+
+class QuestionBankStore:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    # -- campaigns and levels --------------------------------------------------------------
+
+    def any_campaign(self) -> Campaign | None:
+        return self.session.scalars(select(Campaign).limit(1)).first()
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return self.session.get(Campaign, campaign_id)
+
+    def current_campaign(self) -> Campaign | None:
+        published = select(Campaign).where(Campaign.published_at.is_not(None))
+        return self.session.scalars(campaigns.current(published, Campaign.starts_at)).first()
+
+    def level(self, campaign_id: str, number: int) -> Level | None:
+        return self.session.get(Level, (campaign_id, number))
+
+    def levels(self, campaign_id: str) -> list[Level]:
+        return list(self.session.scalars(
+            select(Level).where(Level.campaign_id == campaign_id).order_by(Level.number)))
+
+    def level_numbers(self, campaign_id: str) -> set[int]:
+        return set(self.session.scalars(select(Level.number)
+                                        .where(Level.campaign_id == campaign_id)))
+
+    # -- questions -------------------------------------------------------------------------
+
+    def question(self, question_id: str) -> Question | None:
+        return self.session.get(Question, question_id)
+
+    def questions(self, campaign_id: str, level: int | None = None) -> list[Question]:
+        """Every question of the campaign (or of one level), whatever its status."""
+        stmt = select(Question).where(Question.campaign_id == campaign_id)
+        if level is not None:
+            stmt = stmt.where(Question.level == level)
+        return list(self.session.scalars(stmt))
+
+    def questions_matching(self, campaign_id: str, filters: dict, limit: int | None = None,
+                           offset: int = 0) -> list[Question]:
+        """By level, then as imported; `filters` as QuestionFilterIn loads them."""
+        stmt = (_matching(campaign_id, filters)
+                .order_by(Question.level, Question.created_at, Question.id))
+        if limit is not None:
+            stmt = stmt.limit(limit).offset(offset)
+        return list(self.session.scalars(stmt))
+
+    def count_matching(self, campaign_id: str, filters: dict) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(_matching(campaign_id, filters).subquery()))
+
+    def active_counts(self, campaign_id: str) -> dict[int, int]:
+        """Active questions per level."""
+        return dict(self.session.execute(
+            select(Question.level, func.count())
+            .where(Question.campaign_id == campaign_id, Question.status == "active")
+            .group_by(Question.level)).all())
+
+    def active_buckets(self, campaign_id: str) -> dict[int, dict[str, int]]:
+        """Active questions per level and difficulty."""
+        buckets: dict[int, dict[str, int]] = {}
+        for level, difficulty, count in self.session.execute(
+                select(Question.level, Question.difficulty, func.count())
+                .where(Question.campaign_id == campaign_id, Question.status == "active")
+                .group_by(Question.level, Question.difficulty)):
+            buckets.setdefault(level, {})[difficulty] = count
+        return buckets
+
+    def active_bank(self, campaign_id: str, level: int) -> list[dict]:
+        """What a draw needs of a level's active questions, as plain values."""
+        rows = self.session.execute(
+            select(Question.id, Question.type, Question.stem, Question.options,
+                   Question.answer, Question.difficulty)
+            .where(Question.campaign_id == campaign_id, Question.level == level,
+                   Question.status == "active")).all()
+        return [{"id": r.id, "type": r.type, "stem": r.stem, "options": r.options,
+                 "answer": r.answer, "difficulty": r.difficulty} for r in rows]
+
+    # -- statistics ------------------------------------------------------------------------
+
+    def question_stats(self, question_ids) -> dict[str, QuestionStat]:
+        return {s.question_id: s for s in self.session.scalars(
+            select(QuestionStat).where(QuestionStat.question_id.in_(list(question_ids))))}
+
+    def level_question_stats(self, campaign_id: str, level: int) -> list[QuestionStat]:
+        return list(self.session.scalars(select(QuestionStat).where(
+            QuestionStat.campaign_id == campaign_id, QuestionStat.level == level)))
+
+    def member_stat(self, campaign_id: str, level: int, member_id: str):
+        return self.session.get(LevelMemberStat, (campaign_id, level, member_id))
+
+    def member_stats(self, campaign_id: str, level: int) -> list[LevelMemberStat]:
+        return list(self.session.scalars(select(LevelMemberStat).where(
+            LevelMemberStat.campaign_id == campaign_id, LevelMemberStat.level == level)))
+
+    # -- the audit log ---------------------------------------------------------------------
+
+    def audit(self, action: str, **entry) -> None:
+        """One audit entry in this transaction (kernel.audit.record's keywords)."""
+        audit.record(self.session, action, **entry)
+
+    def audit_log(self, scopes, limit: int, offset: int) -> dict:
+        return audit.read(self.session, scopes=scopes, service="question_bank", limit=limit,
+                          offset=offset)
+
+
+def _matching(campaign_id: str, filters: dict):
+    stmt = select(Question).where(Question.campaign_id == campaign_id)
+    if filters.get("level"):
+        stmt = stmt.where(Question.level == filters["level"])
+    if filters.get("status") and filters["status"] != "all":
+        stmt = stmt.where(Question.status == filters["status"])
+    if filters.get("topic"):
+        stmt = stmt.where(Question.topic == filters["topic"])
+    if filters.get("difficulty"):
+        stmt = stmt.where(Question.difficulty == filters["difficulty"])
+    if filters.get("query"):
+        stmt = stmt.where(Question.stem.like(f"%{filters['query']}%"))
+    return stmt
