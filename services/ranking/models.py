@@ -92,6 +92,11 @@ class MonthClose(Base):
     passes_counted: Mapped[int] = mapped_column(Integer)
     final: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    @property
+    def closed(self) -> bool:
+        """A month with a close is closed (schemas.MonthOut lists open months beside)."""
+        return True
+
 
 class SnapshotEntry(Base):
     """A closed month's board for one scope: written once, never changed."""

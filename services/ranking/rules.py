@@ -2,12 +2,14 @@
 
 A result is (levels passed, total time, time of the last pass). The better result has more
 levels, then less time, then the earlier last pass; the member id settles the rest, so the
-order is total and the same everywhere.
+order is total and the same everywhere (kernel/r13.py writes it once, for Python and SQL).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from kernel import r13
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,12 @@ class Result:
     run_id: str = ""
 
     def order_key(self):
-        return (-self.levels, self.total_ms, self.at, self.member_id)
+        return r13.key(self.levels, self.total_ms, self.at, self.member_id)
+
+
+def result(record) -> Result:
+    """A stored pass (anything with the result's fields) as a Result."""
+    return Result(record.member_id, record.levels, record.total_ms, record.at, record.run_id)
 
 
 def best(results):
@@ -40,8 +47,6 @@ def place(entries, first_place: int = 1):
             placed.append(dict(entry, rank=nxt))
             nxt += 1
     return placed
-
-
 
 
 # -- months (R15) -------------------------------------------------------------------------

@@ -33,3 +33,64 @@ class EntryOut(Schema):
     total_ms = fields.Int()
     at = fields.AwareDateTime()
     disqualified = fields.Bool()
+
+
+class CloseIn(MonthIn):
+    actor = fields.Str(load_default=None, validate=validate.Length(min=1, max=36))
+
+
+class CampaignIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    campaign_id = fields.Str(load_default=None)
+
+
+class RankIn(CampaignIn):
+    member_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+
+
+class RebuildIn(CampaignIn):
+    page = fields.Int(load_default=1000, validate=validate.Range(min=1))
+
+
+class BoardOut(Schema):
+    """A live board's page, or a closed month's (with its snapshot and cutoff)."""
+    scope_id = fields.Str()
+    campaign_id = fields.Str(allow_none=True)
+    total = fields.Int()
+    month = fields.Str(allow_none=True)
+    snapshot_id = fields.Str()
+    cutoff = fields.DateTime()
+    entries = fields.Nested(EntryOut, many=True)
+
+
+class MonthOut(Schema):
+    """A month of the campaign; the fields from closed_at on only once it is closed."""
+    campaign_id = fields.Str()
+    month = fields.Str()
+    closed = fields.Bool()
+    cutoff = fields.DateTime()
+    closed_at = fields.DateTime()
+    closed_by = fields.Str()
+    snapshot_id = fields.Str()
+    ranked_members = fields.Int()
+    passes = fields.Int(attribute="passes_counted")
+    final = fields.Bool()
+
+
+class ScopeRankOut(Schema):
+    scope_id = fields.Str()
+    rank = fields.Int(allow_none=True)
+
+
+class RankOut(Schema):
+    member_id = fields.Str()
+    campaign_id = fields.Str(allow_none=True)
+    scopes = fields.Nested(ScopeRankOut, many=True)
+
+
+class RebuildOut(Schema):
+    campaign_id = fields.Str(allow_none=True)
+    passes = fields.Int()
+    members = fields.Int()
