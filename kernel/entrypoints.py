@@ -78,10 +78,13 @@ def _schema(declared):
 
 def _with_schemas(method, args, result):
     signature = inspect.signature(method)
+    # one instance each, made here: a schema made per call costs more than the dump itself
+    args_schema = _schema(args) if args is not None else None
+    result_schema = _schema(result) if result is not None else None
 
     @functools.wraps(method)
     def checked(self, *positional, **named):
-        if args is not None:
+        if args_schema is not None:
             try:  # positional arguments take their parameters' names
                 given = dict(signature.bind_partial(self, *positional).arguments)
             except TypeError as exc:
@@ -90,14 +93,14 @@ def _with_schemas(method, args, result):
             if set(given) & set(named):
                 raise IncorrectSignature(f"{sorted(set(given) & set(named))} given twice")
             # an unknown name is the schema's to refuse (BadInput naming it)
-            named = load(_schema(args), given | named, "arguments")
+            named = load(args_schema, given | named, "arguments")
             positional = ()
             try:
                 signature.bind(self, **named)
             except TypeError as exc:
                 raise IncorrectSignature(str(exc)) from None
         value = method(self, *positional, **named)
-        return value if result is None else _schema(result).dump(value)
+        return value if result_schema is None else result_schema.dump(value)
 
     checked.rpc_args, checked.rpc_result = args, result
     return checked
