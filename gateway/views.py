@@ -3,24 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.attempts import rules
+
 
 def level_states(levels: list[dict], run: dict | None, now: datetime, ends_at: str) -> list[dict]:
-    """Each level with the member's state: `passed` (by the active run), `open` (playable
-    now: opened, campaign not over, and the run's current level), else `locked`."""
-    levels_passed = run["levels_passed"] if run else 0
-    current = run["current_level"] if run else 1
-    over = now > datetime.fromisoformat(ends_at)
-    out = []
-    for level in levels:
-        opened = datetime.fromisoformat(level["opens_at"]) <= now
-        if level["number"] <= levels_passed:
-            state = "passed"
-        elif opened and not over and level["number"] == current:
-            state = "open"
-        else:
-            state = "locked"
-        out.append(dict(level, state=state))
-    return out
+    """Each level with the member's state, `passed`, `open` or `locked`, as attempts decides
+    whether a start may play it (services/attempts/rules.py); no run yet is level 1 to play."""
+    states = rules.level_states(rules.levels_at(levels), run["levels_passed"] if run else 0,
+                                run["current_level"] if run else 1, now,
+                                datetime.fromisoformat(ends_at))
+    return [dict(level, state=state) for level, state in zip(levels, states)]
 
 
 # What a level shows to whoever does not administer the bank: a member, or a unit's

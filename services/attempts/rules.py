@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kernel.errors import Forbidden
+from kernel.errors import Conflict, Forbidden
 
 WRONG_ANSWERS = "wrong_answers"
 TIMEOUT = "timeout"
@@ -99,6 +99,12 @@ class RunScore:
             self.current_level = level + 1
 
 
+def levels_at(levels: list[dict]) -> list[dict]:
+    """The levels with their opening instants read (campaign replicas and question_bank's
+    answers hold them as ISO strings)."""
+    return [dict(level, opens_at=datetime.fromisoformat(level["opens_at"])) for level in levels]
+
+
 def level_opens(levels: list[dict], number: int) -> datetime | None:
     for level in levels:
         if level["number"] == number:
@@ -111,6 +117,37 @@ def open_levels(levels: list[dict], now: datetime, ends_at: datetime) -> list[in
     if now > ends_at:
         return []
     return sorted(level["number"] for level in levels if level["opens_at"] <= now)
+
+
+def level_refusal(levels: list[dict], current_level: int, level: int, now: datetime,
+                  ends_at: datetime) -> Conflict | None:
+    """Why a run at `current_level` may not play `level` now, or None if it may: the one
+    level open to a member is their run's current one, among the levels open now (R9, R13)."""
+    if level != current_level:
+        return Conflict(f"your run is at level {current_level}, not level {level}",
+                        fields={"level": [f"expected {current_level}"]},
+                        reason="not_current_level")
+    if level > len(levels):
+        return Conflict("every level of this run is passed; start a new run",
+                        reason="run_complete")
+    if level not in open_levels(levels, now, ends_at):
+        opens_at = level_opens(levels, level)
+        if now < opens_at:
+            return Conflict(f"level {level} opens at {opens_at.isoformat()}",
+                            reason="level_not_open")
+        return Conflict("the campaign has ended", reason="campaign_ended")
+    return None
+
+
+def level_states(levels: list[dict], levels_passed: int, current_level: int, now: datetime,
+                 ends_at: datetime) -> list[str]:
+    """Each level as the member's page shows it: `passed` (by the active run), `open` (the
+    member may play it now: `level_refusal` has nothing against it), else `locked`."""
+    return ["passed" if level["number"] <= levels_passed
+            else "open" if level_refusal(levels, current_level, level["number"], now,
+                                         ends_at) is None
+            else "locked"
+            for level in levels]
 
 
 def may_restart(levels_passed: int, levels: list[dict], now: datetime, ends_at: datetime) -> bool:

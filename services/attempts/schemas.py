@@ -21,6 +21,14 @@ class SubmitIn(_In):
     )
 
 
+class MemberIn(_In):
+    member_id = fields.Str(required=True)
+
+
+class CampaignIn(_In):
+    campaign_id = fields.Str(required=True)
+
+
 class PageIn(_In):
     member_id = fields.Str(required=True)
     limit = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))
@@ -28,12 +36,16 @@ class PageIn(_In):
 
 
 class FlagPageIn(_In):
+    visible = fields.List(fields.Str(), load_default=None, allow_none=True)  # None: everyone
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Int(load_default=0, validate=validate.Range(min=0))
     reviewed = fields.Bool(load_default=None, allow_none=True)
 
 
 class ReviewIn(_In):
+    actor = fields.Str(required=True)
+    flag_id = fields.Int(required=True, strict=True)
+    visible = fields.List(fields.Str(), load_default=None, allow_none=True)
     note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
 
 
@@ -51,15 +63,47 @@ class QuestionOut(Schema):
 
 
 class AttemptOut(Schema):
-    """An open attempt as the member sees it: never the key."""
+    """An open attempt as the member sees it (never the key), with the server's clock to
+    count down by: dumps {"attempt": Attempt, "server_now": datetime}."""
 
-    attempt_id = fields.Str(attribute="id")
-    level = fields.Int()
-    run_id = fields.Str()
-    started_at = fields.AwareDateTime()
-    deadline = fields.AwareDateTime()
-    time_limit_s = fields.Int()
-    questions = fields.List(fields.Nested(QuestionOut))
+    attempt_id = fields.Str(attribute="attempt.id")
+    level = fields.Int(attribute="attempt.level")
+    run_id = fields.Str(attribute="attempt.run_id")
+    started_at = fields.AwareDateTime(attribute="attempt.started_at")
+    deadline = fields.AwareDateTime(attribute="attempt.deadline")
+    time_limit_s = fields.Int(attribute="attempt.time_limit_s")
+    questions = fields.List(fields.Nested(QuestionOut), attribute="attempt.questions")
+    server_now = fields.AwareDateTime()
+
+
+class RunScoreOut(Schema):
+    run_id = fields.Str(attribute="id")
+    levels_passed = fields.Int()
+    total_ms = fields.Int()
+    current_level = fields.Int()
+
+
+class RevealedOut(Schema):
+    number = fields.Int()
+    question_id = fields.Str()
+    keys = fields.List(fields.Str())
+
+
+class ResultOut(Schema):
+    """A graded attempt: dumps {"attempt": Attempt, "run": Run} plus, after a failure, what
+    the reveal policy shows (`wrong`, `answers`: absent when it shows only the count)."""
+
+    attempt_id = fields.Str(attribute="attempt.id")
+    level = fields.Int(attribute="attempt.level")
+    passed = fields.Function(lambda graded: graded["attempt"].status == "passed")
+    reason = fields.Str(attribute="attempt.reason", allow_none=True)
+    correct = fields.Int(attribute="attempt.correct", allow_none=True)
+    total = fields.Int(attribute="attempt.total")
+    duration_ms = fields.Int(attribute="attempt.duration_ms", allow_none=True)
+    submitted_at = fields.AwareDateTime(attribute="attempt.submitted_at")
+    run = fields.Nested(RunScoreOut)
+    wrong = fields.List(fields.Int())
+    answers = fields.List(fields.Nested(RevealedOut))
 
 
 class RunOut(Schema):
@@ -86,11 +130,57 @@ class HistoryOut(Schema):
     total = fields.Int()
 
 
-class UntilIn(_In):
+class OpenAttemptOut(Schema):
+    attempt_id = fields.Str(attribute="id")
+    level = fields.Int()
+    deadline = fields.AwareDateTime()
+
+
+class ProgressOut(Schema):
+    member_id = fields.Str()
+    active_run = fields.Nested(RunOut, allow_none=True)
+    best_run = fields.Nested(RunOut, allow_none=True)
+    runs = fields.List(fields.Nested(RunOut))
+    open_attempt = fields.Nested(OpenAttemptOut, allow_none=True)
+
+
+class HistoryPageOut(Schema):
+    total = fields.Int()
+    items = fields.List(fields.Nested(HistoryOut))
+
+
+class ParticipantOut(Schema):
+    member_id = fields.Str()
+    attempts = fields.Int()
+    levels_passed = fields.Int()
+
+
+class FlagOut(Schema):
+    flag_id = fields.Int(attribute="id")
+    attempt_id = fields.Str()
+    member_id = fields.Str()
+    campaign_id = fields.Str()
+    level = fields.Int()
+    reason = fields.Str()
+    detail = fields.Raw()
+    flagged_at = fields.AwareDateTime()
+    reviewed_at = fields.AwareDateTime(allow_none=True)
+    reviewed_by = fields.Str(allow_none=True)
+    review_note = fields.Str(allow_none=True)
+
+
+class FlagPageOut(Schema):
+    total = fields.Int()
+    items = fields.List(fields.Nested(FlagOut))
+
+
+class CountIn(_In):
+    campaign_id = fields.Str(required=True)
     until = fields.AwareDateTime(required=True)
 
 
 class ExportIn(_In):
+    campaign_id = fields.Str(required=True)
     after = fields.Str(load_default=None, allow_none=True)
     limit = fields.Int(load_default=1000, validate=validate.Range(min=1, max=5000))
 
@@ -111,3 +201,8 @@ class PassOut(Schema):
     run_total_ms = fields.Int()
     question_ids = fields.List(fields.Str())
     wrong_question_ids = fields.List(fields.Str())
+
+
+class ExportOut(Schema):
+    passes = fields.List(fields.Nested(PassOut))
+    next = fields.Str(allow_none=True)  # the next page's `after`; None after the last page

@@ -92,12 +92,12 @@ def test_an_optional_wait_after_a_failure(container_factory, migrated, fake_cloc
     assert call(attempts, "start_attempt", "m1", 1)["level"] == 1
 
 
-@pytest.mark.parametrize("policy", ["count", "wrong_numbers", "answers", "nonsense"])
+@pytest.mark.parametrize("policy", ["count", "wrong_numbers", "answers"])
 def test_what_a_failure_reveals(container_factory, migrated, fake_clock, policy):
     attempts = make(container_factory, migrated, fake_clock, ATTEMPTS_REVEAL=policy)
     paper, result = fail(attempts)
     assert (result["passed"], result["correct"]) == (False, 1)
-    if policy in ("count", "nonsense"):
+    if policy == "count":
         assert "wrong" not in result and "answers" not in result
         return
     assert result["wrong"] == list(range(2, 21))
@@ -107,6 +107,14 @@ def test_what_a_failure_reveals(container_factory, migrated, fake_clock, policy)
     else:
         assert "answers" not in result
     assert "key" not in paper
+
+
+def test_a_reveal_policy_it_does_not_know_refuses_to_start(container_factory, migrated):
+    """Issue 17 item 6: a mistyped policy stops the service at start (kernel/knobs.py), where
+    it used to be read as `count` at every failure."""
+    container = container_factory(AttemptsService, dict(migrated, ATTEMPTS_REVEAL="nonsense"))
+    with pytest.raises(SystemExit, match="ATTEMPTS_REVEAL='nonsense'"):
+        container.start()
 
 
 def test_a_pass_faster_than_the_floor_is_flagged_not_refused(container_factory, migrated,

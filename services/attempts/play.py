@@ -1,0 +1,220 @@
+"""attempts' use cases of play (R7, R8, R12–R14): start, submit, restart, expiry, and voiding
+the open attempt of a member who may play no more.
+
+Plain functions over a unit of work (`tx.store`, `tx.emit`, `tx.now`), the knobs and the pure
+rules (rules.py, conduct.py); refusals are kernel.errors. Starting draws a paper from
+question_bank, and no transaction may be held across that call, so a start is two use cases:
+`check_start` (read and check), then `begin_attempt` with the paper, in a second transaction.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import NamedTuple
+
+from kernel.errors import BadInput, Conflict, Forbidden, NotFound
+
+from . import conduct, rules, watch
+from .models import Attempt, CampaignReplica, Run
+
+
+class StartCheck(NamedTuple):
+    campaign_id: str
+    resume: dict | None  # the open attempt to return instead of drawing a paper (AttemptOut)
+
+
+def check_start(tx, knobs, member_id: str, level: int) -> StartCheck:
+    """Whether `member_id` may start `level` now (R7, R9, R13, R20's pace); an attempt still
+    open is resumed instead. An overdue one is failed first (`expired`)."""
+    require_playing(tx.store, member_id)
+    campaign = current_campaign(tx.store)
+    expire_if_overdue(tx, knobs, member_id)
+    attempt = tx.store.open_attempt(member_id)
+    if attempt is not None:
+        return StartCheck(campaign.campaign_id, {"attempt": attempt, "server_now": tx.now})
+    run = tx.store.active_run(member_id, campaign.campaign_id)
+    check_playable(campaign, run.current_level if run else 1, level, tx.now)
+    watch.check_pace(tx, knobs, member_id)
+    return StartCheck(campaign.campaign_id, None)
+
+
+def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
+                  paper: dict) -> dict:
+    """The attempt on `paper` (question_bank's draw), timed from now: the member's time
+    starts when the paper exists. Checked again, as the run may have moved meanwhile; a
+    start that raced this one meets the unique indexes at commit."""
+    campaign = tx.store.campaign(campaign_id)
+    run = active_run(tx, member_id, campaign_id)
+    check_playable(campaign, run.current_level, level, tx.now)
+    limit_s = paper["time_limit_s"]
+    attempt = Attempt(
+        id=str(uuid.uuid4()), run_id=run.id, member_id=run.member_id,
+        campaign_id=campaign_id, level=level, time_limit_s=limit_s, started_at=tx.now,
+        deadline=rules.deadline_of(tx.now, limit_s), status="open",
+        total=len(paper["questions"]), questions=paper["questions"], key=paper["key"],
+    )
+    tx.store.add(attempt)
+    tx.emit("attempt_started", {
+        "attempt_id": attempt.id, "member_id": attempt.member_id,
+        "campaign_id": attempt.campaign_id, "run_id": run.id, "level": attempt.level,
+        "started_at": attempt.started_at, "deadline": attempt.deadline,
+    })
+    watch.note_exposure(tx, knobs, attempt, paper.get("bank_size"))
+    return {"attempt": attempt, "server_now": tx.now}
+
+
+def submit_attempt(tx, knobs, member_id: str, attempt_id: str, answers: dict) -> dict:
+    """Grade on the server, by the server's clock (R12); submitting again returns the first
+    result. What a failure reveals beyond the count right is the reveal knob's (R20)."""
+    require_playing(tx.store, member_id)  # before the event voids the attempt
+    attempt = tx.store.attempt(attempt_id, lock=True)
+    if attempt is None or attempt.member_id != member_id:
+        raise NotFound("no such attempt")
+    if attempt.status == "open":
+        unknown = set(answers) - set(attempt.key)
+        if unknown:
+            raise BadInput("answers name questions that are not on this paper",
+                           fields={"answers": sorted(unknown)})
+        correct, wrong = rules.grade(attempt.key, answers)
+        outcome = rules.judge(attempt.started_at, attempt.deadline, tx.now, grace(knobs),
+                              attempt.time_limit_s, correct, attempt.total)
+        close(tx, knobs, attempt, outcome, answers, correct, wrong)
+    graded = {"attempt": attempt, "run": tx.store.run(attempt.run_id)}
+    if attempt.status == "failed":
+        graded.update(conduct.revealed(knobs.attempts_reveal, attempt.questions, attempt.key,
+                                       attempt.wrong_question_ids or []))
+    return graded
+
+
+def restart_run(tx, knobs, member_id: str) -> Run:
+    """R14: a new run from level 1 once the active run has passed every level open now (or
+    all of them); the old run is kept, frozen, with its score. Two restarts racing meet the
+    unique run number at commit."""
+    require_playing(tx.store, member_id)
+    campaign = current_campaign(tx.store)
+    expire_if_overdue(tx, knobs, member_id)
+    if tx.store.open_attempt(member_id) is not None:
+        raise Conflict("finish the attempt you have open before starting again",
+                       reason="attempt_open")
+    run = tx.store.active_run(member_id, campaign.campaign_id, lock=True)
+    levels = rules.levels_at(campaign.levels)
+    if run is None or not rules.may_restart(run.levels_passed, levels, tx.now,
+                                            campaign.ends_at):
+        opened = rules.open_levels(levels, tx.now, campaign.ends_at)
+        needed = max(opened) if opened else 0
+        raise Conflict(f"pass every level open now (up to level {needed}) before "
+                       "starting again from level 1", reason="restart_not_allowed")
+    run.active = False
+    return new_run(tx, member_id, campaign.campaign_id, run.run_number + 1)
+
+
+def expire_overdue(tx, knobs, limit: int = 500) -> int:
+    """Attempts never submitted fail at deadline + grace (reason `expired`); how many."""
+    overdue = tx.store.overdue(tx.now - grace(knobs), limit)
+    for attempt in overdue:
+        close(tx, knobs, attempt, rules.expired(attempt.time_limit_s), None, 0, None)
+    return len(overdue)
+
+
+def void_open(tx, member_id: str, reason: str) -> None:
+    """A member who may play no more leaves no attempt open to be submitted later: it is
+    voided, never graded, and emits nothing (no pass, no fail, no statistics)."""
+    attempt = tx.store.open_attempt(member_id, lock=True)
+    if attempt is not None:
+        attempt.status, attempt.reason = rules.VOIDED, reason
+
+
+# -- shared by the use cases above --------------------------------------------------------
+
+def grace(knobs) -> timedelta:
+    return timedelta(seconds=knobs.grace_seconds)
+
+
+def require_playing(store, member_id: str) -> None:
+    """Refused unless the replica of roster says the member is active and not disqualified."""
+    member = store.member(member_id)
+    if member is None or member.status == "unknown":  # roster's event is on its way
+        raise Forbidden("this member may not play (unknown)", reason="may_not_play")
+    refusal = rules.play_refusal(member.status, member.disqualified)
+    if refusal is not None:
+        raise refusal
+
+
+def current_campaign(store) -> CampaignReplica:
+    campaign = store.current_campaign()
+    if campaign is None:
+        raise NotFound("no campaign has been published")
+    return campaign
+
+
+def check_playable(campaign: CampaignReplica, current_level: int, level: int, now) -> None:
+    refusal = rules.level_refusal(rules.levels_at(campaign.levels), current_level, level, now,
+                                  campaign.ends_at)
+    if refusal is not None:
+        raise refusal
+
+
+def expire_if_overdue(tx, knobs, member_id: str) -> None:
+    attempt = tx.store.open_attempt(member_id)
+    if attempt is not None and rules.is_overdue(attempt.deadline, grace(knobs), tx.now):
+        close(tx, knobs, attempt, rules.expired(attempt.time_limit_s), None, 0, None)
+
+
+def active_run(tx, member_id: str, campaign_id: str) -> Run:
+    """The member's active run; the first attempt opens run 1."""
+    run = tx.store.active_run(member_id, campaign_id)
+    return run if run is not None else new_run(tx, member_id, campaign_id, 1)
+
+
+def new_run(tx, member_id: str, campaign_id: str, number: int) -> Run:
+    run = Run(id=str(uuid.uuid4()), member_id=member_id, campaign_id=campaign_id,
+              run_number=number, active=True, current_level=1, levels_passed=0, total_ms=0,
+              pending_ms=0, started_at=tx.now)
+    tx.store.add(run)
+    tx.emit("run_started", {"run_id": run.id, "member_id": member_id,
+                            "campaign_id": campaign_id, "run_number": number,
+                            "started_at": tx.now})
+    return run
+
+
+def close(tx, knobs, attempt: Attempt, outcome: rules.Outcome, answers, correct, wrong):
+    """Record the outcome on the attempt and its run's score (R13) and say so: a pass with
+    `attempt_passed` (and a flag if it was implausibly fast), a failure with `attempt_failed`."""
+    run = tx.store.run(attempt.run_id, lock=True)
+    score = rules.RunScore(run.current_level, run.levels_passed, run.total_ms,
+                           run.pending_ms, run.last_pass_at)
+    score.record(attempt.level, outcome, tx.now)
+    run.current_level, run.levels_passed = score.current_level, score.levels_passed
+    run.total_ms, run.pending_ms = score.total_ms, score.pending_ms
+    run.last_pass_at = score.last_pass_at
+
+    attempt.status = "passed" if outcome.passed else "failed"
+    attempt.reason = outcome.reason
+    attempt.duration_ms = outcome.duration_ms
+    attempt.submitted_at = tx.now
+    attempt.answers = answers
+    attempt.correct = correct
+    attempt.wrong_question_ids = wrong
+    attempt.run_levels_passed, attempt.run_total_ms = run.levels_passed, run.total_ms
+
+    data = pass_data(attempt, run.run_number)
+    if outcome.passed:
+        tx.emit("attempt_passed", data)
+        watch.check_fast_pass(tx, knobs, attempt)
+    else:
+        data.update(correct=correct, total=attempt.total, reason=outcome.reason)
+        tx.emit("attempt_failed", data)
+
+
+def pass_data(attempt: Attempt, run_number: int) -> dict:
+    """An attempt's `attempt_passed` data (attempt_failed adds correct, total, reason)."""
+    return {
+        "attempt_id": attempt.id, "member_id": attempt.member_id,
+        "campaign_id": attempt.campaign_id, "run_id": attempt.run_id,
+        "run_number": run_number, "level": attempt.level,
+        "started_at": attempt.started_at, "submitted_at": attempt.submitted_at,
+        "duration_ms": attempt.duration_ms, "run_levels_passed": attempt.run_levels_passed,
+        "run_total_ms": attempt.run_total_ms,
+        "question_ids": list(attempt.key),
+        "wrong_question_ids": list(attempt.wrong_question_ids or []),
+    }

@@ -1,0 +1,133 @@
+"""attempts' queries, named for what they answer, over one session (the unit of work's).
+
+Every `select(` of the service is here; the use cases (play.py, watch.py, records.py,
+replicas.py) ask these and never see SQL. `lock=True` takes the row for the rest of the
+transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one writer anyway).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from kernel import campaigns
+
+from .models import Attempt, CampaignReplica, Exposure, Flag, MemberReplica, Run
+
+
+class AttemptsStore:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+    # -- replicas --------------------------------------------------------------------------
+
+    def member(self, member_id) -> MemberReplica | None:
+        return self.session.get(MemberReplica, member_id)
+
+    def campaign(self, campaign_id) -> CampaignReplica | None:
+        return self.session.get(CampaignReplica, campaign_id)
+
+    def current_campaign(self) -> CampaignReplica | None:
+        return self.session.scalars(
+            campaigns.current(select(CampaignReplica), CampaignReplica.starts_at)).first()
+
+    # -- attempts and runs -----------------------------------------------------------------
+
+    def attempt(self, attempt_id, lock=False) -> Attempt | None:
+        return self.session.get(Attempt, attempt_id, with_for_update=lock)
+
+    def open_attempt(self, member_id, lock=False) -> Attempt | None:
+        query = select(Attempt).where(Attempt.member_id == member_id, Attempt.status == "open")
+        return self.session.scalars(query.with_for_update() if lock else query).first()
+
+    def overdue(self, before: datetime, limit: int = 500) -> list[Attempt]:
+        """Open attempts whose deadline is before `before`; rows another worker is closing
+        are skipped, not waited for."""
+        return list(self.session.scalars(
+            select(Attempt).where(Attempt.status == "open", Attempt.deadline < before)
+            .limit(limit).with_for_update(skip_locked=True)))
+
+    def run(self, run_id, lock=False) -> Run | None:
+        return self.session.get(Run, run_id, with_for_update=lock)
+
+    def active_run(self, member_id, campaign_id, lock=False) -> Run | None:
+        query = select(Run).where(Run.member_id == member_id, Run.campaign_id == campaign_id,
+                                  Run.active.is_(True))
+        return self.session.scalars(query.with_for_update() if lock else query).first()
+
+    def runs_of(self, member_id) -> list[Run]:
+        return list(self.session.scalars(
+            select(Run).where(Run.member_id == member_id).order_by(Run.run_number)))
+
+    def history(self, member_id, limit: int, offset: int) -> tuple[int, list[Attempt]]:
+        """(how many attempts the member has, a page of them, newest first)."""
+        query = select(Attempt).where(Attempt.member_id == member_id)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = self.session.scalars(
+            query.order_by(Attempt.started_at.desc()).limit(limit).offset(offset)).all()
+        return total, list(page)
+
+    # -- R20's pace ------------------------------------------------------------------------
+
+    def recent_starts(self, member_id, since: datetime) -> list[datetime]:
+        return list(self.session.scalars(select(Attempt.started_at).where(
+            Attempt.member_id == member_id, Attempt.started_at > since)))
+
+    def last_failure(self, member_id) -> datetime | None:
+        """When the member's latest failed attempt was submitted (or expired)."""
+        return self.session.scalars(
+            select(Attempt.submitted_at).where(Attempt.member_id == member_id,
+                                               Attempt.status == "failed")
+            .order_by(Attempt.submitted_at.desc()).limit(1)).first()
+
+    def exposure(self, member_id, campaign_id, level) -> Exposure | None:
+        return self.session.get(Exposure, (member_id, campaign_id, level))
+
+    # -- flags -----------------------------------------------------------------------------
+
+    def flag(self, flag_id) -> Flag | None:
+        return self.session.get(Flag, flag_id)
+
+    def flags_with_org(self, reviewed: bool | None) -> list[tuple[Flag, list | None]]:
+        """Every flag (reviewed or not, or both when None), newest first, with its member's
+        org path (None when the member's registration has not arrived)."""
+        query = select(Flag, MemberReplica.org_path).outerjoin(
+            MemberReplica, MemberReplica.member_id == Flag.member_id)
+        if reviewed is not None:
+            query = query.where(Flag.reviewed_at.is_not(None) if reviewed
+                                else Flag.reviewed_at.is_(None))
+        return [tuple(row) for row in self.session.execute(
+            query.order_by(Flag.flagged_at.desc(), Flag.id.desc()))]
+
+    # -- what other services ask -----------------------------------------------------------
+
+    def passes_until(self, campaign_id, until: datetime) -> int:
+        return self.session.scalar(select(func.count()).select_from(Attempt).where(
+            Attempt.campaign_id == campaign_id, Attempt.status == "passed",
+            Attempt.submitted_at <= until))
+
+    def passes_after(self, campaign_id, after: tuple[datetime, str] | None,
+                     limit: int) -> list[tuple[Attempt, int]]:
+        """(pass, its run's number) in submission order, from just after `after`
+        (submitted_at, attempt id) on."""
+        query = (select(Attempt, Run.run_number).join(Run, Run.id == Attempt.run_id)
+                 .where(Attempt.campaign_id == campaign_id, Attempt.status == "passed"))
+        if after is not None:
+            at, attempt_id = after
+            query = query.where((Attempt.submitted_at > at)
+                                | ((Attempt.submitted_at == at) & (Attempt.id > attempt_id)))
+        return [tuple(row) for row in self.session.execute(
+            query.order_by(Attempt.submitted_at, Attempt.id).limit(limit))]
+
+    def attempts_per_member(self, campaign_id) -> dict[str, int]:
+        return dict(self.session.execute(
+            select(Attempt.member_id, func.count()).where(Attempt.campaign_id == campaign_id)
+            .group_by(Attempt.member_id)).all())
+
+    def most_levels_per_member(self, campaign_id) -> dict[str, int]:
+        return dict(self.session.execute(
+            select(Run.member_id, func.max(Run.levels_passed))
+            .where(Run.campaign_id == campaign_id).group_by(Run.member_id)).all())
