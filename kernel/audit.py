@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from marshmallow import Schema, fields
 from sqlalchemy import Column, Index, Integer, String, Table, Text, func, select
 
 from kernel import clock as clocks
@@ -57,3 +58,20 @@ def read(session, *, scopes: list[str] | None, limit: int = 50, offset: int = 0,
         "service": service, "id": row.id, "at": row.at.isoformat(), "actor_id": row.actor_id,
         "action": row.action, "target": row.target, "scope_id": row.scope_id,
         "detail": json.loads(row.detail)} for row in rows]}
+
+
+class AuditEntryOut(Schema):
+    service = fields.Str()
+    id = fields.Int()
+    at = fields.Str()  # isoformat, as `read` writes it
+    actor_id = fields.Str()
+    action = fields.Str()
+    target = fields.Str(allow_none=True)
+    scope_id = fields.Str(allow_none=True)
+    detail = fields.Raw()
+
+
+class AuditPageOut(Schema):
+    """What `read` answers, as an RPC result schema (`@rpc(result=audit.AuditPageOut)`)."""
+    total = fields.Int()
+    items = fields.List(fields.Nested(AuditEntryOut))

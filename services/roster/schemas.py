@@ -85,3 +85,183 @@ class MemberOut(Schema):
     status = fields.Str()
     disqualified = fields.Bool()
     roles = fields.List(fields.Nested(RoleOut))
+
+
+# -- RPC arguments: each field a parameter of the entrypoint it is declared on --------------
+# Ids are Raw: a value that names no member or unit is NotFound (or Forbidden, for an actor),
+# whatever its type, as the use cases say it.
+
+def _id(required=True):
+    return fields.Raw(required=required, allow_none=True)
+
+
+def _actor(required=False):
+    return fields.Raw(required=required, allow_none=True)  # None: the platform itself
+
+
+class UpsertOrgUnitsIn(_In):
+    nodes = fields.List(fields.Raw(), required=True)  # each checked as OrgUnitIn, by number
+    actor = _actor()
+
+
+class AuthorizeIn(_In):
+    actor = _actor(required=True)
+    node_id = fields.Str(allow_none=True)
+    roles = fields.List(fields.Str())
+
+
+class ImportMembersIn(ImportIn):
+    actor = _actor()
+    source = fields.Str(allow_none=True)
+    unit = fields.Str(allow_none=True)  # the unit (id or name) of rows without one
+
+
+class ImportSheetIn(_In):
+    content_b64 = fields.Raw(required=True)  # kernel.sheets names a bad file itself
+    filename = fields.Raw(required=True)
+    dry_run = fields.Bool()
+    actor = _actor()
+    unit = fields.Str(allow_none=True)
+
+
+class MemberRefIn(_In):
+    member_id = _id()
+    actor = _actor()
+
+
+class PlayerIn(_In):
+    member_id = _id()
+
+
+class ListMembersIn(MemberFilterIn):
+    actor = _actor()
+
+
+class MemberIdsIn(_In):
+    member_ids = fields.List(fields.Raw(), required=True, allow_none=True)
+
+
+class UpdateMemberIn(_In):
+    actor = _actor(required=True)
+    member_id = _id()
+    changes = fields.Raw(required=True, allow_none=True)  # MemberChangesIn, naming its fields
+
+
+class UnitAdminIn(_In):
+    actor = _actor(required=True)
+    unit_id = _id()
+    member_id = _id()
+
+
+class ChangeRoleIn(_In):
+    actor = _actor(required=True)
+    member_id = _id()
+    change = fields.Raw(required=True, allow_none=True)  # RoleChangeIn, naming its fields
+
+
+class SetParticipationIn(ParticipationIn):
+    member_id = _id()
+
+
+class DecideIn(DecisionIn):
+    actor = _actor(required=True)
+    member_id = _id()
+
+
+class ActorIn(_In):
+    actor = _actor()
+
+
+class AuditLogIn(AuditIn):
+    actor = _actor(required=True)
+
+
+class PhoneIn(_In):
+    phone = fields.Raw(required=True, allow_none=True)  # normalised, or BadInput naming it
+
+
+# -- RPC results ----------------------------------------------------------------------------
+
+class UnitAdminOut(Schema):
+    member_id = fields.Str()
+    name = fields.Str(allow_none=True)
+
+
+class OrgNodeOut(Schema):
+    id = fields.Str()
+    parent_id = fields.Str(allow_none=True)
+    kind = fields.Str()
+    name = fields.Str()
+    members = fields.Int()
+    admin = fields.Nested(UnitAdminOut, allow_none=True)
+
+
+class AuthorityOut(Schema):
+    member_id = fields.Str()
+    name = fields.Str()
+    scopes = fields.List(fields.Str(), allow_none=True)  # None: everywhere
+    visible = fields.List(fields.Str(), allow_none=True)
+    roles = fields.List(fields.Nested(RoleOut))
+
+
+class RowErrorOut(Schema):
+    row = fields.Int(allow_none=True)  # None: a unit's error (R4), named by `unit`
+    column = fields.Str()
+    unit = fields.Str()
+    message = fields.Str()
+
+
+class ImportReportOut(Schema):
+    total = fields.Int()
+    created = fields.Int()
+    updated = fields.Int()
+    unchanged = fields.Int()
+    skipped = fields.Int()
+    errors = fields.List(fields.Nested(RowErrorOut))
+    dry_run = fields.Bool()
+
+
+class PlayStatusOut(Schema):
+    status = fields.Str()
+    disqualified = fields.Bool()
+
+
+class MemberPageOut(Schema):
+    total = fields.Int()
+    items = fields.List(fields.Nested(MemberOut))
+
+
+class ScoringRowOut(Schema):
+    member_id = fields.Str()
+    participation = fields.Str()
+    status = fields.Str()
+    org_path = fields.List(fields.Str())
+
+
+class PlaceOut(Schema):
+    name = fields.Str()
+    org_unit_id = fields.Str()
+    department = fields.Str()
+
+
+class PlacesOut(Schema):
+    """{member_id: PlaceOut}: the keys are ids, so the mapping is dumped entry by entry."""
+
+    def dump(self, obj, *, many=None):
+        return {member_id: PlaceOut().dump(place) for member_id, place in obj.items()}
+
+
+class DisqualificationOut(Schema):
+    member_id = fields.Str()
+    name = fields.Str()
+    phone_masked = fields.Str()
+    unit_id = fields.Str()
+    unit_name = fields.Str()
+    reason = fields.Str()
+    decided_at = fields.Str()  # isoformat
+    decided_by = fields.Str()
+    decided_by_name = fields.Str()
+    reinstated_at = fields.Str(allow_none=True)
+    reinstated_by = fields.Str(allow_none=True)
+    reinstated_by_name = fields.Str(allow_none=True)
+    reinstate_reason = fields.Str(allow_none=True)
