@@ -38,6 +38,23 @@ log = logging.getLogger(__name__)
 _open_in: set = set()  # the worker contexts holding a transaction right now
 
 
+class Store:
+    """The base of a service's store (services/<name>/store.py): its queries, named for what
+    they answer, over the transaction's session; writes go through `add`, `delete`, `flush`."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+    def delete(self, obj) -> None:
+        self.session.delete(obj)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
 class TransactionOpen(RuntimeError):
     """A call to another service from inside a transaction (a programming error)."""
 

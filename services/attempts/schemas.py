@@ -1,5 +1,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
+from kernel.schemas import PaperQuestionOut
+
 
 class _In(Schema):
     class Meta:
@@ -49,19 +51,6 @@ class ReviewIn(_In):
     note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
 
 
-class OptionOut(Schema):
-    key = fields.Str()
-    text = fields.Str()
-
-
-class QuestionOut(Schema):
-    id = fields.Str()
-    number = fields.Int()
-    type = fields.Str()
-    stem = fields.Str()
-    options = fields.List(fields.Nested(OptionOut))
-
-
 class AttemptOut(Schema):
     """An open attempt as the member sees it (never the key), with the server's clock to
     count down by: dumps {"attempt": Attempt, "server_now": datetime}."""
@@ -72,7 +61,7 @@ class AttemptOut(Schema):
     started_at = fields.AwareDateTime(attribute="attempt.started_at")
     deadline = fields.AwareDateTime(attribute="attempt.deadline")
     time_limit_s = fields.Int(attribute="attempt.time_limit_s")
-    questions = fields.List(fields.Nested(QuestionOut), attribute="attempt.questions")
+    questions = fields.List(fields.Nested(PaperQuestionOut), attribute="attempt.questions")
     server_now = fields.AwareDateTime()
 
 

@@ -11,16 +11,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from kernel import campaigns
+from kernel.uow import Store
 
 from .models import Attempt, CampaignReplica, Exposure, Flag, MemberReplica, Run
 
 
-class AttemptsStore:
-    def __init__(self, session):
-        self.session = session
-
-    def add(self, obj) -> None:
-        self.session.add(obj)
+class AttemptsStore(Store):
 
     # -- replicas --------------------------------------------------------------------------
 

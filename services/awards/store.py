@@ -4,15 +4,12 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from kernel.uow import Store
+
 from .models import AnnualScore, Award, AwardPolicy, BoardEntry, Disqualified, GrantedPeriod
 
 
-class AwardsStore:
-    def __init__(self, session):
-        self.session = session
-
-    def add(self, obj) -> None:
-        self.session.add(obj)
+class AwardsStore(Store):
 
     # -- periods granted -------------------------------------------------------------------------
 

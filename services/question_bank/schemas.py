@@ -1,5 +1,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
+from kernel.schemas import ImportReportOut, PaperQuestionOut  # noqa: F401 (re-exported)
+
 
 class _In(Schema):
     class Meta:
@@ -165,21 +167,6 @@ class CampaignViewOut(CampaignOut):
     levels = fields.List(fields.Nested(CampaignLevelOut))
 
 
-class RowErrorOut(Schema):
-    row = fields.Int()
-    column = fields.Str()
-    message = fields.Str()
-
-
-class ImportReportOut(Schema):
-    total = fields.Int()
-    created = fields.Int()
-    updated = fields.Int()
-    unchanged = fields.Int()
-    errors = fields.List(fields.Nested(RowErrorOut))
-    dry_run = fields.Bool()
-
-
 class QuestionRowOut(Schema):
     """A question in the sheet's shape (questions.as_row)."""
     id = fields.Str()
@@ -220,19 +207,6 @@ class ExportOut(Schema):
     media_type = fields.Str()
     content_b64 = fields.Str()
     rows = fields.Int()
-
-
-class PaperOptionOut(Schema):
-    key = fields.Str()
-    text = fields.Str()
-
-
-class PaperQuestionOut(Schema):
-    id = fields.Str()
-    number = fields.Int()
-    type = fields.Str()
-    stem = fields.Str()
-    options = fields.List(fields.Nested(PaperOptionOut))
 
 
 class PaperOut(Schema):

@@ -5,19 +5,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from kernel import audit, campaigns
+from kernel.uow import Store
 
 from .models import Campaign, Level, LevelMemberStat, Question, QuestionStat
 
 
-class QuestionBankStore:
-    def __init__(self, session):
-        self.session = session
-
-    def add(self, obj) -> None:
-        self.session.add(obj)
-
-    def flush(self) -> None:
-        self.session.flush()
+class QuestionBankStore(Store):
 
     # -- campaigns and levels --------------------------------------------------------------
 

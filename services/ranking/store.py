@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select
 
 from kernel import campaigns, r13
+from kernel.uow import Store
 
 from .models import (
     CampaignReplica, Member, MemberScope, MonthClose, PassRecord, SnapshotEntry, Standing,
@@ -14,12 +15,7 @@ STANDING = {"levels": Standing.levels, "total_ms": Standing.total_ms, "at": Stan
             "member_id": Standing.member_id}
 
 
-class RankingStore:
-    def __init__(self, session):
-        self.session = session
-
-    def add(self, obj) -> None:
-        self.session.add(obj)
+class RankingStore(Store):
 
     # -- replicas ------------------------------------------------------------------------
 

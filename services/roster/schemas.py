@@ -1,5 +1,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
+from kernel import schemas as kernel_schemas
+
 
 CATEGORIES = ["party_member", "department_level", "non_party"]
 PARTICIPATIONS = ["required", "voluntary", "withdrawn"]
@@ -204,21 +206,8 @@ class AuthorityOut(Schema):
     roles = fields.List(fields.Nested(RoleOut))
 
 
-class RowErrorOut(Schema):
-    row = fields.Int(allow_none=True)  # None: a unit's error (R4), named by `unit`
-    column = fields.Str()
-    unit = fields.Str()
-    message = fields.Str()
-
-
-class ImportReportOut(Schema):
-    total = fields.Int()
-    created = fields.Int()
-    updated = fields.Int()
-    unchanged = fields.Int()
-    skipped = fields.Int()
-    errors = fields.List(fields.Nested(RowErrorOut))
-    dry_run = fields.Bool()
+class ImportReportOut(kernel_schemas.ImportReportOut):
+    skipped = fields.Int()  # the good rows of a unit left without its administrator (R4)
 
 
 class PlayStatusOut(Schema):

@@ -10,24 +10,14 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 
 from kernel import audit
+from kernel.uow import Store
 
 from .models import Disqualification, LoginCode, Member, OrgUnit, Role
 
 
-class RosterStore:
-    def __init__(self, session):
-        self.session = session
+class RosterStore(Store):
 
     # -- writes --------------------------------------------------------------------------
-
-    def add(self, obj) -> None:
-        self.session.add(obj)
-
-    def delete(self, obj) -> None:
-        self.session.delete(obj)
-
-    def flush(self) -> None:
-        self.session.flush()
 
     def record(self, action: str, **entry) -> None:
         """An audit entry in this transaction (kernel.audit.record)."""
