@@ -33,6 +33,7 @@ from kernel.errors import BadInput, Forbidden, NotFound, ServiceUnavailable
 from kernel.settings import SERVICES
 from kernel.logs import WorkerContext
 from kernel.signing import SecretRequired
+from kernel.knobs import Knobs
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 STATIC_FILES = {"common.js": "text/javascript"}
@@ -44,6 +45,7 @@ IMPORT_TIMEOUT = 300  # seconds: a 20,000-row sheet is a long RPC, not a hung on
 
 class GatewayService:
     name = "gateway"
+    knobs = Knobs()  # every setting checked before the gateway listens
     logs = WorkerContext()  # the correlation id and service in every log line
 
     config = Config()

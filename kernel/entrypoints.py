@@ -18,7 +18,7 @@ from nameko.timer import Timer
 from sqlalchemy.exc import DBAPIError
 
 from kernel.errors import ChallengeError, ServiceUnavailable, load
-from kernel.knobs import knob
+from kernel.knobs import Knobs, knob
 
 log = logging.getLogger(__name__)
 
@@ -204,11 +204,14 @@ event_handler = ReliableEventHandler.decorator
 
 
 class Answers:
-    """Mixed into every service: `ping` is how the gateway's /readyz knows it answers.
+    """Mixed into every service: `ping` is how the gateway's /readyz knows it answers, and
+    `knobs` checks every setting before the service starts (kernel/knobs.py).
 
     Subclass it as `entrypoints.Answers`, not a name imported into the service's module:
     `nameko run <module>` takes every class in the module that has entrypoints for a service.
     """
+
+    knobs = Knobs()
 
     @rpc
     def ping(self):

@@ -82,8 +82,12 @@ KNOBS = {k.key: k for k in (
 
 
 def knob(config: dict, key: str):
-    """One knob's value in `config` (its default when unset)."""
-    return KNOBS[key].read(config)
+    """One knob's value in `config` (its default when unset), for an extension's `setup`: a
+    bad value stops the process with its one line, whichever extension meets it first."""
+    try:
+        return KNOBS[key].read(config)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def problems(config: dict) -> list[str]:

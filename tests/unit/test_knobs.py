@@ -73,3 +73,24 @@ def test_nameko_run_refuses_a_bad_knob_in_one_line(tmp_path):
     assert run.returncode != 0
     assert "CHALLENGE_GRACE_SECONDS='soon' is not a number" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("module, key", [
+    ("services.awards.service", "OUTBOX_POLL_SECONDS"),  # read by a kernel extension only
+    ("services.attempts.service", "ATTEMPTS_REVEAL"),
+    ("gateway.service", "HTTP_MAX_CONNECTIONS"),
+])
+def test_every_process_refuses_a_bad_knob_before_it_starts(tmp_path, module, key):
+    (tmp_path / "config.yaml").write_text(
+        "AMQP_URI: memory://\n"
+        f"DATABASE_URL: sqlite:///{tmp_path}/x.db\n"
+        "CHALLENGE_SECRET: a-secret-long-enough-for-the-check-0123456789\n"
+        "WEB_SERVER_ADDRESS: 127.0.0.1:0\n"
+        f"{key}: lots\n")
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "nameko"), "run", "--config", "config.yaml",
+         module], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert run.returncode != 0
+    assert f"{key}='lots' is not" in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
