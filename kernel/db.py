@@ -1,9 +1,10 @@
 """Database access for a service: SQLAlchemy 2, one session per worker.
 
-A service declares `db = Database("attempts", Base)`. Each worker gets its own `Session`;
-the service method commits before it returns (nameko sends an RPC reply and acks an event
-*before* `worker_result` runs, so a commit there could follow a reply the caller already
-acted on). On an error the provider rolls back; it always closes the session.
+`Database` holds a service's engine and makes its sessions; `kernel.uow.UnitOfWork` builds
+on it, and that is what services declare (`uow = UnitOfWork("attempts", Base, store=…)`).
+Each unit of work commits before the method returns (nameko sends an RPC reply and acks an
+event *before* `worker_result` runs, so a commit there could follow a reply the caller
+already acted on).
 
 PostgreSQL under eventlet: psycopg2 is made cooperative with psycogreen's patch, so a slow
 query parks only its own greenthread (see tests/integration/test_pg_cooperative.py).
@@ -12,7 +13,6 @@ cooperatively instead of meeting SQLite's lock inside a blocking C call.
 """
 from __future__ import annotations
 
-import logging
 import os
 from datetime import datetime, timezone
 
@@ -25,8 +25,6 @@ from sqlalchemy.types import TypeDecorator
 
 from kernel.knobs import knob
 from kernel.settings import database_url
-
-log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -145,13 +143,13 @@ def service_engine(config: dict, service: str):
 
 
 class Database(DependencyProvider):
-    """Injects a SQLAlchemy `Session` per worker; rolls back on error, always closes."""
+    """A service's engine (set up with the container, disposed at its stop) and its
+    sessions; `kernel.uow.UnitOfWork` is the provider services declare."""
 
     def __init__(self, service: str, base):
         self.service = service
         self.base = base
         self.engine = None
-        self.sessions = {}
 
     def setup(self):
         self.engine = service_engine(self.container.config, self.service)
@@ -167,29 +165,6 @@ class Database(DependencyProvider):
         return Session(
             self.engine, expire_on_commit=False, info={"metadata": self.base.metadata}
         )
-
-    def get_dependency(self, worker_ctx):
-        session = self.session()
-        self.sessions[worker_ctx] = session
-        return session
-
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
-        session = self.sessions.get(worker_ctx)
-        if session is None:
-            return
-        if exc_info is not None:
-            session.rollback()
-        elif session.new or session.dirty or session.deleted:
-            # A write the method forgot to commit: keep it, but say so loudly, since
-            # the caller may already have been answered.
-            log.error("%s: uncommitted changes after %s; committing late",
-                      self.service, worker_ctx.entrypoint.method_name)
-            session.commit()
-
-    def worker_teardown(self, worker_ctx):
-        session = self.sessions.pop(worker_ctx, None)
-        if session is not None:
-            session.close()
 
 
 def now_utc() -> datetime:

@@ -1,7 +1,7 @@
 """Transactional outbox: events leave with the transaction that caused them.
 
-A service method calls `self.events.emit("attempt_passed", data)`; the row is added to the
-worker's own session and commits with the method's other writes, or not at all. A relay
+A use case calls `tx.emit("attempt_passed", data)` (kernel/uow.py); the row is written in
+the unit of work's transaction and commits with its other writes, or not at all. A relay
 greenthread in each container publishes unsent rows, in order, to the service's topic
 exchange `<service>.events` (routing key = event type) with publisher confirms, and marks
 them sent. A crash between publish and mark publishes the row again on restart: consumers
@@ -9,7 +9,6 @@ dedupe on `event_id` (kernel/inbox.py), so nothing is lost and nothing is double
 """
 from __future__ import annotations
 
-import json
 import logging
 
 import eventlet
@@ -18,7 +17,7 @@ from kombu import Connection
 from kombu.messaging import Producer
 from nameko.amqp.publish import DEFAULT_TRANSPORT_OPTIONS
 from nameko.events import get_event_exchange
-from nameko.extensions import DependencyProvider, Extension
+from nameko.extensions import Extension
 from datetime import timedelta
 
 from sqlalchemy import (
@@ -26,7 +25,6 @@ from sqlalchemy import (
 )
 
 from kernel import clock as clocks
-from kernel import events as contract
 from kernel.db import Database, UTCDateTime
 from kernel.knobs import knob
 
@@ -51,51 +49,12 @@ def outbox_table(metadata) -> Table:
     )
 
 
-class _Emitter:
-    def __init__(self, provider, worker_ctx):
-        self._provider = provider
-        self._worker_ctx = worker_ctx
-        self.emitted = []
-
-    def emit(self, type_: str, data: dict) -> dict:
-        """Add an event to the worker's transaction; returns the envelope."""
-        session = getattr(self._worker_ctx.service, self._provider.db_attr)
-        envelope = contract.build(
-            self._provider.service, type_, data, clocks.current().now()
-        )
-        session.execute(
-            self._provider.table.insert().values(
-                event_id=envelope["event_id"],
-                type=type_,
-                body=json.dumps(envelope, ensure_ascii=False),
-                created_at=clocks.current().now(),
-            )
-        )
-        self.emitted.append(envelope)
-        return envelope
-
-    def emit_many(self, events: list[tuple[str, dict]]) -> list[dict]:
-        """Many events in one statement (a sheet import's thousands of rows)."""
-        if not events:
-            return []
-        session = getattr(self._worker_ctx.service, self._provider.db_attr)
-        now = clocks.current().now()
-        envelopes = [contract.build(self._provider.service, type_, data, now)
-                     for type_, data in events]
-        session.execute(self._provider.table.insert(), [{
-            "event_id": envelope["event_id"], "type": envelope["type"],
-            "body": json.dumps(envelope, ensure_ascii=False), "created_at": now,
-        } for envelope in envelopes])
-        self.emitted.extend(envelopes)
-        return envelopes
-
-
 class Relay(Extension):
     """Publishes this service's unsent outbox rows, in order, and forgets old ones.
 
-    A sub-extension of whatever writes the rows (`Outbox` below, `kernel.uow.UnitOfWork`):
-    set up, started and stopped with the container; `wake()` after a commit publishes at
-    once instead of at the next poll."""
+    A sub-extension of `kernel.uow.UnitOfWork`, which writes the rows: set up, started and
+    stopped with the container; `wake()` after a commit publishes at once instead of at the
+    next poll."""
 
     def __init__(self):
         self._wake = None
@@ -111,7 +70,7 @@ class Relay(Extension):
         self.database = next(
             d for d in self.container.dependencies if isinstance(d, Database)
         )
-        self.table = self.database.base.metadata.tables["outbox"]
+        self.table = self.database.base.metadata.tables.get("outbox")  # None: emits nothing
         self.amqp_uri = self.container.config["AMQP_URI"]
         config = self.container.config
         self.poll = knob(config, "OUTBOX_POLL_SECONDS")
@@ -124,6 +83,8 @@ class Relay(Extension):
         self._wake = Event()
 
     def start(self):
+        if self.table is None:
+            return
         self.running = True
         self._relay_thread = self.container.spawn_managed_thread(
             self._relay_forever, identifier=f"{self.service}.outbox_relay"
@@ -248,31 +209,3 @@ class Relay(Extension):
                      self.service, sent, applied)
         return sent, applied
 
-
-class Outbox(DependencyProvider):
-    """Injects an emitter (`emit(type, data)`) joining the session found at `db_attr`, and
-    runs the relay of this service's outbox. (`kernel.uow.UnitOfWork` does both for the
-    services written with units of work.)"""
-
-    relay = Relay()
-
-    def __init__(self, db_attr: str = "db"):
-        self.db_attr = db_attr
-
-    @property
-    def service(self) -> str:
-        return self.container.service_name
-
-    @property
-    def table(self):
-        return self.relay.table
-
-    def get_dependency(self, worker_ctx):
-        return _Emitter(self, worker_ctx)
-
-    def worker_teardown(self, worker_ctx):
-        # the method has committed by now: publish without waiting for the next poll
-        self.relay.wake()
-
-    def sweep(self, now) -> tuple[int, int]:
-        return self.relay.sweep(now)

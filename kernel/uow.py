@@ -75,9 +75,6 @@ class UnitOfWork(Database):
     def get_dependency(self, worker_ctx):
         return Work(self, worker_ctx)
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
-        pass  # each `with` block commits or rolls back itself
-
     def worker_teardown(self, worker_ctx):
         _open_in.discard(id(worker_ctx))
 

@@ -9,9 +9,10 @@ from sqlalchemy import Column, Integer, String, create_engine, select
 from sqlalchemy.exc import OperationalError
 
 from kernel import clock, events
-from kernel.db import Database, new_base
+from kernel.db import new_base
 from kernel.entrypoints import event_handler
-from kernel.inbox import handles_once, inbox_table
+from kernel.inbox import inbox_table
+from kernel.uow import UnitOfWork, handles_once
 from tests.thin_path import wait_for
 
 Base = new_base()
@@ -31,17 +32,17 @@ def consumer_class(name):
     class Consumer:
         @event_handler("roster", "member_deactivated")
         @handles_once
-        def on_deactivated(self, event):
+        def on_deactivated(self, tx, event):
             member_id = event["data"]["member_id"]
             if member_id == "poison":
                 raise ValueError("this handler cannot apply that event")
             if member_id == "flaky" and name not in FAILED_ONCE:
                 FAILED_ONCE.add(name)
                 raise OperationalError("SELECT 1", {}, Exception("database restarting"))
-            self.db.add(Applied(member_id=member_id))
+            tx.session.add(Applied(member_id=member_id))
 
     Consumer.name = name
-    Consumer.db = Database(name, Base)
+    Consumer.uow = UnitOfWork(name, Base)
     return Consumer
 
 

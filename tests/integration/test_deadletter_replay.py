@@ -11,9 +11,10 @@ from sqlalchemy import Column, Integer, String, create_engine, select
 
 from challenge import deadletters
 from kernel import clock, events
-from kernel.db import Database, new_base
+from kernel.db import new_base
 from kernel.entrypoints import event_handler
-from kernel.inbox import handles_once, inbox_table
+from kernel.inbox import inbox_table
+from kernel.uow import UnitOfWork, handles_once
 from tests.thin_path import wait_for
 
 Base = new_base()
@@ -29,14 +30,14 @@ class Applied(Base):
 
 class Replayed:
     name = "replayed"
-    db = Database("replayed", Base)
+    uow = UnitOfWork("replayed", Base)
 
     @event_handler("roster", "member_deactivated")
     @handles_once
-    def on_deactivated(self, event):
+    def on_deactivated(self, tx, event):
         if BROKEN["on"] and event["data"]["member_id"].startswith("poison"):
             raise ValueError("this handler cannot apply that event (yet)")
-        self.db.add(Applied(member_id=event["data"]["member_id"]))
+        tx.session.add(Applied(member_id=event["data"]["member_id"]))
 
 
 QUEUE = "evt-roster-member_deactivated--replayed.on_deactivated"

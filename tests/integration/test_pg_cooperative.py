@@ -8,21 +8,22 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import text
 
 from kernel import bus
-from kernel.db import Database, new_base
+from kernel.db import new_base
 from kernel.entrypoints import rpc
+from kernel.uow import UnitOfWork
 
 Base = new_base()
 
 
 class SlowService:
     name = "slow"
-    db = Database("slow", Base)
+    uow = UnitOfWork("slow", Base)
 
     @rpc
     def sleep_in_db(self, seconds):
         began = time.monotonic()
-        self.db.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
-        self.db.commit()
+        with self.uow as tx:
+            tx.session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
         return began, time.monotonic()
 
 

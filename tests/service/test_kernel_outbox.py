@@ -8,12 +8,12 @@ from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import Column, Integer, String, create_engine, select
 
 from kernel import events
-from kernel.clock import Clock
-from kernel.db import Database, new_base
+from kernel.db import new_base
 from kernel.entrypoints import event_handler, rpc
 from kernel.errors import Conflict
-from kernel.inbox import handles_once, inbox_table
-from kernel.outbox import Outbox, outbox_table
+from kernel.inbox import inbox_table
+from kernel.outbox import Relay, outbox_table
+from kernel.uow import UnitOfWork, handles_once
 from tests.service.helpers import call
 
 ProducerBase = new_base()
@@ -30,17 +30,15 @@ class RosterLike:
     """Speaks as `roster` so that its events follow roster's contract."""
 
     name = "roster"
-    db = Database("roster", ProducerBase)
-    events = Outbox()
-    clock = Clock()
+    uow = UnitOfWork("roster", ProducerBase)
 
     @rpc
     def deactivate(self, member_id, fail_after_emit=False):
-        self.db.add(Member(id=member_id))
-        self.events.emit("member_deactivated", {"member_id": member_id})
-        if fail_after_emit:
-            raise Conflict("changed my mind")
-        self.db.commit()
+        with self.uow as tx:
+            tx.session.add(Member(id=member_id))
+            tx.emit("member_deactivated", {"member_id": member_id})
+            if fail_after_emit:
+                raise Conflict("changed my mind")
 
 
 ConsumerBase = new_base()
@@ -55,12 +53,12 @@ class Seen(ConsumerBase):
 
 class Consumer:
     name = "consumer"
-    db = Database("consumer", ConsumerBase)
+    uow = UnitOfWork("consumer", ConsumerBase)
 
     @event_handler("roster", "member_deactivated")
     @handles_once
-    def on_deactivated(self, event):
-        self.db.add(Seen(member_id=event["data"]["member_id"]))
+    def on_deactivated(self, tx, event):
+        tx.session.add(Seen(member_id=event["data"]["member_id"]))
 
 
 @pytest.fixture
@@ -130,11 +128,9 @@ def test_retention_forgets_old_sent_events_and_applied_ids_but_never_unsent(
         pair, fake_clock):
     from datetime import timedelta
 
-    from kernel.outbox import Outbox as OutboxProvider
-
     producer, _, config = pair
     producer.stop()  # no relay running: the rows below stay as written
-    relay = next(d for d in producer.extensions if isinstance(d, OutboxProvider))
+    relay = next(d for d in producer.subextensions if isinstance(d, Relay))
     now = fake_clock.now()
     engine = create_engine(config["ROSTER_DATABASE_URL"])
     with engine.begin() as conn:
