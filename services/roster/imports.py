@@ -91,7 +91,7 @@ def import_members(tx, rows, *, dry_run, actor, source, unit) -> dict:
                        "exactly one of its rows 管理员 in the remarks (R4); none of its "
                        f"{len(rows_of_unit)} good row(s) were applied"})
     for index, data, place, home in sheet.good:
-        _let_others_run(index)
+        _let_others_run(index, tx.store.flush)  # written a chunk at a time, not all at the end
         if home not in orphans:
             report[_apply(tx, sheet, data, place, home, actor)] += 1
     tx.store.flush()
@@ -263,8 +263,11 @@ def _row_authority(importer, data, values, home, known, parents, their_roles):
                                 "above them may change them")
 
 
-def _let_others_run(row_index, every=250):
-    """A 20,000-row sheet is seconds of Python: yield to the hub every `every` rows so the
-    other services of the process (the embedded platform) go on answering members."""
+def _let_others_run(row_index, flush=None, every=250):
+    """A 20,000-row sheet is seconds of Python: yield to the hub every `every` rows (after
+    writing what the last ones changed, when `flush` is given) so the other services of the
+    process (the embedded platform) go on answering members."""
     if row_index % every == 0:
+        if flush is not None:
+            flush()
         eventlet.sleep(0)
