@@ -25,7 +25,7 @@ from .schemas import (
     PlacesOut, PlayerIn, PlayStatusOut, ScoringRowOut, SetParticipationIn, UnitAdminIn,
     UpdateMemberIn, UpsertOrgUnitsIn,
 )
-from .sms import sender_for
+from .sms import LoginCodeSender
 from .store import RosterStore
 
 INVALID_CODE = "invalid or expired code"
@@ -39,6 +39,7 @@ class RosterService(entrypoints.Answers):
     knobs = Knobs()
     config = Config()
     secret = SecretRequired()  # holds CHALLENGE_SECRET: no start without a usable one
+    sms = LoginCodeSender()  # SMS_BACKEND: no start without a way to send login codes
 
     # -- the tree and who may act ------------------------------------------------------------
 
@@ -173,7 +174,7 @@ class RosterService(entrypoints.Answers):
         with self.uow as tx:
             delivery = logins.request_code(tx, self.config["CHALLENGE_SECRET"], phone)
         if delivery is not None:
-            sender_for(self.config).send(delivery.phone, delivery.code, delivery.at)
+            self.sms.send(delivery.phone, delivery.code, delivery.at)
 
     @rpc(args=CodeIn, result=MemberOut)
     def verify_login_code(self, phone, code):

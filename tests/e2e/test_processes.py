@@ -24,10 +24,11 @@ NOBODY = "amqp://guest:guest@127.0.0.1:9//"  # a process that got past the check
 
 
 def environment(**settings):
-    """This process's environment without any token secret, plus `settings`."""
+    """This process's environment without any token secret, with a development SMS backend
+    (so a refusal is the secret's), plus `settings`."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("CHALLENGE_SECRET", "CHALLENGE_SECRET_PREVIOUS")}
-    env.update(PYTHONWARNINGS="ignore", **settings)
+    env.update({"PYTHONWARNINGS": "ignore", "SMS_BACKEND": "log", **settings})
     return env
 
 
@@ -81,6 +82,24 @@ def test_challenge_migrate_refuses_without_a_usable_secret_and_touches_nothing(t
     assert code == 2
     assert_one_line(stderr, "CHALLENGE_SECRET is not set (or shorter than 32 bytes)")
     assert not database.exists()
+
+
+# -- no default SMS sender ------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend, says", [
+    ("", "SMS_BACKEND is not set: name the SMS provider that sends login codes, or set "
+         "SMS_BACKEND=log"),
+    ("sms", "SMS_BACKEND='sms' is not one of file, log"),
+])
+def test_roster_refuses_to_start_without_a_way_to_send_login_codes(backend, says):
+    """Production has no sender by default: deploy/config.yaml's SMS_BACKEND is empty, and
+    roster stops with one line instead of writing codes to a log nobody chose."""
+    env = environment(AMQP_URI=NOBODY, LOG_FORMAT="text", CHALLENGE_SECRET=LONG_SECRET,
+                      SMS_BACKEND=backend)
+    code, stderr = refusal([f"{BIN}/nameko", "run", "--config", "deploy/config.yaml",
+                            "services.roster.service"], env)
+    assert code != 0
+    assert_one_line(stderr, says)
 
 
 # -- challenge dev ----------------------------------------------------------------------------

@@ -28,8 +28,8 @@ def config_variables() -> dict[str, str]:
 
 
 # settings the platform cannot run on defaults in production: the broker, the database (their
-# defaults are for a developer's machine), the token secret (it has none)
-REQUIRED = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET"}
+# defaults are for a developer's machine), the token secret and the SMS sender (they have none)
+REQUIRED = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET", "SMS_BACKEND"}
 SECRETS = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET", "CHALLENGE_SECRET_PREVIOUS",
            "ROSTER_DATABASE_URL", "QUESTION_BANK_DATABASE_URL", "ATTEMPTS_DATABASE_URL",
            "RANKING_DATABASE_URL", "AWARDS_DATABASE_URL"}
