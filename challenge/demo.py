@@ -48,6 +48,18 @@ def member_rows(per_category: int = 40, seed: int = 2018) -> list[dict]:
     return rows
 
 
+def logins() -> list[tuple[str, str]]:
+    """Who to log in as, (what they are, phone): a plain member, each unit's administrator
+    (R4: marked in the remarks), the system administrator."""
+    rows = member_rows()
+    names = {node["id"]: node["name"] for node in TREE}
+    member = next(r for r in rows if r.get("role") is None and not r["remarks"])
+    found = [("member", member["phone"])]
+    found += [(f"unit admin of {names[r['unit']]}", r["phone"])
+              for r in rows if r["remarks"] == "管理员"]
+    return found + [("system admin", SYSTEM_ADMIN_PHONE)]
+
+
 def load(rpc) -> dict:
     """Load the demo through `rpc` (a ClusterRpcProxy); returns what to print."""
     from services.question_bank.demo import demo_questions

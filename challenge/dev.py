@@ -124,6 +124,10 @@ def stop_on_signals(platform) -> None:
     signal.signal(signal.SIGINT, on_signal)
 
 
+def demo_logins_banner() -> str:
+    return "Demo logins (phone): " + ", ".join(f"{who} {phone}" for who, phone in demo.logins())
+
+
 def run(args) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = os.path.abspath(args.data)
@@ -160,8 +164,7 @@ def run(args) -> int:
         print(f"Demo data loaded: {loaded['members']} members, campaign "
               f"{loaded['campaign']['name']} with {len(loaded['campaign']['levels'])} levels.")
     if not args.no_demo:
-        print(f"Demo logins (phone): member {demo.member_rows()[1]['phone']}, "
-              f"system admin {demo.SYSTEM_ADMIN_PHONE}")
+        print(demo_logins_banner())
         print(f"Login codes are written to {settings.sms_file} (no SMS in development).")
     print("Stop with Ctrl-C.", flush=True)
     platform.wait()
