@@ -79,10 +79,11 @@ def main(argv=None):
     _remote(awards_export)
 
     _quiet_warnings()
-    from challenge import deadletters, ping
+    from challenge import deadletters, events, ping
 
     ping.add_parser(sub)
     deadletters.add_parser(sub)
+    events.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command in ("roster", "bank", "month", "awards"):
@@ -109,6 +110,8 @@ def main(argv=None):
         return ping.main(args)
     if args.command == "deadletters":
         return deadletters.main(args)
+    if args.command == "events":
+        return events.main(args)
     if args.command == "migrate":
         from challenge.ops import migrate as run_migrate
 

@@ -57,9 +57,9 @@ def main(argv=None) -> int:
     channel.queue_declare(queue=args.queue, durable=True, arguments=arguments)
     for binding in args.bind or DEFAULT_BINDINGS:
         exchange, routing_key = binding.split(":", 1)
-        # the same declaration as the producers' (topic, durable), so the subscriber may
-        # start before the platform has published anything
-        channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+        # bind, do not declare: each producer declares its exchange when it starts, before
+        # its first event; a passive declare fails (404) only if the platform is not up
+        channel.exchange_declare(exchange=exchange, passive=True)
         channel.queue_bind(queue=args.queue, exchange=exchange, routing_key=routing_key)
 
     seen: set[str] = set()

@@ -126,3 +126,12 @@ class ReviewBody(_Body):
 
 class PolicyBody(_Body):
     lines = fields.List(fields.Dict(), required=True, validate=validate.Length(max=200))
+
+
+class ReplayBody(_Body):
+    """A replay of a producer's retained events into one agency queue (kernel/replay.py)."""
+    service = fields.Str(required=True, validate=validate.OneOf(
+        ["roster", "question_bank", "attempts", "ranking", "awards"]))
+    since = fields.AwareDateTime(required=True)
+    type = fields.Str(load_default=None, validate=validate.Length(min=1, max=64))
+    queue = fields.Str(required=True, validate=validate.Length(min=1, max=255))

@@ -21,8 +21,8 @@ from gateway.views import in_scope, level_states, without_bank
 from gateway.schemas import (
     AuditQuery, BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm,
     LevelPatch, MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges,
-    QuestionImportForm, QuestionQuery, ReviewBody, StartRequest, SubmitRequest, TokenRequest,
-    UnitAdminBody,
+    QuestionImportForm, QuestionQuery, ReplayBody, ReviewBody, StartRequest, SubmitRequest,
+    TokenRequest, UnitAdminBody,
 )
 from services.attempts.rules import play_refusal
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
@@ -279,6 +279,16 @@ class GatewayService:
         """Replay the live boards from attempts' passes (system administrators)."""
         self.roster.authorize(member_id, None, ("system_admin",))
         return self.ranking.with_timeout(IMPORT_TIMEOUT).rebuild()
+
+    @http("POST", f"{ADMIN}/events/replay", auth=True, body=ReplayBody)
+    def admin_replay_events(self, request, member_id, body):
+        """Republish a producer's retained events since a time (of one type) into one
+        agency's queue, with their original event ids (system administrators;
+        kernel/replay.py)."""
+        self.roster.authorize(member_id, None, ("system_admin",))
+        producer = getattr(self, body["service"]).with_timeout(IMPORT_TIMEOUT)
+        return producer.replay_events(since=body["since"].isoformat(), queue=body["queue"],
+                                      type=body["type"])
 
     # -- admin: awards (R16, R20) ------------------------------------------------------------
 

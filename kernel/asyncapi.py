@@ -29,7 +29,7 @@ ATTEMPT = "45c48cce-2e2d-4fbd-b7a1-9e8d7c6b5a40"
 SNAPSHOT = "d3d94468-02a4-43a8-8a5f-6b7c8d9e0f11"
 AWARD = "6512bd43-d9ca-4e5e-8f3a-4b5c6d7e8f90"
 LEVEL = {"number": 1, "title": "第1关", "theme": "党的十九大报告",
-         "opens_at": "2018-03-12T00:00:00+08:00", "time_limit_s": 300, "draw_count": 20}
+         "opens_at": "2018-03-11T16:00:00.000+00:00", "time_limit_s": 300, "draw_count": 20}
 
 # type -> (when it is published, an example `data`)
 DOCS = {
@@ -46,7 +46,7 @@ DOCS = {
     "member_reinstated": ("A disqualification was lifted (R20): back on the boards and in the "
                           "awards.", {"member_id": MEMBER}),
     "member_disqualified": ("R20: a member lost award eligibility; named in the notice.", {
-        "member_id": MEMBER, "reason": "代他人答题", "decided_at": "2018-06-02T10:15:00+08:00",
+        "member_id": MEMBER, "reason": "代他人答题", "decided_at": "2018-06-02T02:15:00.000+00:00",
         "decided_by": "b948cd51-bb05-4a5e-b15d-a2b816a84290"}),
     "role_granted": ("An administrator role was granted (a sheet, an appointment or a role "
                      "change; added to v1 after contracts.md). `by`: the acting member.", {
@@ -60,33 +60,33 @@ DOCS = {
                          "by": "b948cd51-bb05-4a5e-b15d-a2b816a84290"}),
     "campaign_published": ("A campaign and its level schedule were published.", {
         "campaign_id": CAMPAIGN, "name": "2018年“每月一关”学习答题闯关",
-        "time_zone": "Asia/Shanghai", "starts_at": "2018-03-12T00:00:00+08:00",
-        "ends_at": "2018-10-31T23:59:59.999+08:00", "levels": [LEVEL],
+        "time_zone": "Asia/Shanghai", "starts_at": "2018-03-11T16:00:00.000+00:00",
+        "ends_at": "2018-10-31T15:59:59.999+00:00", "levels": [LEVEL],
         "organisation_id": "federation"}),
     "level_updated": ("A level's settings changed (the whole campaign, as published).", {
         "campaign_id": CAMPAIGN, "name": "2018年“每月一关”学习答题闯关",
-        "time_zone": "Asia/Shanghai", "starts_at": "2018-03-12T00:00:00+08:00",
-        "ends_at": "2018-10-31T23:59:59.999+08:00", "levels": [dict(LEVEL, time_limit_s=360)],
+        "time_zone": "Asia/Shanghai", "starts_at": "2018-03-11T16:00:00.000+00:00",
+        "ends_at": "2018-10-31T15:59:59.999+00:00", "levels": [dict(LEVEL, time_limit_s=360)],
         "organisation_id": "federation"}),
     "run_started": ("A member began a run at level 1 (their first, or a restart under R14).", {
         "run_id": RUN, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_number": 1,
-        "started_at": "2018-03-12T09:30:02.114+08:00"}),
+        "started_at": "2018-03-12T01:30:02.114+00:00"}),
     "attempt_started": ("A timed attempt began; the deadline is the server's.", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
-        "level": 1, "started_at": "2018-03-12T09:30:02.114+08:00",
-        "deadline": "2018-03-12T09:35:02.114+08:00"}),
+        "level": 1, "started_at": "2018-03-12T01:30:02.114+00:00",
+        "deadline": "2018-03-12T01:35:02.114+00:00"}),
     "attempt_passed": ("A member answered all 20 right in time: the level is passed. "
                        "`run_levels_passed` and `run_total_ms` are the run's score after it.", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
-        "run_number": 1, "level": 1, "started_at": "2018-03-12T09:30:02.114+08:00",
-        "submitted_at": "2018-03-12T09:31:07.412+08:00", "duration_ms": 65298,
+        "run_number": 1, "level": 1, "started_at": "2018-03-12T01:30:02.114+00:00",
+        "submitted_at": "2018-03-12T01:31:07.412+00:00", "duration_ms": 65298,
         "run_levels_passed": 1, "run_total_ms": 65298,
         "question_ids": ["q-0001", "q-0002"], "wrong_question_ids": []}),
     "attempt_failed": ("An attempt did not pass: wrong answers, submitted after the deadline "
                        "and grace (`timeout`), or never submitted (`expired`).", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
-        "run_number": 1, "level": 2, "started_at": "2018-04-01T20:00:00.000+08:00",
-        "submitted_at": "2018-04-01T20:04:31.250+08:00", "duration_ms": 271250,
+        "run_number": 1, "level": 2, "started_at": "2018-04-01T12:00:00.000+00:00",
+        "submitted_at": "2018-04-01T12:04:31.250+00:00", "duration_ms": 271250,
         "run_levels_passed": 1, "run_total_ms": 65298, "question_ids": ["q-0101", "q-0102"],
         "wrong_question_ids": ["q-0102"], "correct": 19, "total": 20,
         "reason": "wrong_answers"}),
@@ -96,7 +96,7 @@ DOCS = {
         "detail": {"duration_ms": 21000, "floor_ms": 30000, "questions": 20, "level": 1}}),
     "month_closed": ("R15: a month was closed at its cutoff (23:59:59.999 campaign-local on its "
                      "last day): its boards are frozen in a snapshot.", {
-        "campaign_id": CAMPAIGN, "month": "2018-05", "cutoff": "2018-05-31T23:59:59.999+08:00",
+        "campaign_id": CAMPAIGN, "month": "2018-05", "cutoff": "2018-05-31T15:59:59.999+00:00",
         "snapshot_id": SNAPSHOT, "ranked_members": 96}),
     "campaign_closed": ("The campaign's last month was closed: its final standings.", {
         "campaign_id": CAMPAIGN, "final_snapshot_id": SNAPSHOT}),
@@ -176,7 +176,10 @@ def document() -> dict:
             "name": type_, "title": type_, "summary": when, "contentType": "application/json",
             "payload": envelope_schema(_object(schema_cls)),
             "examples": [{"name": type_, "payload": example(producer, type_)}],
-            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.2.0"}},
+            # AMQP properties: message_id = event_id, type, timestamp = occurred_at (whole
+            # seconds), app_id = the producer (docs/events.md, "AMQP properties")
+            "bindings": {"amqp": {"deliveryMode": 2, "contentEncoding": "utf-8",
+                                  "messageType": type_, "bindingVersion": "0.2.0"}},
         }
         channels[f"{producer}.events/{type_}"] = {
             "description": f"Exchange `{producer}.events` (topic, durable), routing key "
@@ -184,7 +187,7 @@ def document() -> dict:
             "bindings": {"amqp": {
                 "is": "routingKey", "bindingVersion": "0.2.0",
                 "exchange": {"name": f"{producer}.events", "type": "topic", "durable": True,
-                             "autoDelete": False, "vhost": "/"}}},
+                             "autoDelete": False}}},
             "subscribe": {"operationId": f"on_{type_}", "summary": when,
                           "message": {"$ref": f"#/components/messages/{type_}"}},
         }
@@ -224,11 +227,18 @@ subscriber with a plain AMQP client (pika).
 ## Where events are
 
 Each producing service has a **topic exchange** `<producer>.events` (durable, not
-auto-deleted); the **routing key** is the event type. Bind a durable queue of your own (one
-per subscribing system, named after it) to the exchanges and keys you want, for example
-`attempts.events` / `attempt_passed`. A queue keeps events while your system is down. Ask the
-operators for an AMQP user that may declare and read its own queues; quorum queues
-(`x-queue-type: quorum`) survive the loss of a broker node.
+auto-deleted); the **routing key** is the event type. These five exchanges exist from the
+moment the platform starts, before their first event: `roster.events`,
+`question_bank.events`, `attempts.events`, `ranking.events`, `awards.events` (each producer
+declares its own when it starts). **Bind, do not declare** them: a passive declare is enough
+to check one is there.
+
+Bind a durable queue of your own (one per subscribing system, named after it) to the
+exchanges and keys you want, for example `attempts.events` / `attempt_passed`. A queue keeps
+events while your system is down; an event published before your queue was bound is not in
+it (ask for a replay, below). The virtual host is the operators' to tell you, with an AMQP
+user that may declare and read its own queues; quorum queues (`x-queue-type: quorum`)
+survive the loss of a broker node.
 
 ## The envelope
 
@@ -243,9 +253,42 @@ Every body is JSON (`content_type: application/json`, persistent):
 | `producer` | string | the service: `roster`, `question_bank`, `attempts`, `ranking`, `awards` |
 | `data` | object | by type, below |
 
-Times are ISO 8601 with an offset. No event carries a full phone number (only
+**Times: one rule.** Every time in every message (`occurred_at` and every time in `data`,
+a month's `cutoff` included) is ISO 8601 in UTC with the offset written `+00:00`, to the
+millisecond: `2018-05-31T15:59:59.999+00:00` is 23:59:59.999 in Shanghai (the campaign's
+`time_zone` says which zone to show it in). No event carries a full phone number (only
 `phone_masked`) or an answer key. New optional fields may appear in `data` within a version:
 ignore fields you do not know.
+
+## AMQP properties
+
+Every event is published with these properties (the body is the same in every case):
+
+| property | value |
+|---|---|
+| `message_id` | the envelope's `event_id` |
+| `type` | the event type (as the routing key) |
+| `timestamp` | `occurred_at`, in whole seconds since the epoch (UTC) |
+| `app_id` | the producing service (the envelope's `producer`) |
+| `content_type` / `content_encoding` | `application/json` / `utf-8` |
+| `delivery_mode` | 2 (persistent) |
+
+## Who an event is about
+
+Every event about a member (roster's member and role events, `award_granted` and
+`award_revoked`) carries `member`, who they are as another agency names them, the same
+object everywhere (optional within v1: absent when the producer has not learnt it yet):
+
+| field | type | meaning |
+|---|---|---|
+| `name` | string | the member's name |
+| `phone_masked` | string or null | `138****0001`: never the full phone |
+| `unit_id`, `unit_name` | string or null | their unit (the nearest unit at or above their place) |
+| `branch_id`, `branch_name` | string or null | their branch, when they sit in one |
+
+attempts' events carry the `member_id` only (they are many: a month's end sends tens of
+thousands); name their member from roster's events, or ask the roster read API for agencies
+([agencies.md](agencies.md): the current roster with the same fields, for a late subscriber).
 
 ## Delivery guarantees
 
@@ -262,6 +305,14 @@ ignore fields you do not know.
 - **Replays.** After a fault on our side the operators may replay events; you will see the same
   `event_id` again. Failures in your own consumer stay on your side: dead-letter what you
   cannot handle.
+- **Backfill for a late subscriber.** Each producer keeps the events it has sent for
+  `OUTBOX_KEEP_DAYS` (400 days by default: a whole campaign). Bind your queue, then ask the
+  operators for a replay of an exchange since a time, optionally of one type
+  (`challenge events replay --exchange awards.events --since 2018-03-01T00:00:00+00:00
+  --type award_granted --to-queue <your queue>`, or a system administrator's
+  `POST /api/v1/admin/events/replay`). The events arrive in their original order with their
+  original body and `event_id`, straight into your queue only (the default exchange, routing
+  key = your queue): other subscribers do not see them again. Dedupe on `event_id` as always.
 
 ## Events
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kernel.errors import ChallengeError, ServiceUnavailable, load
 from kernel.knobs import Knobs, knob
+from kernel.replay import ReplayIn, ReplayOut
 
 log = logging.getLogger(__name__)
 
@@ -216,3 +217,11 @@ class Answers:
     @rpc
     def ping(self):
         return "pong"
+
+    @rpc(args=ReplayIn, result=ReplayOut)
+    def replay_events(self, since, queue, type=None, dry_run=False):
+        """Republish this service's retained events since `since` (of `type`) into `queue`
+        (kernel/replay.py): written once here for every producer."""
+        from kernel.uow import relay_of
+
+        return {"replayed": relay_of(self).replay(since, queue, type, dry_run)}

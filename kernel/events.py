@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import timezone
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 VERSION = 1
+
+
+class Instant(fields.AwareDateTime):
+    """Every time in every message is UTC, `+00:00`, to the millisecond (docs/events.md):
+    one rule, whatever zone the producer computed it in (a month's cutoff is Shanghai's
+    midnight)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class _Data(Schema):
@@ -38,7 +50,7 @@ class MemberIdData(_Data):
 class MemberDisqualifiedData(_Data):
     member_id = fields.Str(required=True)
     reason = fields.Str(required=True)
-    decided_at = fields.AwareDateTime(required=True)
+    decided_at = Instant(required=True)
     decided_by = fields.Str(required=True)
 
 
@@ -58,7 +70,7 @@ class LevelData(_Data):
     number = fields.Int(required=True)
     title = fields.Str(required=True)
     theme = fields.Str(required=True)
-    opens_at = fields.AwareDateTime(required=True)
+    opens_at = Instant(required=True)
     time_limit_s = fields.Int(required=True)
     draw_count = fields.Int(required=True)
 
@@ -67,8 +79,8 @@ class CampaignData(_Data):
     campaign_id = fields.Str(required=True)
     name = fields.Str(required=True)
     time_zone = fields.Str(required=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
     levels = fields.List(fields.Nested(LevelData), required=True)
     # added to v1 (optional): the organisation that runs the campaign (R16's "federation")
     organisation_id = fields.Str()
@@ -79,7 +91,7 @@ class RunStartedData(_Data):
     member_id = fields.Str(required=True)
     campaign_id = fields.Str(required=True)
     run_number = fields.Int(required=True)
-    started_at = fields.AwareDateTime(required=True)
+    started_at = Instant(required=True)
 
 
 class AttemptStartedData(_Data):
@@ -88,8 +100,8 @@ class AttemptStartedData(_Data):
     campaign_id = fields.Str(required=True)
     run_id = fields.Str(required=True)
     level = fields.Int(required=True)
-    started_at = fields.AwareDateTime(required=True)
-    deadline = fields.AwareDateTime(required=True)
+    started_at = Instant(required=True)
+    deadline = Instant(required=True)
 
 
 class AttemptPassedData(_Data):
@@ -99,8 +111,8 @@ class AttemptPassedData(_Data):
     run_id = fields.Str(required=True)
     run_number = fields.Int(required=True)
     level = fields.Int(required=True)
-    started_at = fields.AwareDateTime(required=True)
-    submitted_at = fields.AwareDateTime(required=True)
+    started_at = Instant(required=True)
+    submitted_at = Instant(required=True)
     duration_ms = fields.Int(required=True)
     run_levels_passed = fields.Int(required=True)
     run_total_ms = fields.Int(required=True)
@@ -127,7 +139,7 @@ class AttemptFlaggedData(_Data):
 class MonthClosedData(_Data):
     campaign_id = fields.Str(required=True)
     month = fields.Str(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
-    cutoff = fields.AwareDateTime(required=True)
+    cutoff = Instant(required=True)
     snapshot_id = fields.Str(required=True)
     ranked_members = fields.Int(required=True)
 
@@ -194,7 +206,7 @@ class Envelope(Schema):
     event_id = fields.UUID(required=True)
     type = fields.Str(required=True)
     version = fields.Int(required=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = Instant(required=True)
     producer = fields.Str(required=True)
     data = fields.Dict(required=True)
 
@@ -226,7 +238,7 @@ def build(producer: str, type_: str, data: dict, occurred_at) -> dict:
         "event_id": str(uuid.uuid4()),
         "type": type_,
         "version": VERSION,
-        "occurred_at": occurred_at.isoformat(timespec="milliseconds"),
+        "occurred_at": occurred_at.astimezone(timezone.utc).isoformat(timespec="milliseconds"),
         "producer": producer,
         "data": body,
     }

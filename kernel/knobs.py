@@ -71,7 +71,7 @@ KNOBS = {k.key: k for k in (
     # every process
     Knob("RPC_TIMEOUT_SECONDS", 10.0, float, 0.1),
     Knob("OUTBOX_POLL_SECONDS", 0.2, float, 0.001),
-    Knob("OUTBOX_KEEP_DAYS", 7.0, float, 0),
+    Knob("OUTBOX_KEEP_DAYS", 400.0, float, 0),  # a campaign: replays to late subscribers
     Knob("INBOX_KEEP_DAYS", 30.0, float, 0),
     Knob("EVENT_QUEUE_TYPE", "classic", str, choices=("classic", "quorum")),
     Knob("EVENT_DELIVERY_LIMIT", 20, int, 1),

@@ -6,10 +6,18 @@ greenthread in each container publishes unsent rows, in order, to the service's 
 exchange `<service>.events` (routing key = event type) with publisher confirms, and marks
 them sent. A crash between publish and mark publishes the row again on restart: consumers
 dedupe on `event_id` (kernel/inbox.py), so nothing is lost and nothing is doubled.
+
+The relay declares the exchange when the container starts, before anything is sent: a
+subscriber binds to it (a read-only agency user may not declare it) and a message published
+to an exchange nobody has bound yet is dropped by the broker. Sent rows are kept
+`OUTBOX_KEEP_DAYS` (a campaign's length by default) so they can be replayed to a late
+subscriber (kernel/replay.py).
 """
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime
 
 import eventlet
 from eventlet.event import Event
@@ -86,6 +94,12 @@ class Relay(Extension):
         if self.table is None:
             return
         self.running = True
+        try:  # the exchange exists from the start; a broker briefly away: the relay's loop
+            self._producer()  # declares it once it reconnects
+        except Exception as exc:  # noqa: BLE001
+            log.warning("%s: cannot declare %s yet (%s); the relay will", self.service,
+                        self.exchange.name, exc)
+            self._close()
         self._relay_thread = self.container.spawn_managed_thread(
             self._relay_forever, identifier=f"{self.service}.outbox_relay"
         )
@@ -114,6 +128,7 @@ class Relay(Extension):
         backoff = self.poll
         while self.running:
             try:
+                self._producer()  # (re)declares the exchange, even with nothing to send
                 while self.relay_once() == BATCH:
                     pass
                 self._sweep_now_and_then()
@@ -153,7 +168,8 @@ class Relay(Extension):
         """Publish one batch of unsent rows; returns how many were sent."""
         with self.database.session() as session:
             rows = session.execute(
-                select(self.table.c.id, self.table.c.type, self.table.c.body)
+                select(self.table.c.id, self.table.c.event_id, self.table.c.type,
+                       self.table.c.body)
                 .where(self.table.c.sent_at.is_(None))
                 .order_by(self.table.c.id)
                 .limit(BATCH)
@@ -164,15 +180,8 @@ class Relay(Extension):
                 return 0
             producer = self._producer()
             for row in rows:
-                producer.publish(
-                    row.body,
-                    exchange=self.exchange,
-                    routing_key=row.type,
-                    content_type="application/json",
-                    content_encoding="utf-8",
-                    delivery_mode=2,
-                    retry=False,
-                )
+                producer.publish(row.body, exchange=self.exchange, routing_key=row.type,
+                                 retry=False, **properties(self.service, row))
             session.execute(
                 update(self.table)
                 .where(self.table.c.id.in_([r.id for r in rows]))
@@ -180,6 +189,19 @@ class Relay(Extension):
             )
             session.commit()
             return len(rows)
+
+    def replay(self, since, queue, type_=None, dry_run=False) -> int:
+        """Republish this service's retained events since `since` into `queue` (kernel/replay.py)."""
+        from kernel import replay
+
+        replay.check_type(self.service, type_)
+        if self.table is None:
+            return 0
+        with self.database.session() as session:
+            rows = replay.retained(session, self.table, since, type_)
+        if not dry_run:
+            replay.republish(self.amqp_uri, self.service, rows, queue)
+        return len(rows)
 
     # retention ---------------------------------------------------------------------------
 
@@ -209,3 +231,14 @@ class Relay(Extension):
                      self.service, sent, applied)
         return sent, applied
 
+
+
+def properties(service: str, row) -> dict:
+    """The AMQP properties of a published event (docs/events.md): the message id is the
+    event id, the type its type, the timestamp when it occurred (whole seconds), the app
+    the producing service; JSON in UTF-8, persistent."""
+    occurred = datetime.fromisoformat(json.loads(row.body)["occurred_at"])
+    return {"message_id": row.event_id, "type": row.type,
+            "timestamp": int(occurred.timestamp()), "app_id": service,
+            "content_type": "application/json", "content_encoding": "utf-8",
+            "delivery_mode": 2}

@@ -163,6 +163,11 @@ def _work_of(service) -> Work:
     return works[0]
 
 
+def relay_of(service) -> Relay:
+    """The outbox relay of a service instance's unit of work (for a replay)."""
+    return _work_of(service)._provider.relay
+
+
 def handles_once(fn):
     """`fn(self, tx, envelope)` applied once per event id, in its own unit of work."""
     consumer = fn.__name__

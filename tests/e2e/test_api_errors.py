@@ -41,6 +41,8 @@ VALID = {
     "admin_reinstate": {"reason": "a test of the refusal"},
     "admin_review_flag": {"note": "a test of the refusal"},
     "admin_set_award_policy": {"lines": []},
+    "admin_replay_events": {"service": "awards", "since": "2018-03-01T00:00:00+00:00",
+                            "queue": "agency-refused"},
     "admin_set_unit_admin": {"member_id": MEMBER_ID},
     "admin_update_level": {"title": "refused"},
     "admin_update_member": {"name": "refused"},
@@ -63,6 +65,8 @@ INVALID = {
     "admin_reinstate": ({}, "reason"),
     "admin_review_flag": ({"note": "x"}, "note"),
     "admin_set_award_policy": ({"lines": "all"}, "lines"),
+    "admin_replay_events": ({"service": "awards", "since": "2018-03-01T00:00:00",
+                             "queue": "agency-x"}, "since"),
     "admin_set_unit_admin": ({}, "member_id"),
     "admin_update_level": ({"time_limit_s": 60}, "time_limit_s"),
     "admin_update_member": ({"status": "gone"}, "status"),
@@ -86,7 +90,7 @@ BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions"
              "admin_questions", "admin_export_questions", "admin_update_question",
              "admin_retire_question", "admin_set_award_policy", "admin_award_paid",
              "admin_awards_ledger", "admin_rebuild_ranking", "admin_change_role",
-             "admin_upsert_org_units"}
+             "admin_upsert_org_units", "admin_replay_events"}
 UPLOADS = {"admin_import_members", "admin_import_questions"}
 PUBLIC = {"healthz", "readyz", "prometheus", "openapi_document", "docs_page", "member_page",
           "admin_page", "static_file", "request_code", "token"}

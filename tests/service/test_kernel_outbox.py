@@ -134,10 +134,11 @@ def test_retention_forgets_old_sent_events_and_applied_ids_but_never_unsent(
     now = fake_clock.now()
     engine = create_engine(config["ROSTER_DATABASE_URL"])
     with engine.begin() as conn:
-        for event_id, sent_days_ago in (("old", 8), ("recent", 6), ("unsent", None)):
+        # sent rows are kept OUTBOX_KEEP_DAYS (400 by default: a campaign, for replays)
+        for event_id, sent_days_ago in (("old", 401), ("recent", 399), ("unsent", None)):
             conn.execute(producer_outbox.insert().values(
                 event_id=event_id, type="member_deactivated", body="{}",
-                created_at=now - timedelta(days=60),
+                created_at=now - timedelta(days=500),
                 sent_at=None if sent_days_ago is None else now - timedelta(days=sent_days_ago)))
         for event_id, days_ago in (("applied-long-ago", 31), ("applied-lately", 29)):
             conn.execute(producer_inbox.insert().values(
