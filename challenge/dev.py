@@ -93,9 +93,9 @@ def stop_on_signals(platform) -> None:
     """SIGTERM and Ctrl-C stop the platform within STOP_SECONDS, however it is doing.
 
     A Python signal handler runs in whichever greenthread is current, often one of the
-    in-memory bus's consumers (they poll every few milliseconds): stopping the runner right
-    there made that consumer wait for its own end, so the process outlived SIGTERM with its
-    port closed, the other consumers still polling, until SIGKILL. The handler now only
+    in-memory bus's consumers: stopping the runner right there made that consumer wait for
+    its own end, so the process outlived SIGTERM with its port closed, the other consumers
+    (which then polled every few milliseconds) still running, until SIGKILL. The handler now only
     starts a greenthread that stops the runner and kills it past GRACE_SECONDS, and arms a
     plain OS thread that ends the process at STOP_SECONDS should even that hang."""
     stopping = []
