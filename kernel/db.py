@@ -119,9 +119,9 @@ def make_engine(url: str, schema: str | None = None, pool: dict | None = None, *
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
         pool = {"pool_size": 10, "max_overflow": 20, **pool}
+        kwargs.setdefault("pool_pre_ping", True)
         return create_engine(
             url,
-            pool_pre_ping=True,
             **pool,
             connect_args=connect_args,
             **kwargs,
@@ -129,8 +129,9 @@ def make_engine(url: str, schema: str | None = None, pool: dict | None = None, *
     return create_engine(url, **kwargs)
 
 
-def service_engine(config: dict, service: str):
-    """The engine of `service` as configured: its own database, or its schema in the shared one."""
+def service_engine(config: dict, service: str, **kwargs):
+    """The engine of `service` as configured: its own database, or its schema in the shared
+    one (`kwargs` go to create_engine)."""
     url = database_url(config, service)
     schema = service if shared_database(config, service) else None
     if make_url(url).get_backend_name() != "postgresql":
@@ -139,7 +140,7 @@ def service_engine(config: dict, service: str):
     # max_connections must cover that times every process (docs/deploy.md)
     pool = {"pool_size": knob(config, "DB_POOL_SIZE"),
             "max_overflow": knob(config, "DB_MAX_OVERFLOW")}
-    return make_engine(url, schema=schema, pool=pool)
+    return make_engine(url, schema=schema, pool=pool, **kwargs)
 
 
 class Database(DependencyProvider):

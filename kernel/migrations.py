@@ -20,6 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def script_location(service: str) -> str:
+    if service == "gateway":  # its shared limit counters (gateway/counters.py)
+        return os.path.join(ROOT, "gateway", "migrations")
     return os.path.join(ROOT, "services", service, "migrations")
 
 

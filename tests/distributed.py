@@ -99,6 +99,28 @@ class Distributed:
         if wait:
             self.wait_ready()
 
+    def start_gateway_replica(self):
+        """A second gateway process on its own port (as a second pod behind the Service):
+        the same broker, database and settings; its base URL. Stopped with the others."""
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = self._logs["gateway-2"] = open(self.folder / "gateway.service.2.log", "a+")
+        self.procs["gateway-2"] = proc = subprocess.Popen(
+            [f"{BIN}/nameko", "run", "--config", "deploy/config.yaml", self.modules["gateway"]],
+            env=dict(self.env, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}"), cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+        def ready():
+            if proc.poll() is not None:
+                log.seek(0)
+                raise AssertionError(f"the second gateway exited: {log.read()[-3000:]}")
+            try:
+                return requests.get(f"{base}/readyz", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                return False
+        wait_for(ready, timeout=60, every=0.5, what="the second gateway to be ready")
+        return base
+
     def kill(self, name, sig=signal.SIGKILL):
         proc = self.procs[name]
         os.killpg(proc.pid, sig)
