@@ -54,7 +54,7 @@ class Counters:
         self.engine, self.clock = engine, clock
         self.swept = 0.0
 
-    def hit(self, scope: str, subject: str, limit: int, seconds: int) -> int | None:
+    def hit(self, scope: str, subject: str, limit: int, seconds: int) -> int:
         """Count a hit if it keeps `subject` under `limit` in the sliding `seconds`, or
         refuse it: the seconds to wait before one would be admitted (0: admitted)."""
         now = self.clock()
@@ -109,7 +109,7 @@ class LimitCounters(SharedExtension):
 
     def setup(self):
         config = self.container.config
-        if config.get("GATEWAY_DATABASE_URL") or config.get("DATABASE_URL"):
+        if config.get("DATABASE_URL"):  # the shared database: `challenge migrate` made ours
             # autocommit: the one statement is its own transaction; no ping before it (a
             # dropped connection fails one check, which then counts in the process)
             engine = service_engine(config, "gateway", isolation_level="AUTOCOMMIT",
