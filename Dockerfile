@@ -23,7 +23,10 @@ FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="monthly-level-challenge" \
       org.opencontainers.image.description="One level a month: services, gateway, migrations"
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    WEB_SERVER_ADDRESS=0.0.0.0:8000 LOG_FORMAT=json
+    WEB_SERVER_ADDRESS=0.0.0.0:8000 LOG_FORMAT=json \
+    PYTHONWARNINGS=ignore::DeprecationWarning,ignore::Warning:nameko.cli.commands
+# (eventlet warns it is deprecated while nameko imports it, before logging is configured:
+# nine lines of raw text at the head of every JSON log; later warnings are logged as JSON)
 RUN groupadd --system --gid 10001 challenge \
  && useradd --system --uid 10001 --gid challenge --home-dir /app --shell /usr/sbin/nologin challenge
 COPY --from=build /opt/venv /opt/venv

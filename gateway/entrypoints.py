@@ -37,6 +37,7 @@ from kernel.errors import BadInput, ChallengeError, NotFound, TooLarge, load
 from kernel.knobs import knob
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("gateway.access")
 
 MAX_PATH_INT = 2**31 - 1  # a level's or a flag's number fits a database integer
 MAX_BODY = 256 * 1024  # a JSON body; file uploads get their own limit
@@ -179,6 +180,15 @@ def with_security_headers(response):
 def route_label(url: str) -> str:
     """`/api/v1/attempts/<string:attempt_id>/submit` -> `/api/v1/attempts/{attempt_id}/submit`"""
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url)
+
+
+def access_line(method, route, status, seconds, member_id, correlation_id) -> None:
+    """The request, one INFO line: readable as text, and as JSON an `http` object (method,
+    route template, status, duration, member) beside the correlation id."""
+    access.info("%s %s %d %.1f ms", method, route, status, seconds * 1000, extra={
+        "correlation_id": correlation_id,
+        "http": {"method": method, "route": route, "status": status,
+                 "duration_ms": round(seconds * 1000, 1), "member_id": member_id}})
 
 
 def bearer_member(request, config) -> str:
@@ -334,6 +344,7 @@ class JsonWebServer(WebServer):
     def get_wsgi_server(self, sock, wsgi_app, protocol=HeadDeadlineProtocol, debug=False):
         server = super().get_wsgi_server(sock, wsgi_app, protocol, debug)
         server.socket_timeout = self.read_timeout
+        server.log_output = False  # eventlet's Apache-style line: ours is `access_line`
         return server
 
     def run(self):
@@ -440,6 +451,7 @@ class HttpEntrypoint(HttpRequestHandler):
         status = 500
         correlation_id = logs.new_id(request.headers.get("X-Request-Id"))
         request.shallow = False
+        kwargs = {}
         try:
             try:
                 args, kwargs = self.get_entrypoint_parameters(request)
@@ -455,8 +467,10 @@ class HttpEntrypoint(HttpRequestHandler):
             status = response.status_code
             return response
         finally:
-            registry.observe(self.method, route_label(self.url), status,
-                             time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            registry.observe(self.method, route_label(self.url), status, seconds)
+            access_line(self.method, route_label(self.url), status, seconds,
+                        kwargs.get("member_id"), correlation_id)
 
     def response_from_exception(self, exc):
         status, error = describe(exc)

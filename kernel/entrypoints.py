@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kernel.errors import ChallengeError, ServiceUnavailable, load
 from kernel.knobs import Knobs, knob
+from kernel.metrics import DEAD_LETTERS, Metrics
 from kernel.replay import ReplayIn, ReplayOut
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ class ReliableEventHandler(EventHandler):
             return
         log.error("%s: the handler failed (%r); the event goes to %s", self.method_name,
                   error, self.dead_queue.name)
+        DEAD_LETTERS.labels(self.container.service_name, self.event_type).inc()
         if message.channel.connection:
             message.reject(requeue=False)
 
@@ -206,13 +208,15 @@ event_handler = ReliableEventHandler.decorator
 
 class Answers:
     """Mixed into every service: `ping` is how the gateway's /readyz knows it answers, and
-    `knobs` checks every setting before the service starts (kernel/knobs.py).
+    `knobs` checks every setting before the service starts (kernel/knobs.py), and `metrics`
+    times every worker and serves the process's figures on METRICS_PORT (kernel/metrics.py).
 
     Subclass it as `entrypoints.Answers`, not a name imported into the service's module:
     `nameko run <module>` takes every class in the module that has entrypoints for a service.
     """
 
     knobs = Knobs()
+    metrics = Metrics()
 
     @rpc
     def ping(self):

@@ -78,6 +78,8 @@ KNOBS = {k.key: k for k in (
     Knob("EVENT_RETRY_SECONDS", 2.0, float, 0),
     Knob("DB_POOL_SIZE", 10, int, 1),
     Knob("DB_MAX_OVERFLOW", 20, int, 0),
+    # a service's Prometheus metrics on this port (0: not served; the gateway's are at /metrics)
+    Knob("METRICS_PORT", 0, int, 0),
 )}
 
 

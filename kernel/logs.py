@@ -9,6 +9,15 @@ service name in a green-thread local for the log filter; event handlers log the 
 
 deploy/config.yaml wires it into nameko's LOGGING: `LOG_FORMAT=json` (the default there) or
 `text`; the embedded `challenge dev` keeps plain text.
+
+What is logged at INFO, so a request can be followed: the gateway's access line (method,
+route, status, duration, member, correlation id) and one line per RPC a service answers
+(`attempts.submit_attempt ok 12.3 ms`, with the correlation id). An expected error (one of
+ours: a wrong code, a limit) is that one line, never a traceback: nameko's own WARNING with
+the traceback is made a DEBUG line without it (`ExpectedErrors`). Warnings raised by
+libraries once logging is configured go through the same formatter
+(`logging.captureWarnings`); the ones raised while nameko imports eventlet, before any
+configuration, are filtered by the image's PYTHONWARNINGS (Dockerfile).
 """
 from __future__ import annotations
 
@@ -20,6 +29,7 @@ import uuid
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
 
 KEY = "correlation_id"
 SANE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -52,11 +62,43 @@ class WorkerContext(DependencyProvider):
         log.debug("%s.%s starts", self.container.service_name,
                   worker_ctx.entrypoint.method_name)
 
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        """One INFO line per RPC answered, with its outcome: how a request id is followed
+        into each service that served it."""
+        if not isinstance(worker_ctx.entrypoint, Rpc):
+            return
+        outcome = "ok" if exc_info is None else _outcome(exc_info[1])
+        log.info("%s.%s %s", self.container.service_name, worker_ctx.entrypoint.method_name,
+                 outcome)
+
     def worker_teardown(self, worker_ctx):
         _current.service = _current.correlation_id = _current.event_id = None
 
     def get_dependency(self, worker_ctx):
         return worker_ctx.context_data.get(KEY)
+
+
+def _outcome(error) -> str:
+    reason = getattr(error, "reason", None) or getattr(error, "code", None)
+    return f"refused ({reason})" if reason else f"failed ({type(error).__name__})"
+
+
+class ExpectedErrors(logging.Filter):
+    """On nameko's container logger: an expected error (ours, declared by `@rpc` and `@http`)
+    is the caller's business, said once at INFO by the worker's line (`roster.verify_login_code
+    refused (invalid_code)`) or the gateway's access line (status 400); nameko logs it again
+    at WARNING with the whole traceback, made here a DEBUG line without it. Unexpected errors
+    pass as they are."""
+
+    def filter(self, record):
+        if not str(record.msg).startswith("(expected) error handling worker"):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info = record.exc_text = None
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("nameko.containers").addFilter(ExpectedErrors())
 
 
 class CorrelationFilter(logging.Filter):
@@ -70,7 +112,10 @@ class CorrelationFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    FIELDS = ("service", "correlation_id", "event_id")
+    """One JSON object a line; a record's `http` (the gateway's access line) is kept as an
+    object of its own, so a log query can filter on `http.status` or `http.route`."""
+
+    FIELDS = ("service", "correlation_id", "event_id", "http")
 
     def format(self, record):
         entry = {
@@ -93,7 +138,9 @@ TEXT = "%(asctime)s %(levelname)s %(name)s [%(service)s %(correlation_id)s]: %(m
 
 
 def formatter(style_name: str = "json") -> logging.Formatter:
-    """For dictConfig (`"()": kernel.logs.formatter`): `json`, or `text` for people."""
+    """For dictConfig (`"()": kernel.logs.formatter`): `json`, or `text` for people. Warnings
+    (`warnings.warn`) are logged from now on, through this formatter, not printed raw."""
+    logging.captureWarnings(True)
     if style_name == "text":
         return logging.Formatter(TEXT)
     return JsonFormatter()

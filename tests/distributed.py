@@ -24,6 +24,8 @@ BIN = os.path.dirname(sys.executable)
 MODULES = ["services.roster.service", "services.question_bank.service",
            "services.attempts.service", "services.ranking.service",
            "services.awards.service", "gateway.service"]
+# the image's PYTHONWARNINGS (Dockerfile): eventlet's import-time text filtered, so a log is JSON
+QUIET_IMPORTS = "ignore::DeprecationWarning,ignore::Warning:nameko.cli.commands"
 # the token secret every process gets (at least 32 bytes, or they refuse to start)
 SECRET = "integration-secret-at-least-32-bytes-long"
 SHORT = {module.split(".")[-2] if module.startswith("services.") else "gateway": module
@@ -67,6 +69,8 @@ class Distributed:
         self.env.update(env or {})
         self.sms = self.env["SMS_FILE"]
         self.rpc_config = {"AMQP_URI": amqp_uri}
+        # each service's Prometheus metrics on a port of its own (as each container's 9100)
+        self.metrics_ports = {name: free_port() for name in self.modules if name != "gateway"}
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs = {}
 
@@ -94,10 +98,21 @@ class Distributed:
             log = self._logs[name] = open(self.folder / f"{module}.log", "a+")
         self.procs[name] = subprocess.Popen(
             [f"{BIN}/nameko", "run", "--config", "deploy/config.yaml", module],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env_of(name), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         if wait:
             self.wait_ready()
+
+    def env_of(self, name) -> dict:
+        if name not in self.metrics_ports:
+            return self.env
+        return dict(self.env, METRICS_PORT=str(self.metrics_ports[name]))
+
+    def metrics_url(self, name) -> str:
+        """Where Prometheus scrapes a process: a service's METRICS_PORT, the gateway's own."""
+        if name == "gateway":
+            return f"{self.base}/metrics"
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
 
     def start_gateway_replica(self):
         """A second gateway process on its own port (as a second pod behind the Service):

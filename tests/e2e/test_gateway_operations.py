@@ -7,23 +7,18 @@ import pytest
 import requests
 
 from kernel import logs
+from tests.scrape import figure, scrape
 from tests.thin_path import answers_for, login, start
 
 SYSTEM, UNIT_ADMIN = "13800000000", "13800000001"
 
 
-def samples(text: str) -> dict:
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
-
-
 def test_metrics_count_requests_by_route_template_and_status(embedded):
+    """Counted in the process's registry (kept across platforms in one test run), so what
+    is checked is what these requests added."""
     base = embedded["base"]
     member = login(base, embedded["sms"], "13800000010")[0]
+    before = scrape(f"{base}/metrics")
     for _ in range(3):
         assert requests.get(f"{base}/api/v1/me", headers=member, timeout=10).ok
     r = requests.post(f"{base}/api/v1/attempts/no-such-attempt/submit", headers=member,
@@ -31,20 +26,29 @@ def test_metrics_count_requests_by_route_template_and_status(embedded):
     assert r.status_code == 404
     assert requests.get(f"{base}/readyz", timeout=10).ok
     r = requests.get(f"{base}/metrics", timeout=10)
-    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
-    seen = samples(r.text)
-    me = 'method="GET",route="/api/v1/me"'
-    assert seen[f'challenge_http_requests_total{{{me},status="200"}}'] == 3
-    assert seen['challenge_http_requests_total{method="POST",'
-                'route="/api/v1/attempts/{attempt_id}/submit",status="404"}'] == 1
-    assert seen[f"challenge_http_request_duration_seconds_count{{{me}}}"] == 3
-    assert seen[f'challenge_http_request_duration_seconds_bucket{{{me},le="+Inf"}}'] == 3
-    buckets = [v for k, v in seen.items()
-               if k.startswith(f"challenge_http_request_duration_seconds_bucket{{{me}")]
-    assert buckets == sorted(buckets)  # cumulative
-    assert seen['challenge_service_up{service="attempts"}'] == 1
-    assert seen["challenge_http_requests_in_flight"] == 1  # this very request
+    seen = scrape(f"{base}/metrics")
+
+    def added(name, **labels):
+        return figure(seen, name, **labels) - figure(before, name, **labels)
+
+    me = {"method": "GET", "route": "/api/v1/me"}
+    assert added("challenge_http_requests_total", **me, status=200) == 3
+    assert added("challenge_http_requests_total", method="POST",
+                 route="/api/v1/attempts/{attempt_id}/submit", status=404) == 1
+    assert added("challenge_http_request_duration_seconds_count", **me) == 3
+    assert added("challenge_http_request_duration_seconds_bucket", **me, le="+Inf") == 3
+    buckets = [value for (name, labels), value in seen.items()
+               if name == "challenge_http_request_duration_seconds_bucket"
+               and me.items() <= dict(labels).items()]
+    assert len(buckets) > 10 and buckets == sorted(buckets)  # cumulative
+    assert figure(seen, "challenge_service_up", service="attempts") == 1
+    assert figure(seen, "challenge_http_requests_in_flight") == 1  # this very request
     assert "no-such-attempt" not in r.text  # series per route, never per raw path
+    # the services run in this process: their workers are in the same registry
+    assert added("challenge_rpc_duration_seconds_count", service="attempts",
+                 method="submit_attempt", outcome="refused") == 1
+    assert ("challenge_outbox_backlog", frozenset({("service", "attempts")})) in seen
+    assert figure(seen, "process_cpu_seconds_total") > 0  # prometheus_client's own
 
 
 @pytest.fixture
@@ -126,5 +130,10 @@ def test_a_requests_correlation_id_reaches_every_service_it_calls(embedded, capl
     # /me asks roster for the member, attempts for the progress, ranking for my ranks
     assert traced == {("gateway", "gateway.me starts"), ("roster", "roster.get_member starts"),
                       ("attempts", "attempts.progress starts"),
-                      ("ranking", "ranking.my_rank starts")}
+                      ("ranking", "ranking.my_rank starts"),
+                      # each RPC answered: one INFO line with its outcome
+                      ("roster", "roster.get_member ok"), ("attempts", "attempts.progress ok"),
+                      ("ranking", "ranking.my_rank ok")}
+    answered = [rec for rec in caplog.records if rec.getMessage().endswith(" ok")]
+    assert answered and all(rec.levelno == logging.INFO for rec in answered)
     assert {s for s, _, cid in starts if cid == fresh} >= {"gateway", "question_bank"}

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from kernel.settings import secret_problem
+from tests.distributed import QUIET_IMPORTS
 from tests.unit.deploy_checks import REQUIRED, ROOT, config_variables, modules, run_command
 
 INFRA = {"rabbitmq", "postgres", "migrate"}
@@ -92,9 +93,19 @@ def test_health_checks_restarts_ports_and_replicas(compose):
     assert any(int(p["target"]) == 15672 for p in compose["rabbitmq"]["ports"])
 
 
+def test_each_service_serves_its_metrics_on_the_compose_network(compose):
+    """METRICS_PORT for the services (kernel/metrics.py); the gateway's are at :8000/metrics."""
+    for name in set(modules()) - {"gateway"}:
+        svc = compose[name]
+        assert str(svc["environment"]["METRICS_PORT"]) == "9100", name
+        assert "9100" in [str(port) for port in svc["expose"]], name
+
+
 def test_the_dockerfile_runs_as_a_user_and_installs_the_lock():
     text = open(os.path.join(ROOT, "Dockerfile"), encoding="utf-8").read()
     assert "--constraint requirements.lock" in text
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert 'CMD ["nameko", "run", "--config", "deploy/config.yaml", "gateway.service"]' in text
+    # nothing but JSON in a log: eventlet's import-time deprecation text is filtered
+    assert f"PYTHONWARNINGS={QUIET_IMPORTS}" in text

@@ -95,6 +95,19 @@ def test_the_gateway_is_reached_through_its_service_and_ingress(objects):
     assert backend["name"] == "gateway" and backend["port"]["name"] == port["name"]
 
 
+def test_every_pod_is_scraped_where_its_metrics_are_served(objects):
+    """A service serves its metrics on METRICS_PORT (kernel/metrics.py), the gateway on its
+    HTTP port: each pod's annotations point Prometheus at the port its container opens."""
+    configmap = of_kind(objects, "ConfigMap")["challenge-config"]["data"]
+    for name, deployment in of_kind(objects, "Deployment").items():
+        notes = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert notes["prometheus.io/scrape"] == "true" and notes["prometheus.io/path"] == "/metrics"
+        opened = {p["containerPort"] for p in containers(deployment)[0]["ports"]}
+        assert int(notes["prometheus.io/port"]) in opened, name
+        served = 8000 if name == "gateway" else int(configmap["METRICS_PORT"])
+        assert int(notes["prometheus.io/port"]) == served, name
+
+
 def test_autoscalers_target_the_gateway_attempts_and_ranking(objects):
     deployments = of_kind(objects, "Deployment")
     targets = {h["spec"]["scaleTargetRef"]["name"]

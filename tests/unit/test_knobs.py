@@ -26,7 +26,7 @@ def configmap() -> dict:
 
 
 # where the cluster deliberately differs from a single machine (docs/deploy.md)
-CLUSTER_CHOICES = {"EVENT_QUEUE_TYPE": "quorum"}
+CLUSTER_CHOICES = {"EVENT_QUEUE_TYPE": "quorum", "METRICS_PORT": 9100}
 
 
 @pytest.mark.parametrize("key", sorted(knobs.KNOBS))
