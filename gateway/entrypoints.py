@@ -416,8 +416,9 @@ class HttpEntrypoint(HttpRequestHandler):
     member_limits = MemberLimits()
 
     def __init__(self, method, url, body=None, query=None, auth=False, status=200,
-                 upload=None, upload_max=None, **kwargs):
+                 upload=None, upload_max=None, response=None, **kwargs):
         self.body_schema, self.query_schema = body, query
+        self.response_schema = response
         self.upload_schema, self.upload_max = upload, upload_max
         self.auth, self.status = auth, status
         super().__init__(method, url, **kwargs)
@@ -490,6 +491,9 @@ def http(method, url, **kwargs):
     """A route: `body=` and `query=` take marshmallow schema classes; `upload=` takes the
     schema of a multipart form's fields beside its `file` (at most `upload_max` bytes) and
     passes `upload={data, filename, form}`; `auth=True` passes the token's `member_id`;
-    `status=` is the success status."""
+    `status=` is the success status; `response=` what it answers, for the OpenAPI document:
+    a marshmallow schema (class, or instance for `many=True`): the service's result schema
+    when the route answers the RPC's result as it is, a gateway schema when the route builds
+    the body; or the media type of a body that is not JSON (a page, a file)."""
     kwargs.setdefault("expected_exceptions", ChallengeError)
     return HttpEntrypoint.decorator(method, url, **kwargs)

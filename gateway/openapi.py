@@ -1,6 +1,8 @@
 """The OpenAPI 3 document, generated from the gateway's own routes: each route's method, path,
-docstring, body and query schemas, success status and whether it needs a token. The schemas
-are the ones the entrypoint validates with, so the document cannot drift from the code."""
+docstring, body and query schemas, success status and body, and whether it needs a token. The
+request schemas are the ones the entrypoint validates with, the response schemas the ones the
+services dump their results with (or the gateway's own for the bodies it builds), so the
+document cannot drift from the code."""
 from __future__ import annotations
 
 import functools
@@ -8,6 +10,7 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from marshmallow import Schema, fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
@@ -56,6 +59,36 @@ def _path(url: str) -> tuple[str, list[tuple[str, dict]]]:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url), params
 
 
+def success(declared) -> dict:
+    """A route's success: its JSON body's schema (`response=`), or a body that is not JSON
+    (a media type: a page, a file), or a choice of media types, each with its schema or None
+    for bytes."""
+    if isinstance(declared, str):
+        declared = {declared: None}
+    elif not isinstance(declared, dict):
+        declared = {"application/json": declared}
+    return {"description": "success", "content": {
+        media: {"schema": {"type": "string", "format": "binary"} if schema is None else schema}
+        for media, schema in declared.items()}}
+
+
+def component_names():
+    """Each schema's component is named after its class; a second class of the same name (a
+    service's schema extending the kernel's, under the same name) is prefixed with its
+    module's owner: `KernelImportReportOut` beside roster's `ImportReportOut`."""
+    taken = {}
+
+    def name_of(schema):
+        cls = resolve_schema_cls(schema)
+        cls = cls[0] if isinstance(cls, list) else cls
+        if taken.setdefault(cls.__name__, cls) is cls:
+            return cls.__name__
+        owner = cls.__module__.split(".")[-2 if cls.__module__.startswith("services.") else 0]
+        return owner.title().replace("_", "") + cls.__name__
+
+    return name_of
+
+
 # a member's play, refused once roster has deactivated or disqualified them (R20)
 PLAY = {"start_attempt", "submit_attempt", "restart_run"}
 
@@ -64,7 +97,7 @@ PLAY = {"start_attempt", "submit_attempt", "restart_run"}
 def document(service_cls) -> dict:
     spec = APISpec(
         title="每月一关 · One level a month", version="1.0.0", openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=component_names())],
         info={"description": "Members' API of the monthly level challenge. Errors are "
                              "`{\"error\": {code, message, fields}}`; times are ISO 8601 "
                              "with offset."},
@@ -81,7 +114,7 @@ def document(service_cls) -> dict:
             "description": doc,
             "parameters": [{"in": "path", "name": p, "required": True, "schema": schema}
                            for p, schema in path_params],
-            "responses": {str(entrypoint.status): {"description": "success"}},
+            "responses": {str(entrypoint.status): success(entrypoint.response_schema)},
         }
         if entrypoint.query_schema is not None:
             operation["parameters"].append({"in": "query", "schema": entrypoint.query_schema})
@@ -126,4 +159,36 @@ def document(service_cls) -> dict:
             paths.setdefault(path, {})[verb.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return open_answers(spec.to_dict())
+
+
+def open_answers(doc: dict) -> dict:
+    """An answer may gain fields (an addition is not a change of contract), so the schemas of
+    success bodies do not forbid the properties they do not name: apispec says
+    `additionalProperties: false` of every schema that refuses unknown fields on load, which
+    is marshmallow's default. Schemas a request uses keep it: there, unknown is refused."""
+    operations = [op for ops in doc["paths"].values() for op in ops.values()]
+    asked = _components(doc, [[op.get("requestBody"), op.get("parameters")]
+                              for op in operations])
+    answered = _components(doc, [r for op in operations
+                                 for code, r in op["responses"].items() if code < "300"])
+    for name in answered - asked:
+        if doc["components"]["schemas"][name].get("additionalProperties") is False:
+            del doc["components"]["schemas"][name]["additionalProperties"]
+    return doc
+
+
+def _components(doc: dict, roots) -> set[str]:
+    """The component schemas `roots` refer to, directly or through one another."""
+    found, pending = set(), [roots]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            ref = value.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref[21:] not in found:
+                found.add(ref[21:])
+                pending.append(doc["components"]["schemas"][ref[21:]])
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return found

@@ -1,9 +1,17 @@
-"""Bodies the API accepts. Unknown fields are an error: a typo never passes silently."""
+"""Bodies the API accepts (unknown fields are an error: a typo never passes silently), and the
+bodies it answers that the gateway builds itself."""
 from marshmallow import (
     RAISE, Schema, ValidationError, fields, validate, validates_schema,
 )
 
-from services.question_bank.schemas import LevelChangesIn, QuestionFilterIn
+from kernel.audit import AuditEntryOut
+from services.attempts.schemas import FlagOut, FlagPageOut, ProgressOut
+from services.awards.schemas import AnnualResultsOut, PeriodAwardOut, PolicyLine
+from services.question_bank.schemas import (
+    CampaignOut, LevelChangesIn, LevelOut, QuestionFilterIn,
+)
+from services.ranking.schemas import MonthOut, ScopeRankOut
+from services.roster.schemas import AuthorityOut, DisqualificationOut, MemberOut, OrgNodeOut
 
 
 class _Body(Schema):
@@ -126,6 +134,120 @@ class ReviewBody(_Body):
 
 class PolicyBody(_Body):
     lines = fields.List(fields.Dict(), required=True, validate=validate.Length(max=200))
+
+
+# -- Bodies the API answers ------------------------------------------------------------------
+# A route answering an RPC's result as it is declares that RPC's result schema (the one the
+# service dumps with); these are the bodies the gateway builds itself, from those schemas.
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class HealthOut(Schema):
+    status = fields.Str(metadata={"example": "ok"})
+
+
+class ReadinessOut(Schema):
+    ready = fields.Bool()
+    services = fields.Dict(keys=fields.Str(), values=fields.Bool(),
+                           metadata={"description": "each service: did it answer a ping"})
+
+
+class CodeSentOut(Schema):
+    status = fields.Str(metadata={"example": "sent_if_known"})
+
+
+class TokenOut(Schema):
+    token = fields.Str()
+    expires_at = fields.AwareDateTime()
+    member = fields.Nested(MemberOut)
+
+
+class MeOut(Schema):
+    member = fields.Nested(MemberOut)
+    progress = fields.Nested(ProgressOut)
+    ranks = fields.List(fields.Nested(ScopeRankOut))
+
+
+class LevelStateOut(LevelOut):
+    """A level as a member sees it (views.without_bank: no mix), with their state."""
+    class Meta:
+        exclude = ("mix",)
+
+    state = fields.Str(metadata={"enum": ["passed", "open", "locked"]})
+
+
+class MemberCampaignOut(CampaignOut):
+    levels = fields.List(fields.Nested(LevelStateOut))
+
+
+class CampaignPageOut(Schema):
+    campaign = fields.Nested(MemberCampaignOut)
+    progress = fields.Nested(ProgressOut)
+    server_now = fields.AwareDateTime()
+
+
+class OrgTreeOut(Schema):
+    actor = fields.Nested(AuthorityOut)
+    nodes = fields.List(fields.Nested(OrgNodeOut))
+
+
+class UpsertedOut(Schema):
+    upserted = fields.Int(metadata={"description": "nodes added or renamed"})
+
+
+class DisqualificationsOut(Schema):
+    items = fields.List(fields.Nested(DisqualificationOut))
+
+
+class NamedAuditEntryOut(AuditEntryOut):
+    actor_name = fields.Str(allow_none=True)
+
+
+class AuditOut(Schema):
+    total = fields.Int()
+    items = fields.List(fields.Nested(NamedAuditEntryOut))
+
+
+class NamedMonthOut(MonthOut):
+    closed_by_name = fields.Str(allow_none=True, metadata={"description": "once closed"})
+
+
+class MonthsOut(Schema):
+    months = fields.List(fields.Nested(NamedMonthOut))
+
+
+class PeriodAwardsOut(Schema):
+    items = fields.List(fields.Nested(PeriodAwardOut))
+
+
+class PolicyOut(Schema):
+    lines = fields.List(fields.Nested(PolicyLine))
+
+
+class AnnualOut(AnnualResultsOut):
+    champion_name = fields.Str(allow_none=True)
+
+
+class NamedFlagOut(FlagOut):
+    name = fields.Str(allow_none=True)
+
+
+class NamedFlagPageOut(FlagPageOut):
+    items = fields.List(fields.Nested(NamedFlagOut))
+
+
+class OpenApiOut(Schema):
+    openapi = fields.Str()
+    info = fields.Dict()
+    paths = fields.Dict()
+    components = fields.Dict()
+
+
+# the bank's export: a file in the asked format (JSON: one object a question, keyed by the
+# import's headers)
+QUESTION_EXPORT = {"text/csv": None, XLSX: None,
+                   "application/json": {"type": "array", "items": {"type": "object"}}}
 
 
 class ReplayBody(_Body):

@@ -24,8 +24,21 @@ from gateway.schemas import (
     QuestionImportForm, QuestionQuery, ReplayBody, ReviewBody, StartRequest, SubmitRequest,
     TokenRequest, UnitAdminBody,
 )
+from gateway.schemas import (  # what the gateway answers of its own making
+    QUESTION_EXPORT, XLSX, AnnualOut, AuditOut, CampaignPageOut, CodeSentOut,
+    DisqualificationsOut, HealthOut, MeOut, MonthsOut, NamedFlagPageOut, OpenApiOut,
+    OrgTreeOut, PeriodAwardsOut, PolicyOut, ReadinessOut, TokenOut, UpsertedOut,
+)
 from services.attempts.rules import play_refusal
+from services.attempts.schemas import AttemptOut, FlagOut, HistoryPageOut, ResultOut, RunOut
+from services.awards.schemas import AwardOut, ParticipationOut
+from services.question_bank.schemas import (
+    CampaignViewOut, ImportReportOut, LevelStatisticsOut, QuestionPageOut, QuestionRowOut,
+)
+from services.ranking.schemas import BoardOut, MonthOut, RebuildOut
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
+from services.roster.schemas import ImportReportOut as MemberImportReportOut
+from services.roster.schemas import MemberOut, MemberPageOut
 from kernel.clock import Clock
 from kernel.rpc import TimedRpcProxy
 from kernel import sheets
@@ -34,6 +47,7 @@ from kernel.settings import SERVICES
 from kernel.logs import WorkerContext
 from kernel.signing import SecretRequired
 from kernel.knobs import Knobs
+from kernel.replay import ReplayOut
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 STATIC_FILES = {"common.js": "text/javascript"}
@@ -61,12 +75,12 @@ class GatewayService:
 
     # -- operations ----------------------------------------------------------------------
 
-    @http("GET", "/healthz")
+    @http("GET", "/healthz", response=HealthOut)
     def healthz(self, request):
         """The process is up."""
         return {"status": "ok"}
 
-    @http("GET", "/readyz")
+    @http("GET", "/readyz", response=ReadinessOut)
     def readyz(self, request):
         """Ready when every service answers over the bus (asked at once, 3 s at most)."""
         def answers_ping(name):
@@ -80,7 +94,7 @@ class GatewayService:
         ready = all(answers.values())
         return json_response({"ready": ready, "services": answers}, 200 if ready else 503)
 
-    @http("GET", "/metrics")
+    @http("GET", "/metrics", response="text/plain")
     def prometheus(self, request):
         """Prometheus text: requests by route and status, latency histograms, requests in
         flight, and each service's answer to the last /readyz."""
@@ -89,7 +103,7 @@ class GatewayService:
 
     # -- login ---------------------------------------------------------------------------
 
-    @http("POST", f"{API}/auth/code", body=CodeRequest, status=202)
+    @http("POST", f"{API}/auth/code", body=CodeRequest, status=202, response=CodeSentOut)
     def request_code(self, request, body):
         """Send a login code to a registered phone (202 whether or not it is registered)."""
         self.limits.codes.check(self.limits.address(request), "login codes")
@@ -97,7 +111,7 @@ class GatewayService:
         # 202 whether or not the phone is known: the answer says nothing about the roster
         return {"status": "sent_if_known"}
 
-    @http("POST", f"{API}/auth/token", body=TokenRequest)
+    @http("POST", f"{API}/auth/token", body=TokenRequest, response=TokenOut)
     def token(self, request, body):
         """Exchange a phone and its code for a bearer token."""
         self.limits.tries.check(self.limits.address(request), "login attempts")
@@ -108,7 +122,7 @@ class GatewayService:
 
     # -- member ----------------------------------------------------------------------------
 
-    @http("GET", f"{API}/me", auth=True)
+    @http("GET", f"{API}/me", auth=True, response=MeOut)
     def me(self, request, member_id):
         """My profile, my runs, and my rank in each scope above me."""
         member = self.roster.get_member(member_id)
@@ -116,7 +130,7 @@ class GatewayService:
         ranks = self.ranking.my_rank(member_id)
         return {"member": member, "progress": progress, "ranks": ranks["scopes"]}
 
-    @http("GET", f"{API}/campaign", auth=True)
+    @http("GET", f"{API}/campaign", auth=True, response=CampaignPageOut)
     def campaign(self, request, member_id):
         """The current campaign's levels, each with my state (locked, open, passed); no
         bank information (its size, mix and warnings are the bank administrators')."""
@@ -127,20 +141,21 @@ class GatewayService:
                                           campaign["ends_at"])
         return {"campaign": campaign, "progress": progress, "server_now": now.isoformat()}
 
-    @http("POST", f"{API}/attempts", auth=True, body=StartRequest)
+    @http("POST", f"{API}/attempts", auth=True, body=StartRequest, response=AttemptOut)
     def start_attempt(self, request, member_id, body):
         """Start an attempt at my current level, or resume the open one (no answer keys)."""
         self._require_playing(member_id)
         return self.attempts.start_attempt(member_id, body["level"])
 
-    @http("POST", f"{API}/attempts/<string:attempt_id>/submit", auth=True, body=SubmitRequest)
+    @http("POST", f"{API}/attempts/<string:attempt_id>/submit", auth=True, body=SubmitRequest,
+          response=ResultOut)
     def submit_attempt(self, request, attempt_id, member_id, body):
         """Submit my answers; graded on the server, by its clock. Submitting twice returns
         the first result."""
         self._require_playing(member_id)
         return self.attempts.submit_attempt(member_id, attempt_id, body["answers"])
 
-    @http("POST", f"{API}/runs", auth=True, body=EmptyBody, status=201)
+    @http("POST", f"{API}/runs", auth=True, body=EmptyBody, status=201, response=RunOut)
     def restart_run(self, request, member_id, body):
         """R14: start again from level 1 (409 with the reason when not yet allowed)."""
         self._require_playing(member_id)
@@ -155,43 +170,45 @@ class GatewayService:
         if refusal is not None:
             raise refusal
 
-    @http("GET", f"{API}/attempts", auth=True, query=PageQuery)
+    @http("GET", f"{API}/attempts", auth=True, query=PageQuery, response=HistoryPageOut)
     def my_attempts(self, request, member_id, query):
         """My attempts, newest first, paged."""
         return self.attempts.my_attempts(member_id, query["limit"], query["offset"])
 
-    @http("GET", f"{API}/leaderboards/<string:scope_id>", auth=True, query=BoardQuery)
+    @http("GET", f"{API}/leaderboards/<string:scope_id>", auth=True, query=BoardQuery,
+          response=BoardOut)
     def leaderboard(self, request, scope_id, member_id, query):
         """The live board of a scope (`system`, or an organisation, unit or branch id), or
         with `month=YYYY-MM` that month's closed snapshot (409 while it is not closed)."""
         return self.ranking.leaderboard(scope_id, None, query["limit"], query["offset"],
                                         query["month"])
 
-    @http("PUT", f"{API}/me/participation", auth=True, body=ParticipationIn)
+    @http("PUT", f"{API}/me/participation", auth=True, body=ParticipationIn, response=MemberOut)
     def participation(self, request, member_id, body):
         """R2: a volunteer signs up (`voluntary`) or withdraws (`withdrawn`)."""
         return self.roster.set_participation(member_id, body["participation"])
 
     # -- admin: roster (roles are checked by roster, inside the actor's subtree) --------------
 
-    @http("GET", f"{ADMIN}/org-units", auth=True)
+    @http("GET", f"{ADMIN}/org-units", auth=True, response=OrgTreeOut)
     def admin_org_units(self, request, member_id):
         """The organisation tree with member counts and each unit's administrator."""
         who = self.roster.authorize(member_id)
         return {"actor": who, "nodes": self.roster.org_tree()}
 
-    @http("PUT", f"{ADMIN}/org-units", auth=True, body=OrgUnitsBody)
+    @http("PUT", f"{ADMIN}/org-units", auth=True, body=OrgUnitsBody, response=UpsertedOut)
     def admin_upsert_org_units(self, request, member_id, body):
         """Add or rename nodes (system administrators)."""
         return {"upserted": self.roster.upsert_org_units(body["nodes"], member_id)}
 
-    @http("PUT", f"{ADMIN}/org-units/<string:unit_id>/admin", auth=True, body=UnitAdminBody)
+    @http("PUT", f"{ADMIN}/org-units/<string:unit_id>/admin", auth=True, body=UnitAdminBody,
+          response=MemberOut)
     def admin_set_unit_admin(self, request, unit_id, member_id, body):
         """Appoint a unit's one administrator (R4), replacing the one before."""
         return self.roster.set_unit_admin(member_id, unit_id, body["member_id"])
 
     @http("POST", f"{ADMIN}/roster/import", auth=True, upload=ImportForm,
-          upload_max=sheets.MAX_BYTES)
+          upload_max=sheets.MAX_BYTES, response=MemberImportReportOut)
     def admin_import_members(self, request, member_id, upload):
         """A member sheet (multipart field `file`: CSV in UTF-8 or GBK, or XLSX; fields
         `dry_run`, and `unit` for sheets without a unit column). Answers the per-row report."""
@@ -200,40 +217,44 @@ class GatewayService:
             base64.b64encode(upload["data"]).decode(), upload["filename"], form["dry_run"],
             member_id, form["unit"])
 
-    @http("GET", f"{ADMIN}/members", auth=True, query=MemberQuery)
+    @http("GET", f"{ADMIN}/members", auth=True, query=MemberQuery, response=MemberPageOut)
     def admin_members(self, request, member_id, query):
         """Members in my part of the tree: search by name, phone or department; filter."""
         return self.roster.list_members(actor=member_id, **query)
 
-    @http("GET", f"{ADMIN}/members/<string:target>", auth=True)
+    @http("GET", f"{ADMIN}/members/<string:target>", auth=True, response=MemberOut)
     def admin_member(self, request, target, member_id):
         return self.roster.get_member(target, actor=member_id)
 
-    @http("PATCH", f"{ADMIN}/members/<string:target>", auth=True, body=MemberChangesIn)
+    @http("PATCH", f"{ADMIN}/members/<string:target>", auth=True, body=MemberChangesIn,
+          response=MemberOut)
     def admin_update_member(self, request, target, member_id, body):
         """Edit name, department, place, category, participation or status."""
         return self.roster.update_member(member_id, target, body)
 
-    @http("POST", f"{ADMIN}/members/<string:target>/disqualify", auth=True, body=DecisionIn)
+    @http("POST", f"{ADMIN}/members/<string:target>/disqualify", auth=True, body=DecisionIn,
+          response=MemberOut)
     def admin_disqualify(self, request, target, member_id, body):
         """R20: out of the awards, marked on boards, kept for the notice."""
         return self.roster.disqualify(member_id, target, body["reason"])
 
-    @http("POST", f"{ADMIN}/members/<string:target>/reinstate", auth=True, body=DecisionIn)
+    @http("POST", f"{ADMIN}/members/<string:target>/reinstate", auth=True, body=DecisionIn,
+          response=MemberOut)
     def admin_reinstate(self, request, target, member_id, body):
         return self.roster.reinstate(member_id, target, body["reason"])
 
-    @http("POST", f"{ADMIN}/members/<string:target>/roles", auth=True, body=RoleChangeIn)
+    @http("POST", f"{ADMIN}/members/<string:target>/roles", auth=True, body=RoleChangeIn,
+          response=MemberOut)
     def admin_change_role(self, request, target, member_id, body):
         """Grant or revoke organisation/system administrator roles (system administrators)."""
         return self.roster.change_role(member_id, target, body)
 
-    @http("GET", f"{ADMIN}/disqualifications", auth=True)
+    @http("GET", f"{ADMIN}/disqualifications", auth=True, response=DisqualificationsOut)
     def admin_disqualifications(self, request, member_id):
         """Every disqualification with who decided, when and why (the notice of R20)."""
         return {"items": self.roster.disqualifications(member_id)}
 
-    @http("GET", f"{ADMIN}/audit", auth=True, query=AuditQuery)
+    @http("GET", f"{ADMIN}/audit", auth=True, query=AuditQuery, response=AuditOut)
     def admin_audit(self, request, member_id, query):
         """Every administrator's change, newest first, from every service (an administrator
         reads the entries of their own part of the organisation)."""
@@ -256,7 +277,7 @@ class GatewayService:
 
     # -- admin: months (R15) -----------------------------------------------------------------
 
-    @http("GET", f"{ADMIN}/months", auth=True)
+    @http("GET", f"{ADMIN}/months", auth=True, response=MonthsOut)
     def admin_months(self, request, member_id):
         """The campaign's months: each cutoff, and for closed ones when, by whom, how many
         were ranked and the snapshot."""
@@ -266,7 +287,8 @@ class GatewayService:
         return {"months": [dict(m, closed_by_name=names.get(m.get("closed_by"))) if m["closed"]
                            else m for m in months]}
 
-    @http("POST", f"{ADMIN}/months/<month:month>/close", auth=True, body=EmptyBody)
+    @http("POST", f"{ADMIN}/months/<month:month>/close", auth=True, body=EmptyBody,
+          response=MonthOut)
     def admin_close_month(self, request, month, member_id, body):
         """Close a month now (idempotent): refused before its cutoff, before the month
         ahead of it is closed, and while ranking lacks passes that attempts has."""
@@ -274,13 +296,13 @@ class GatewayService:
         return self.ranking.with_timeout(IMPORT_TIMEOUT).close_month(
             campaign["campaign_id"], month, member_id)
 
-    @http("POST", f"{ADMIN}/ranking/rebuild", auth=True, body=EmptyBody)
+    @http("POST", f"{ADMIN}/ranking/rebuild", auth=True, body=EmptyBody, response=RebuildOut)
     def admin_rebuild_ranking(self, request, member_id, body):
         """Replay the live boards from attempts' passes (system administrators)."""
         self.roster.authorize(member_id, None, ("system_admin",))
         return self.ranking.with_timeout(IMPORT_TIMEOUT).rebuild()
 
-    @http("POST", f"{ADMIN}/events/replay", auth=True, body=ReplayBody)
+    @http("POST", f"{ADMIN}/events/replay", auth=True, body=ReplayBody, response=ReplayOut)
     def admin_replay_events(self, request, member_id, body):
         """Republish a producer's retained events since a time (of one type) into one
         agency's queue, with their original event ids (system administrators;
@@ -292,7 +314,7 @@ class GatewayService:
 
     # -- admin: awards (R16, R20) ------------------------------------------------------------
 
-    @http("GET", f"{ADMIN}/awards/<month:period>", auth=True)
+    @http("GET", f"{ADMIN}/awards/<month:period>", auth=True, response=PeriodAwardsOut)
     def admin_awards(self, request, period, member_id):
         """A month's awards (granted, paid, revoked) with what the board showed."""
         who = self.roster.authorize(member_id)
@@ -305,7 +327,7 @@ class GatewayService:
                              or places.get(award.get("member_id"), {}).get("org_unit_id"))
         return {"items": items}
 
-    @http("GET", f"{ADMIN}/awards/<month:period>/ledger.xlsx", auth=True)
+    @http("GET", f"{ADMIN}/awards/<month:period>/ledger.xlsx", auth=True, response=XLSX)
     def admin_awards_ledger(self, request, period, member_id):
         """The month's award ledger for finance (XLSX, Chinese headers, payable total)."""
         campaign = self._bank_admin(member_id)
@@ -318,21 +340,21 @@ class GatewayService:
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             headers={"Content-Disposition": f'attachment; filename="{ledger["filename"]}"'})
 
-    @http("GET", f"{ADMIN}/awards-policy", auth=True)
+    @http("GET", f"{ADMIN}/awards-policy", auth=True, response=PolicyOut)
     def admin_award_policy(self, request, member_id):
         """The campaign's monthly award policy (R16), as data."""
         self.roster.authorize(member_id)
         campaign = self.question_bank.get_campaign()
         return {"lines": self.awards.policies(campaign["campaign_id"])}
 
-    @http("PUT", f"{ADMIN}/awards-policy", auth=True, body=PolicyBody)
+    @http("PUT", f"{ADMIN}/awards-policy", auth=True, body=PolicyBody, response=PolicyOut)
     def admin_set_award_policy(self, request, member_id, body):
         """Replace the monthly award policy; months already closed keep the policy (and the
         awards) they were granted under."""
         campaign = self._bank_admin(member_id)
         return {"lines": self.awards.set_policies(campaign["campaign_id"], body["lines"])}
 
-    @http("GET", f"{ADMIN}/annual", auth=True)
+    @http("GET", f"{ADMIN}/annual", auth=True, response=AnnualOut)
     def admin_annual(self, request, member_id):
         """R17/R18: the champion and every unit's and organ branch's score with the figures
         behind it (participation, results, members expected and playing)."""
@@ -354,7 +376,7 @@ class GatewayService:
             results[kind] = in_scope(results.get(kind, []), who["visible"])
         return campaign, results
 
-    @http("GET", f"{ADMIN}/participation", auth=True)
+    @http("GET", f"{ADMIN}/participation", auth=True, response=ParticipationOut)
     def admin_participation(self, request, member_id):
         """R19, live: every unit's and organ branch's members expected, playing, the rate,
         and the score R18 would give now; an administrator sees their part."""
@@ -367,7 +389,7 @@ class GatewayService:
                            for row in in_scope(table[kind], who["visible"])]
         return table
 
-    @http("GET", f"{ADMIN}/annual.xlsx", auth=True)
+    @http("GET", f"{ADMIN}/annual.xlsx", auth=True, response=XLSX)
     def admin_annual_xlsx(self, request, member_id):
         """The annual results as XLSX (Chinese headers, every figure): the rows the JSON
         shows the same administrator, no more."""
@@ -379,7 +401,8 @@ class GatewayService:
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             headers={"Content-Disposition": f'attachment; filename="{xlsx["filename"]}"'})
 
-    @http("POST", f"{ADMIN}/awards/<string:award_id>/paid", auth=True, body=EmptyBody)
+    @http("POST", f"{ADMIN}/awards/<string:award_id>/paid", auth=True, body=EmptyBody,
+          response=AwardOut)
     def admin_award_paid(self, request, award_id, member_id, body):
         """Finance has paid this award (it is never revoked silently afterwards)."""
         self._bank_admin(member_id)
@@ -387,7 +410,7 @@ class GatewayService:
 
     # -- admin: review of flagged play (R20) -------------------------------------------------
 
-    @http("GET", f"{ADMIN}/flags", auth=True, query=FlagQuery)
+    @http("GET", f"{ADMIN}/flags", auth=True, query=FlagQuery, response=NamedFlagPageOut)
     def admin_flags(self, request, member_id, query):
         """Flagged play (fast passes, members who have seen most of a bank), newest first,
         for members in my part of the organisation; `reviewed=false` for the open ones."""
@@ -399,7 +422,8 @@ class GatewayService:
                          for flag in page["items"]]
         return page
 
-    @http("POST", f"{ADMIN}/flags/<int:flag_id>/review", auth=True, body=ReviewBody)
+    @http("POST", f"{ADMIN}/flags/<int:flag_id>/review", auth=True, body=ReviewBody,
+          response=FlagOut)
     def admin_review_flag(self, request, flag_id, member_id, body):
         """Record the review's conclusion (disqualifying is a separate, explicit decision)."""
         who = self.roster.authorize(member_id)
@@ -423,7 +447,7 @@ class GatewayService:
             self.roster.authorize(member_id)
             return False
 
-    @http("GET", f"{ADMIN}/campaign", auth=True)
+    @http("GET", f"{ADMIN}/campaign", auth=True, response=CampaignViewOut)
     def admin_campaign(self, request, member_id):
         """The campaign's levels with their settings, active question counts and the
         warnings to fix before a level opens (a bank smaller than the draw); a unit's
@@ -432,7 +456,8 @@ class GatewayService:
         return campaign if self._administers_bank(member_id, campaign) else without_bank(
             campaign)
 
-    @http("PATCH", f"{ADMIN}/campaign/levels/<int:number>", auth=True, body=LevelPatch)
+    @http("PATCH", f"{ADMIN}/campaign/levels/<int:number>", auth=True, body=LevelPatch,
+          response=CampaignViewOut)
     def admin_update_level(self, request, number, member_id, body):
         """Edit a level before it opens; after, only with `force` (logged)."""
         campaign = self._bank_admin(member_id)
@@ -440,7 +465,8 @@ class GatewayService:
         return self.question_bank.update_level(member_id, campaign["campaign_id"], number,
                                                body, force)
 
-    @http("GET", f"{ADMIN}/campaign/levels/<int:number>/statistics", auth=True)
+    @http("GET", f"{ADMIN}/campaign/levels/<int:number>/statistics", auth=True,
+          response=LevelStatisticsOut)
     def admin_level_statistics(self, request, number, member_id):
         """Pass rate, mean attempts to pass, and each question's facility and
         discrimination; flagged and most-often-wrong questions first. A unit's
@@ -452,7 +478,7 @@ class GatewayService:
             per_question=self._administers_bank(member_id, campaign))
 
     @http("POST", f"{ADMIN}/questions/import", auth=True, upload=QuestionImportForm,
-          upload_max=sheets.MAX_BYTES)
+          upload_max=sheets.MAX_BYTES, response=ImportReportOut)
     def admin_import_questions(self, request, member_id, upload):
         """A question sheet (multipart field `file`: CSV in UTF-8 or GBK, XLSX or JSON;
         field `dry_run`). Answers the per-row report."""
@@ -461,13 +487,14 @@ class GatewayService:
             campaign["campaign_id"], base64.b64encode(upload["data"]).decode(),
             upload["filename"], upload["form"]["dry_run"], member_id)
 
-    @http("GET", f"{ADMIN}/questions", auth=True, query=QuestionQuery)
+    @http("GET", f"{ADMIN}/questions", auth=True, query=QuestionQuery, response=QuestionPageOut)
     def admin_questions(self, request, member_id, query):
         """Questions with answers and statistics, filtered and paged."""
         campaign = self._bank_admin(member_id)
         return self.question_bank.list_questions(campaign["campaign_id"], **query)
 
-    @http("GET", f"{ADMIN}/questions/export", auth=True, query=ExportQuery)
+    @http("GET", f"{ADMIN}/questions/export", auth=True, query=ExportQuery,
+          response=QUESTION_EXPORT)
     def admin_export_questions(self, request, member_id, query):
         """The bank as CSV, XLSX or JSON in the import's shape (ids included, so an edited
         export re-imports as updates)."""
@@ -479,14 +506,15 @@ class GatewayService:
                         headers={"Content-Disposition":
                                  f'attachment; filename="{export["filename"]}"'})
 
-    @http("PATCH", f"{ADMIN}/questions/<string:question_id>", auth=True, body=QuestionChanges)
+    @http("PATCH", f"{ADMIN}/questions/<string:question_id>", auth=True, body=QuestionChanges,
+          response=QuestionRowOut)
     def admin_update_question(self, request, question_id, member_id, body):
         """Edit a question; checked as an imported row is."""
         self._bank_admin(member_id)
         return self.question_bank.update_question(member_id, question_id, body)
 
     @http("POST", f"{ADMIN}/questions/<string:question_id>/retire", auth=True,
-          body=EmptyBody)
+          body=EmptyBody, response=QuestionRowOut)
     def admin_retire_question(self, request, question_id, member_id, body):
         """Never drawn again; papers already drawn keep their copy."""
         self._bank_admin(member_id)
@@ -494,17 +522,17 @@ class GatewayService:
 
     # -- pages -------------------------------------------------------------------------------
 
-    @http("GET", "/openapi.json")
+    @http("GET", "/openapi.json", response=OpenApiOut)
     def openapi_document(self, request):
         """This API, described as OpenAPI 3."""
         return openapi.document(type(self))
 
-    @http("GET", "/docs")
+    @http("GET", "/docs", response="text/html")
     def docs_page(self, request):
         """A page that reads /openapi.json."""
         return html_page(os.path.join(STATIC, "docs.html"))
 
-    @http("GET", "/static/<string:name>")
+    @http("GET", "/static/<string:name>", response="text/javascript")
     def static_file(self, request, name):
         """The pages' shared script (no build step: served as written)."""
         if name not in STATIC_FILES:
@@ -513,13 +541,13 @@ class GatewayService:
             return Response(handle.read(), mimetype=STATIC_FILES[name],
                             headers={"Cache-Control": "no-cache"})
 
-    @http("GET", "/admin")
+    @http("GET", "/admin", response="text/html")
     def admin_page(self, request):
         """The organisers' page (it logs in as the member page does; every call it makes
         is checked by role)."""
         return html_page(os.path.join(STATIC, "admin.html"))
 
-    @http("GET", "/")
+    @http("GET", "/", response="text/html")
     def member_page(self, request):
         """The member page."""
         return html_page(os.path.join(STATIC, "index.html"))

@@ -2,11 +2,13 @@
 from datetime import datetime, timezone
 
 import pytest
+import requests
 
 from challenge import demo
 from challenge.platform import EmbeddedPlatform, embedded_settings
 from kernel import bus, clock
 from tests.distributed import free_port
+from tests.documented import Documented
 
 
 @pytest.fixture
@@ -24,3 +26,17 @@ def embedded(tmp_path):
     platform.stop()
 
 
+
+
+@pytest.fixture(scope="package", autouse=True)
+def documented_responses():
+    """Every response an e2e test receives from the gateway matches what /openapi.json
+    documents for its route and status (tests/documented.py): a body the document does not
+    promise fails the test that received it."""
+    documented = Documented()
+    send = requests.Session.send
+    requests.Session.send = documented.conforming(send)
+    try:
+        yield documented
+    finally:
+        requests.Session.send = send

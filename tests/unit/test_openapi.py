@@ -1,6 +1,7 @@
 """The OpenAPI document covers every route, from the schemas the entrypoints validate with."""
 from gateway import openapi
 from gateway.schemas import SubmitRequest
+from services.attempts.schemas import ResultOut
 from gateway.service import GatewayService
 
 
@@ -29,3 +30,31 @@ def test_a_members_play_documents_its_refusal():
                        ("/api/v1/attempts/{attempt_id}/submit", "post")):
         assert "403" in paths[path][verb]["responses"], path
     assert "403" not in paths["/api/v1/me"]["get"]["responses"]
+
+
+def test_every_route_documents_its_success_body():
+    """Each route declares what it answers (`response=`), and the document carries it: the
+    JSON body's schema, or the media type of a page or a file."""
+    undeclared = sorted(name for name, _, e in openapi.routes(GatewayService)
+                        if e.response_schema is None)
+    assert undeclared == []
+    for path, ops in openapi.document(GatewayService)["paths"].items():
+        for verb, op in ops.items():
+            success = [r for code, r in op["responses"].items() if code.startswith("2")]
+            assert len(success) == 1 and success[0].get("content"), (verb, path)
+            for media in success[0]["content"].values():
+                assert media["schema"], (verb, path)
+
+
+def test_a_route_answering_a_services_result_documents_that_services_schema():
+    """`POST /api/v1/attempts/{id}/submit` answers attempts' graded result: its 200 is the
+    schema attempts dumps it with, nullable fields as nullable."""
+    doc = openapi.document(GatewayService)
+    submit = doc["paths"]["/api/v1/attempts/{attempt_id}/submit"]["post"]["responses"]["200"]
+    ref = submit["content"]["application/json"]["schema"]["$ref"]
+    result = doc["components"]["schemas"][ref.split("/")[-1]]
+    assert set(result["properties"]) == set(ResultOut().fields)
+    assert result["properties"]["correct"].get("nullable") is True
+    assert "nullable" not in result["properties"]["attempt_id"]
+    # responses may grow fields (a client must not refuse one it does not know)
+    assert "additionalProperties" not in result
