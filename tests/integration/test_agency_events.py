@@ -1,5 +1,5 @@
 """Events another agency can rely on from day one (issue 22, items 1, 3 and 4), on the
-distributed platform over RabbitMQ and PostgreSQL, started ~1 minute before April's cutoff:
+distributed platform over RabbitMQ and PostgreSQL, started 45 s before April's cutoff:
 
 - right after start, before any producer has published, a passive declare of each of the
   five documented exchanges succeeds (a read-only agency user binds, never declares);
@@ -27,7 +27,7 @@ from tests.distributed import BIN, ROOT
 from tests.thin_path import login, play
 
 APRIL_CUTOFF = datetime(2018, 4, 30, 15, 59, 59, 999000, tzinfo=timezone.utc)  # 23:59:59.999+08
-MONTH_END = {"play_at": APRIL_CUTOFF - timedelta(seconds=60),
+MONTH_END = {"play_at": APRIL_CUTOFF - timedelta(seconds=45),
              "env": {"CHALLENGE_SETTLE_SECONDS": "1", "MONTH_CLOSE_CHECK_SECONDS": "2"}}
 SINCE = "2018-03-01T00:00:00+00:00"
 
