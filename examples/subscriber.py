@@ -48,6 +48,18 @@ def pika_url(uri: str) -> str:
     return uri
 
 
+def winner(event) -> str | None:
+    """A line naming an award's winner: events about a member carry who they are
+    (`member`: name, masked phone, unit, branch; docs/agencies.md)."""
+    data = event.get("data") or {}
+    who = data.get("member")
+    if event.get("type") != "award_granted" or not who:
+        return None
+    place = " / ".join(filter(None, [who.get("unit_name"), who.get("branch_name")]))
+    return (f"award {data.get('kind')} {data.get('period')} rank {data.get('rank')}: "
+            f"{who['name']} ({who.get('phone_masked')}{', ' + place if place else ''})")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     connection = pika.BlockingConnection(pika.URLParameters(pika_url(args.amqp_uri)))
@@ -76,6 +88,9 @@ def main(argv=None) -> int:
         if event.get("event_id") not in seen:  # at least once: the same event may come twice
             seen.add(event.get("event_id"))
             print(json.dumps(event, ensure_ascii=False), flush=True)
+            named = winner(event)
+            if named:
+                print(named, file=sys.stderr, flush=True)
             handled += 1
         ch.basic_ack(method.delivery_tag)  # only now is it done
         if args.max_events and handled >= args.max_events:

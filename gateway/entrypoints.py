@@ -28,7 +28,7 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Request, Response
 
-from gateway import tokens
+from gateway import agencies, tokens
 from gateway.errors import describe
 from gateway.metrics import HttpMetrics
 from gateway.ratelimit import MemberLimits
@@ -416,11 +416,12 @@ class HttpEntrypoint(HttpRequestHandler):
     member_limits = MemberLimits()
 
     def __init__(self, method, url, body=None, query=None, auth=False, status=200,
-                 upload=None, upload_max=None, response=None, **kwargs):
+                 upload=None, upload_max=None, agency=False, response=None, **kwargs):
         self.body_schema, self.query_schema = body, query
         self.response_schema = response
         self.upload_schema, self.upload_max = upload, upload_max
         self.auth, self.status = auth, status
+        self.agency = agency  # another agency's read: an AGENCY_API_KEYS key, no member
         super().__init__(method, url, **kwargs)
 
     def get_entrypoint_parameters(self, request):
@@ -431,6 +432,8 @@ class HttpEntrypoint(HttpRequestHandler):
         if self.auth:
             kwargs["member_id"] = bearer_member(request, self.container.config)
             self.member_limits.check(kwargs["member_id"])
+        if self.agency:
+            kwargs["agency"] = agencies.agency_of(request.headers, self.container.config)
         if self.body_schema is not None:
             with body_arriving():
                 kwargs["body"] = body_of(request, self.body_schema())
@@ -491,6 +494,7 @@ def http(method, url, **kwargs):
     """A route: `body=` and `query=` take marshmallow schema classes; `upload=` takes the
     schema of a multipart form's fields beside its `file` (at most `upload_max` bytes) and
     passes `upload={data, filename, form}`; `auth=True` passes the token's `member_id`;
+    `agency=True` takes an agency's key instead (gateway/agencies.py) and passes `agency`;
     `status=` is the success status; `response=` what it answers, for the OpenAPI document:
     a marshmallow schema (class, or instance for `many=True`): the service's result schema
     when the route answers the RPC's result as it is, a gateway schema when the route builds

@@ -103,6 +103,8 @@ def document(service_cls) -> dict:
                              "with offset."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("agencyKey", {  # gateway/agencies.py, docs/agencies.md
+        "type": "apiKey", "in": "header", "name": "X-Agency-Key"})
     spec.components.schema("Error", schema=Error)
     paths: dict[str, dict] = {}
     for name, method, entrypoint in routes(service_cls):
@@ -142,6 +144,9 @@ def document(service_cls) -> dict:
             operation["responses"]["429"] = ERRORS["429"]
             if path.startswith("/api/v1/admin/") or name in PLAY:
                 operation["responses"]["403"] = ERRORS["403"]
+        if entrypoint.agency:
+            operation["security"] = [{"agencyKey": []}]
+            operation["responses"]["401"] = ERRORS["401"]
         if path_params or entrypoint.auth:  # the thing named, or the caller's own record
             operation["responses"]["404"] = ERRORS["404"]
         if entrypoint.auth:  # a month not closed yet, a level not open, an attempt submitted

@@ -13,7 +13,7 @@ import eventlet
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
-from gateway import openapi, tokens
+from gateway import agencies, openapi, tokens
 from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import html_page, http, json_response
@@ -38,7 +38,9 @@ from services.question_bank.schemas import (
 from services.ranking.schemas import BoardOut, MonthOut, RebuildOut
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
 from services.roster.schemas import ImportReportOut as MemberImportReportOut
-from services.roster.schemas import MemberOut, MemberPageOut
+from services.roster.schemas import (
+    AgencyMemberOut, AgencyRosterOut, MemberOut, MemberPageOut,
+)
 from kernel.clock import Clock
 from kernel.rpc import TimedRpcProxy
 from kernel import sheets
@@ -65,6 +67,7 @@ class GatewayService:
     config = Config()
     secret = SecretRequired()  # holds CHALLENGE_SECRET: no start without a usable one
     clock = Clock()
+    agency_keys = agencies.AgencyKeys()  # a malformed AGENCY_API_KEYS stops the start
     limits = AddressLimits()  # login endpoints per client address (brute force, SMS bombing)
     metrics = Metrics()
     roster = TimedRpcProxy("roster")
@@ -519,6 +522,24 @@ class GatewayService:
         """Never drawn again; papers already drawn keep their copy."""
         self._bank_admin(member_id)
         return self.question_bank.retire_question(member_id, question_id)
+
+    # -- other agencies (docs/agencies.md): an AGENCY_API_KEYS key, read only -------------------
+
+    @http("GET", f"{API}/agency/roster", agency=True, query=agencies.RosterQuery,
+          response=AgencyRosterOut)
+    def agency_roster(self, request, agency, query):
+        """The roster for an authorised agency (its key in the `X-Agency-Key` header).
+
+        Members changed since `since` (all without it), oldest change first, each named as
+        the events name them (`member`: name, masked phone, unit, branch), with status and
+        disqualification; `as_of` is the next `since`."""
+        since = query["since"].isoformat() if query["since"] else None
+        return self.roster.agency_roster(since, query["limit"], query["offset"])
+
+    @http("GET", f"{API}/agency/members/<string:target>", agency=True, response=AgencyMemberOut)
+    def agency_member(self, request, target, agency):
+        """One member as an authorised agency sees them (the roster's item)."""
+        return self.roster.agency_member(target)
 
     # -- pages -------------------------------------------------------------------------------
 

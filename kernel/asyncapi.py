@@ -113,6 +113,15 @@ DOCS = {
         "excellent_units": ["unit-education"], "excellent_branches": ["branch-1"]}),
 }
 
+# Every event about a member names them as another agency needs (kernel.events.MemberDisplay);
+# award_revoked says whose award it was too.
+WHO = {"name": "张伟", "phone_masked": "138****0001", "unit_id": "unit-education",
+       "unit_name": "省教科文卫工会", "branch_id": None, "branch_name": None}
+for _type in ("member_registered", "member_updated", "member_deactivated", "member_reinstated",
+              "member_disqualified", "role_granted", "role_revoked", "award_granted",
+              "award_revoked"):
+    DOCS[_type][1].update({"member_id": MEMBER, "member": WHO})
+
 
 def example(producer: str, type_: str) -> dict:
     """A whole example body, checked by the producer's own schema on the way."""

@@ -31,6 +31,26 @@ class _Data(Schema):
         unknown = RAISE
 
 
+class MemberDisplay(_Data):
+    """Who an event is about, as another agency names them (added to v1, optional on every
+    event about a member): never the full phone. `unit_*` is the member's unit (the nearest
+    unit at or above their place), `branch_*` their branch when they sit in one. Producers
+    other than roster fill it from their replica of roster's events, so a field they have
+    not learnt yet is null."""
+    name = fields.Str(required=True)
+    phone_masked = fields.Str(allow_none=True)
+    unit_id = fields.Str(allow_none=True)
+    unit_name = fields.Str(allow_none=True)
+    branch_id = fields.Str(allow_none=True)
+    branch_name = fields.Str(allow_none=True)
+
+
+def member_display():
+    """The `member` field, the same on every event that has it; a subscriber loads it
+    leniently (a later optional field in it must not break an old subscriber)."""
+    return fields.Nested(MemberDisplay, unknown=EXCLUDE)
+
+
 class MemberData(_Data):
     member_id = fields.Str(required=True)
     name = fields.Str(required=True)
@@ -41,10 +61,12 @@ class MemberData(_Data):
     # optional, for display on boards: never the full phone (contracts.md)
     phone_masked = fields.Str()
     unit_name = fields.Str(allow_none=True)
+    member = member_display()
 
 
 class MemberIdData(_Data):
     member_id = fields.Str(required=True)
+    member = member_display()
 
 
 class MemberDisqualifiedData(_Data):
@@ -52,6 +74,7 @@ class MemberDisqualifiedData(_Data):
     reason = fields.Str(required=True)
     decided_at = Instant(required=True)
     decided_by = fields.Str(required=True)
+    member = member_display()
 
 
 class RoleData(_Data):
@@ -64,6 +87,7 @@ class RoleData(_Data):
         ["unit_admin", "organisation_admin", "system_admin"]))
     org_unit_id = fields.Str(required=True)
     by = fields.Str(required=True)
+    member = member_display()
 
 
 class LevelData(_Data):
@@ -158,11 +182,15 @@ class AwardGrantedData(_Data):
     amount_cny = fields.Int(allow_none=True)
     member_id = fields.Str()
     org_unit_id = fields.Str()
+    member = member_display()  # the winner, when it is a member's award
 
 
 class AwardRevokedData(_Data):
     award_id = fields.Str(required=True)
     reason = fields.Str(required=True)
+    # added to v1 (optional): whose award it was
+    member_id = fields.Str()
+    member = member_display()
 
 
 class AnnualResultsData(_Data):

@@ -87,7 +87,8 @@ def reconcile(tx, campaign_id: str, period: str, why: str) -> None:
         reason = ("disqualified (R20)" if award.member_id in disqualified
                   else f"place changed ({why})")
         award.status, award.revoked_at, award.reason = "revoked", tx.now, reason
-        tx.emit("award_revoked", {"award_id": award.id, "reason": reason})
+        tx.emit("award_revoked", {"award_id": award.id, "reason": reason}
+                | winner(tx, campaign_id, period, award.member_id))
     for (kind, scope, member_id), (place, amount) in sorted(
             wanted.items(), key=lambda item: (item[0][1], item[1][0], item[0][0])):
         award = Award(id=str(uuid.uuid4()), campaign_id=campaign_id, period=period,
@@ -96,7 +97,25 @@ def reconcile(tx, campaign_id: str, period: str, why: str) -> None:
         tx.store.add(award)
         tx.emit("award_granted", {
             "award_id": award.id, "campaign_id": campaign_id, "period": period,
-            "kind": kind, "rank": place, "amount_cny": amount, "member_id": member_id})
+            "kind": kind, "rank": place, "amount_cny": amount}
+            | winner(tx, campaign_id, period, member_id))
+
+
+def winner(tx, campaign_id: str, period: str, member_id: str | None) -> dict:
+    """An award's `member_id` and who they are (`member`), so another agency can name the
+    winner: from roster's events, else the name on the period's boards (nothing for an
+    organisation's award)."""
+    if member_id is None:
+        return {}
+    who = (tx.store.member_display(member_id)
+           or tx.store.board_display(campaign_id, period, member_id))
+    return {"member_id": member_id} | ({"member": who} if who else {})
+
+
+def remember_member(tx, data: dict) -> None:
+    """roster's event about a member: keep who they are for the awards' events."""
+    if data.get("member"):
+        tx.store.keep_member_display(data["member_id"], data["member"], tx.now)
 
 
 # -- R20 ---------------------------------------------------------------------------------------

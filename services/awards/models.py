@@ -84,6 +84,17 @@ class BoardEntry(Base):
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class MemberReplica(Base):
+    """roster's members as an agency names them (kernel.events.MemberDisplay), from the
+    `member` field of roster's events: for the winner named in award_granted/award_revoked."""
+
+    __tablename__ = "members"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    display: Mapped[dict] = mapped_column(JSON)
+    updated_at = mapped_column(UTCDateTime, nullable=False)
+
+
 class Disqualified(Base):
     """roster's disqualified members (R20), from its events."""
 

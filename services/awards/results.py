@@ -10,7 +10,7 @@ import uuid
 
 from kernel.errors import NotFound
 
-from . import annual
+from . import annual, grants
 from .ledger import annual_workbook, workbook
 from .models import AnnualScore, Award, GrantedPeriod
 
@@ -70,7 +70,8 @@ def _grant_annual(tx, campaign_id, kind, rank, member_id=None, org_unit_id=None)
     tx.store.add(award)
     data = {"award_id": award.id, "campaign_id": campaign_id, "period": ANNUAL,
             "kind": kind, "rank": rank, "amount_cny": None}
-    data.update({"member_id": member_id} if member_id else {"org_unit_id": org_unit_id})
+    data.update(grants.winner(tx, campaign_id, ANNUAL, member_id) if member_id
+                else {"org_unit_id": org_unit_id})
     tx.emit("award_granted", data)
 
 

@@ -127,12 +127,26 @@ class AwardsService(entrypoints.Answers):
     @event_handler("roster", "member_disqualified")
     @handles_once
     def on_member_disqualified(self, tx, event):
+        grants.remember_member(tx, event["data"])
         grants.disqualify(tx, event["data"]["member_id"], event["data"]["decided_at"])
 
     @event_handler("roster", "member_reinstated")
     @handles_once
     def on_member_reinstated(self, tx, event):
+        grants.remember_member(tx, event["data"])
         grants.reinstate(tx, event["data"]["member_id"])
+
+    # -- who members are: the winners named in the awards' events ---------------------------
+
+    @event_handler("roster", "member_registered")
+    @handles_once
+    def on_member_registered(self, tx, event):
+        grants.remember_member(tx, event["data"])
+
+    @event_handler("roster", "member_updated")
+    @handles_once
+    def on_member_updated(self, tx, event):
+        grants.remember_member(tx, event["data"])
 
     # -- the policy ------------------------------------------------------------------------------
 

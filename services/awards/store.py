@@ -6,7 +6,9 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.uow import Store
 
-from .models import AnnualScore, Award, AwardPolicy, BoardEntry, Disqualified, GrantedPeriod
+from .models import (
+    AnnualScore, Award, AwardPolicy, BoardEntry, Disqualified, GrantedPeriod, MemberReplica,
+)
 
 
 class AwardsStore(Store):
@@ -62,6 +64,28 @@ class AwardsStore(Store):
         return sorted(set(self.session.execute(
             select(BoardEntry.campaign_id, BoardEntry.period)
             .where(BoardEntry.member_id == member_id)).tuples()))
+
+    # -- who members are (roster's events) ------------------------------------------------------
+
+    def member_display(self, member_id: str) -> dict | None:
+        member = self.session.get(MemberReplica, member_id)
+        return member.display if member is not None else None
+
+    def keep_member_display(self, member_id: str, display: dict, now) -> None:
+        member = self.session.get(MemberReplica, member_id)
+        if member is None:
+            member = MemberReplica(member_id=member_id)
+            self.session.add(member)
+        member.display, member.updated_at = display, now
+
+    def board_display(self, campaign_id: str, period: str, member_id: str) -> dict | None:
+        """Who a member was on a granted period's boards (the snapshot's names), for a
+        member roster has not told us about since this replica began."""
+        entry = self.session.scalars(select(BoardEntry).where(
+            BoardEntry.campaign_id == campaign_id, BoardEntry.period == period,
+            BoardEntry.member_id == member_id).limit(1)).first()
+        return None if entry is None or entry.name is None else {
+            "name": entry.name, "phone_masked": entry.phone_masked}
 
     # -- R20 -------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from . import access, roles
 from .authority import (
     authority, require_cover, require_over, require_over_decider, require_system_admin,
 )
-from .directory import existing, member_event, member_out
+from .directory import about, display, existing, member_event, member_out
 from .imports import NOT_SELF_EDITABLE
 from .models import Disqualification, OrgUnit
 from .schemas import MemberChangesIn, OrgUnitIn, RoleChangeIn
@@ -83,7 +83,8 @@ def update_member(tx, actor, member_id, changes) -> dict:
     store.record("member_updated", actor=actor, target=member.id,
                  scope_id=member.org_unit_id, detail=diff)
     if before["status"] == "active" and after["status"] != "active":
-        tx.emit("member_deactivated", {"member_id": member.id})
+        tx.emit("member_deactivated", {"member_id": member.id,
+                                       "member": display(member, units)})
     tx.emit("member_updated", member_event(member, units))
     return member_out(store, member, units)
 
@@ -184,8 +185,8 @@ def disqualify(tx, actor, member_id, reason) -> dict:
                                   decided_at=tx.now))
     tx.store.record("member_disqualified", actor=actor, target=member.id,
                     scope_id=member.org_unit_id, detail={"reason": reason})
-    tx.emit("member_disqualified", {"member_id": member.id, "reason": reason,
-                                    "decided_at": tx.now, "decided_by": actor})
+    tx.emit("member_disqualified", about(tx.store, member.id, {
+        "member_id": member.id, "reason": reason, "decided_at": tx.now, "decided_by": actor}))
     return member_out(tx.store, member)
 
 
@@ -206,5 +207,5 @@ def reinstate(tx, actor, member_id, reason) -> dict:
     open_case.reinstate_reason = reason
     tx.store.record("member_reinstated", actor=actor, target=member.id,
                     scope_id=member.org_unit_id, detail={"reason": reason})
-    tx.emit("member_reinstated", {"member_id": member.id})
+    tx.emit("member_reinstated", about(tx.store, member.id, {"member_id": member.id}))
     return member_out(tx.store, member)

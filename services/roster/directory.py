@@ -37,8 +37,29 @@ def member_event(member, units) -> dict:
         "org_path": path({u.id: u.parent_id for u in units.values()}, member.org_unit_id),
         "category": member.category, "participation": member.participation,
         "status": member.status, "phone_masked": mask_phone(member.phone),
-        "unit_name": units[member.org_unit_id].name,
+        "unit_name": units[member.org_unit_id].name, "member": display(member, units),
     }
+
+
+def about(store, member_id, data: dict) -> dict:
+    """An event's data about one member, with who they are (`member`) for other agencies."""
+    member = store.member(member_id)
+    return data if member is None else data | {"member": display(member, store.units())}
+
+
+def display(member, units) -> dict:
+    """Who a member is to another agency (kernel.events.MemberDisplay): their name, masked
+    phone, their unit (the nearest unit at or above their place) and their branch if they
+    sit in one."""
+    parents = {u.id: u.parent_id for u in units.values()}
+    nearest = {}
+    for node_id in access.ancestors(parents, member.org_unit_id):
+        nearest.setdefault(units[node_id].kind, units[node_id])
+    unit, branch = nearest.get("unit"), nearest.get("branch")
+    return {"name": member.name, "phone_masked": mask_phone(member.phone),
+            "unit_id": unit.id if unit else None, "unit_name": unit.name if unit else None,
+            "branch_id": branch.id if branch else None,
+            "branch_name": branch.name if branch else None}
 
 
 def existing(store, member_id):
@@ -105,6 +126,26 @@ def list_members(store, actor, limit, offset, query, unit_id, status, disqualifi
         status=status, disqualified=disqualified, limit=limit, offset=offset)
     units = store.units()
     return {"total": total, "items": [member_out(store, m, units) for m in rows]}
+
+
+def agency_roster(store, now, since, limit, offset) -> dict:
+    """The roster as another agency may read it (docs/agencies.md): members changed since
+    `since`, oldest change first, each as the events name them; `as_of` is the next since."""
+    total, rows = store.members_changed_since(since, limit, offset)
+    units = store.units()
+    return {"total": total, "items": [agency_member(m, units) for m in rows], "as_of": now}
+
+
+def agency_member_of(store, member_id) -> dict:
+    return agency_member(existing(store, member_id), store.units())
+
+
+def agency_member(member, units) -> dict:
+    return {"member_id": member.id, "member": display(member, units),
+            "org_path": path({u.id: u.parent_id for u in units.values()}, member.org_unit_id),
+            "category": member.category, "participation": member.participation,
+            "status": member.status, "disqualified": member.disqualified,
+            "updated_at": member.updated_at}
 
 
 def roster_for_scoring(store) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kernel import audit
 
+from .directory import about
 from .models import Role
 
 
@@ -38,4 +39,4 @@ def _changed(tx, action, member_id, role, node_id, actor, detail=None) -> None:
     change = {"member_id": member_id, "role": role, "org_unit_id": node_id}
     tx.store.record(action, actor=actor, target=member_id, scope_id=node_id,
                     detail=change | (detail or {}))
-    tx.emit(action, change | {"by": actor or audit.SYSTEM_ACTOR})
+    tx.emit(action, about(tx.store, member_id, change | {"by": actor or audit.SYSTEM_ACTOR}))

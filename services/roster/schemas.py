@@ -1,6 +1,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from kernel import schemas as kernel_schemas
+from kernel.events import MemberDisplay
 
 
 CATEGORIES = ["party_member", "department_level", "non_party"]
@@ -218,6 +219,31 @@ class PlayStatusOut(Schema):
 class MemberPageOut(Schema):
     total = fields.Int()
     items = fields.List(fields.Nested(MemberOut))
+
+
+class AgencyRosterIn(_In):
+    since = fields.AwareDateTime(load_default=None, allow_none=True)
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+
+
+class AgencyMemberOut(Schema):
+    """A member as another agency sees them: who they are as the events say it (`member`),
+    where, and whether they take part; never the full phone, the department or roles."""
+    member_id = fields.Str()
+    member = fields.Nested(MemberDisplay)
+    org_path = fields.List(fields.Str())
+    category = fields.Str()
+    participation = fields.Str()
+    status = fields.Str()
+    disqualified = fields.Bool()
+    updated_at = fields.AwareDateTime()
+
+
+class AgencyRosterOut(Schema):
+    total = fields.Int()
+    items = fields.List(fields.Nested(AgencyMemberOut))
+    as_of = fields.AwareDateTime()  # the next `since` for a caller keeping up
 
 
 class ScoringRowOut(Schema):

@@ -19,7 +19,7 @@ from . import access, admin, directory, imports, logins
 from .members import SHEET_COLUMNS
 from .models import Base
 from .schemas import (
-    ActorIn, AuditLogIn, AuthorityOut, AuthorizeIn, ChangeRoleIn, CodeIn,
+    ActorIn, AgencyMemberOut, AgencyRosterIn, AgencyRosterOut, AuditLogIn, AuthorityOut, AuthorizeIn, ChangeRoleIn, CodeIn,
     DecideIn, DisqualificationOut, ImportMembersIn, ImportReportOut, ImportSheetIn,
     ListMembersIn, MemberIdsIn, MemberOut, MemberPageOut, MemberRefIn, OrgNodeOut, PhoneIn,
     PlacesOut, PlayerIn, PlayStatusOut, ScoringRowOut, SetParticipationIn, UnitAdminIn,
@@ -94,6 +94,17 @@ class RosterService(entrypoints.Answers):
     def get_member(self, member_id, actor=None):
         with self.uow as tx:
             return directory.get_member(tx.store, member_id, actor)
+
+    @rpc(args=AgencyRosterIn, result=AgencyRosterOut)
+    def agency_roster(self, since=None, limit=100, offset=0):
+        """The roster for an authorised agency (the gateway checked its key)."""
+        with self.uow as tx:
+            return directory.agency_roster(tx.store, tx.now, since, limit, offset)
+
+    @rpc(args=PlayerIn, result=AgencyMemberOut)
+    def agency_member(self, member_id):
+        with self.uow as tx:
+            return directory.agency_member_of(tx.store, member_id)
 
     @rpc(args=PlayerIn, result=PlayStatusOut)
     def play_status(self, member_id):

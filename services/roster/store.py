@@ -92,6 +92,16 @@ class RosterStore(Store):
                                     .limit(limit).offset(offset)).all()
         return total, list(rows)
 
+    def members_changed_since(self, since, limit, offset) -> tuple[int, list[Member]]:
+        """A page of members changed at or after `since` (None: all), oldest change first."""
+        stmt = select(Member)
+        if since is not None:
+            stmt = stmt.where(Member.updated_at >= since)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = self.session.scalars(stmt.order_by(Member.updated_at, Member.id)
+                                    .limit(limit).offset(offset)).all()
+        return total, list(rows)
+
     # -- roles -----------------------------------------------------------------------------
 
     def roles_of(self, member_id) -> list[tuple[str, str]]:

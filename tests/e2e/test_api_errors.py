@@ -83,7 +83,7 @@ BAD_QUERY = {
     "admin_audit": ("limit=0", "limit"), "admin_flags": ("reviewed=maybe", "reviewed"),
     "admin_members": ("status=gone", "status"), "admin_questions": ("limit=9999", "limit"),
     "admin_export_questions": ("format=pdf", "format"), "my_attempts": ("offset=-1", "offset"),
-    "leaderboard": ("month=2018-5", "month"),
+    "leaderboard": ("month=2018-5", "month"), "agency_roster": ("since=yesterday", "since"),
 }
 # routes only the campaign's organisation or system administrators may use
 BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions",
@@ -113,6 +113,7 @@ NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
     "admin_annual": ("GET", "/api/v1/admin/annual", None),
     "admin_annual_xlsx": ("GET", "/api/v1/admin/annual.xlsx", None),
     "submit_attempt": ("POST", "/api/v1/attempts/no-such-attempt/submit", {"answers": {}}),
+    "agency_member": ("GET", "/api/v1/agency/members/no-such-member", None),
     "static_file": ("GET", "/static/secret.py", None),
 }
 CONFLICT = {  # route name -> (who, method, path, body): not possible in this state
@@ -132,6 +133,9 @@ def routes():
 ROUTES = routes()
 AUTH = sorted(name for name, e in ROUTES.items() if e.auth)
 ADMIN = sorted(name for name, e in ROUTES.items() if e.url.startswith("/api/v1/admin/"))
+AGENCY = sorted(name for name, e in ROUTES.items() if e.agency)  # an agency's key, no token
+AGENCY_KEY = "k" * 40
+AGENCY_KEYS = f"other-agency=a-different-key-of-forty-bytes-0123456789,tests={AGENCY_KEY}"
 BODIES = sorted(name for name, e in ROUTES.items() if e.body_schema is not None)
 PAGED = sorted(name for name, e in ROUTES.items()
                if e.query_schema is not None and "offset" in e.query_schema().fields)
@@ -151,7 +155,8 @@ def api(tmp_path_factory):
     bus.reset()
     clock.install(FAKE)
     port = free_port()
-    base_settings = Settings.from_env().with_(policy={"MEMBER_REQUESTS_PER_MINUTE": "0"})
+    base_settings = Settings.from_env().with_(policy={"MEMBER_REQUESTS_PER_MINUTE": "0",
+                                                      "AGENCY_API_KEYS": AGENCY_KEYS})
     platform = EmbeddedPlatform(embedded_settings(str(tmp), port, base_settings)
                                 .with_(rpc_timeout_seconds=5.0)).start()
     with platform.rpc() as rpc:
@@ -170,6 +175,7 @@ def api(tmp_path_factory):
     ids = {"member": me["member_id"], "attempt": paper["attempt_id"], "question": question}
     audit = requests.get(f"{base}/api/v1/admin/audit", headers=admin, timeout=10).json()
     yield {"base": base, "member": member, "admin": admin, "unit_admin": unit_admin,
+           "agency": {"X-Agency-Key": AGENCY_KEY},
            "ids": ids, "audit_total": audit["total"], "me": me}
     platform.stop()
 
@@ -213,7 +219,7 @@ def error_of(response, status, code):
 
 def test_every_route_has_its_cases():
     assert set(BODIES) == set(VALID) == set(INVALID)
-    assert set(ROUTES) - set(AUTH) == PUBLIC
+    assert set(ROUTES) - set(AUTH) - set(AGENCY) == PUBLIC
     queries = {name for name, e in ROUTES.items()
                if e.query_schema is not None and e.query_schema().fields}
     assert queries == set(BAD_QUERY)
@@ -236,6 +242,21 @@ def test_no_token_or_a_tampered_one_is_401(api, name):
              "unauthorized")
 
 
+@pytest.mark.parametrize("name", AGENCY)
+def test_the_agency_routes_want_an_agency_key(api, name):
+    """No key, a wrong one, one in another case, or a member's token: 401 naming the header."""
+    for headers in ({}, {"X-Agency-Key": "k" * 39}, {"X-Agency-Key": AGENCY_KEY.upper()},
+                    {"X-Agency-Key": AGENCY_KEY + "\xe9"}, api["member"], api["admin"]):
+        error = error_of(call(api, name, headers), 401, "unauthorized")
+        assert "X-Agency-Key" in error["fields"], error
+    assert call(api, name, api["agency"]).status_code == 200
+
+
+def caller(api, name):
+    """Who may call the route: an administrator, an agency, or a member."""
+    return api["admin"] if name in ADMIN else api["agency"] if name in AGENCY else api["member"]
+
+
 @pytest.mark.parametrize("name", ADMIN)
 def test_a_member_without_a_role_is_refused_every_admin_route(api, name):
     error_of(call(api, name, api["member"]), 403, "forbidden")
@@ -248,7 +269,7 @@ def test_a_unit_administrator_is_refused_the_campaign_administrators_routes(api,
 
 @pytest.mark.parametrize("name", BODIES)
 def test_bad_bodies_are_400_naming_the_field_and_big_ones_413(api, name):
-    who = api["admin"] if name in ADMIN else api["member"]
+    who = caller(api, name)
     body, field = INVALID[name]
     error = error_of(call(api, name, who, body=body), 400, "bad_input")
     assert field in error["fields"], error
@@ -263,7 +284,7 @@ def test_bad_bodies_are_400_naming_the_field_and_big_ones_413(api, name):
 
 @pytest.mark.parametrize("name", sorted(BAD_QUERY))
 def test_bad_queries_are_400_naming_the_field(api, name):
-    who = api["admin"] if name in ADMIN else api["member"]
+    who = caller(api, name)
     query, field = BAD_QUERY[name]
     error = error_of(call(api, name, who, query=query), 400, "bad_input")
     assert field in error["fields"], error
@@ -272,7 +293,7 @@ def test_bad_queries_are_400_naming_the_field(api, name):
 @pytest.mark.parametrize("name", PAGED)
 def test_offsets_past_any_list_are_400_naming_the_offset(api, name):
     """2**64 overflowed the database's OFFSET: a 500."""
-    who = api["admin"] if name in ADMIN else api["member"]
+    who = caller(api, name)
     for offset in (2**64, 10**9 + 1):
         error = error_of(call(api, name, who, query=f"offset={offset}"), 400, "bad_input")
         assert "offset" in error["fields"], error
@@ -301,7 +322,7 @@ def test_uploads_without_a_file_or_with_junk_are_400_naming_the_file(api, name):
 @pytest.mark.parametrize("name", sorted(NOT_FOUND))
 def test_what_does_not_exist_is_404(api, name):
     method, path, body = NOT_FOUND[name]
-    who = api["admin"] if name in ADMIN else api["member"]
+    who = caller(api, name)
     r = requests.request(method, api["base"] + fill(path, api["ids"]), headers=who,
                          json=fill(body, api["ids"]) if body is not None else None, timeout=30)
     error_of(r, 404, "not_found")

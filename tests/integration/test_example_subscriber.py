@@ -2,7 +2,7 @@
 month's end: it starts before anything is published, a member passes level 1 in the last
 minute of May (Shanghai), ranking's timer closes May after its cutoff, awards grants May's
 awards, and the subscriber prints the member's `attempt_passed` and both `award_granted`,
-each event once. The platform's processes log one JSON object a line."""
+each event once, naming the winner. The platform's processes log one JSON object a line."""
 import json
 import os
 import subprocess
@@ -56,7 +56,15 @@ def test_the_example_subscriber_prints_passes_and_awards_once(platform, tmp_path
             for a in awards} == {("2018-05", "monthly_champion", winner),
                                  ("2018-05", "monthly_prize", winner)}
     assert all(a["producer"] == "awards" for a in awards)
-    assert "phone" not in json.dumps(printed)
+    text = json.dumps(printed, ensure_ascii=False)
+    assert not any(m["phone"] in text for m in members)  # masked phones only
+    # the winner is named (issue 22): on the events, and by the subscriber
+    name = outcome["winner"]["name"]
+    assert all(a["data"]["member"]["name"] == name for a in awards)
+    assert all(a["data"]["member"]["phone_masked"] == outcome["winner"]["phone_masked"]
+               for a in awards)
+    named = [line for line in subscriber.stderr.read().splitlines() if line.startswith("award")]
+    assert len(named) == 2 and all(name in line for line in named), named
 
     # every process logs one JSON object a line (deploy/config.yaml, LOG_FORMAT=json)
     checked = []

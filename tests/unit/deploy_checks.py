@@ -31,5 +31,6 @@ def config_variables() -> dict[str, str]:
 # defaults are for a developer's machine), the token secret and the SMS sender (they have none)
 REQUIRED = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET", "SMS_BACKEND"}
 SECRETS = {"AMQP_URI", "DATABASE_URL", "CHALLENGE_SECRET", "CHALLENGE_SECRET_PREVIOUS",
+           "AGENCY_API_KEYS",
            "ROSTER_DATABASE_URL", "QUESTION_BANK_DATABASE_URL", "ATTEMPTS_DATABASE_URL",
            "RANKING_DATABASE_URL", "AWARDS_DATABASE_URL"}
