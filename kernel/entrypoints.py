@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 
 from kernel.errors import ChallengeError, ServiceUnavailable, load
 from kernel.knobs import Knobs, knob
-from kernel.metrics import DEAD_LETTERS, Metrics
+from kernel import metrics
+from kernel.metrics import Metrics
 from kernel.replay import ReplayIn, ReplayOut
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class ReliableEventHandler(EventHandler):
             return
         log.error("%s: the handler failed (%r); the event goes to %s", self.method_name,
                   error, self.dead_queue.name)
-        DEAD_LETTERS.labels(self.container.service_name, self.event_type).inc()
+        metrics.DEAD_LETTERS.labels(self.container.service_name, self.event_type).inc()
         if message.channel.connection:
             message.reject(requeue=False)
 

@@ -1,5 +1,6 @@
 from marshmallow import RAISE, Schema, fields, validate
 
+from kernel.events import Instant
 from kernel.schemas import PaperQuestionOut
 
 
@@ -183,8 +184,8 @@ class PassOut(Schema):
     run_id = fields.Str()
     run_number = fields.Int()
     level = fields.Int()
-    started_at = fields.AwareDateTime()
-    submitted_at = fields.AwareDateTime()
+    started_at = Instant()  # as the event writes it (docs/events.md: one time rule)
+    submitted_at = Instant()
     duration_ms = fields.Int()
     run_levels_passed = fields.Int()
     run_total_ms = fields.Int()

@@ -21,7 +21,7 @@ def test_default_campaign_is_published_once(bank, migrated):
     [event] = outbox_events(migrated, "question_bank")
     assert event["type"] == "campaign_published"
     assert event["data"]["organisation_id"] == "federation"
-    assert event["data"]["levels"][0]["opens_at"] == "2018-03-11T16:00:00+00:00"
+    assert event["data"]["levels"][0]["opens_at"] == "2018-03-11T16:00:00.000+00:00"
 
 
 def test_import_dry_run_then_real_and_draw(bank):
