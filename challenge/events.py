@@ -28,6 +28,7 @@ def replay(config: dict, service: str, since, queue: str, type_=None,
     from kernel.outbox import outbox_table
 
     replays.check_type(service, type_)
+    replays.check_target(queue)
     engine = service_engine(config, service)
     try:
         with engine.connect() as session:

@@ -195,6 +195,7 @@ class Relay(Extension):
         from kernel import replay
 
         replay.check_type(self.service, type_)
+        replay.check_target(queue)
         if self.table is None:
             return 0
         with self.database.session() as session:

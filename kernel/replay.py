@@ -37,6 +37,20 @@ class ReplayOut(Schema):
     replayed = fields.Int(required=True)
 
 
+# nameko's and our queues: event handlers (evt-…), their dead letters (dead.…), RPC requests
+# and replies. A replay into one of them would reach our own consumers, which remember the
+# events they applied only INBOX_KEEP_DAYS: an older event would be applied twice.
+OUR_QUEUES = ("evt-", "dead.", "rpc-", "rpc.reply-")
+
+
+def check_target(queue: str) -> None:
+    """A replay goes to an agency's queue only, never to one of the platform's own."""
+    if queue.startswith(OUR_QUEUES):
+        raise BadInput(f"{queue} is one of the platform's own queues: a replay goes to an "
+                       "agency's queue only", fields={"queue": "one of the platform's own"},
+                       reason="queue_is_ours")
+
+
 def check_type(service: str, type_) -> None:
     if type_ and (service, type_) not in events.EVENTS:
         raise BadInput(f"{service} publishes no event {type_!r}",

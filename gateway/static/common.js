@@ -37,6 +37,7 @@ const ERRORS = {
     may_not_grant_role: "您无权授予或撤销该管理角色",
     roles_suspended: "您已被取消资格，恢复资格前管理权限暂停",
     queue_not_found: "消息队列不存在：请对方系统先创建并绑定队列，再重放事件",
+    queue_is_ours: "这是本平台自己的消息队列：事件只能重放到其他单位系统的队列",
     unknown_event_type: "该服务不发布这种事件类型",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
@@ -72,6 +73,7 @@ const ERRORS = {
     sheet_too_deep: "The JSON file is nested too deeply to be a sheet",
     sheet_unpacks_too_large: "The XLSX file unpacks too large; save it again as an ordinary sheet",
     queue_not_found: "No such queue: the subscriber declares and binds its queue before a replay",
+    queue_is_ours: "That is one of the platform's own queues: events are replayed to another agency's queue only",
     unknown_event_type: "That service publishes no event of this type",
   },
 };

@@ -346,6 +346,17 @@ def test_submitting_another_members_attempt_is_refused(api):
     error_of(r, 404, "not_found")  # says nothing about whose it is
 
 
+def test_a_replay_into_one_of_the_platforms_own_queues_is_refused(api):
+    """Our consumers remember applied events only INBOX_KEEP_DAYS: a replay into their queue
+    could apply an older event twice (kernel/replay.py)."""
+    r = requests.post(f"{api['base']}/api/v1/admin/events/replay", headers=api["admin"],
+                      json={"service": "attempts", "since": "2018-03-01T00:00:00+00:00",
+                            "queue": "evt-attempts-attempt_passed--ranking.on_attempt_passed"},
+                      timeout=10)
+    error = error_of(r, 400, "bad_input")
+    assert error["reason"] == "queue_is_ours" and "queue" in error["fields"]
+
+
 def test_the_refused_calls_changed_nothing(api):
     """Last in the file, so it runs after every refusal above."""
     audit = requests.get(f"{api['base']}/api/v1/admin/audit", headers=api["admin"],
