@@ -57,10 +57,14 @@ def test_every_process_is_scraped_and_a_request_is_followed_through_the_logs(pla
 
     for name in (*SERVICES, "gateway"):
         assert figure(before[name], "process_resident_memory_bytes") > 0, name
-    assert added("attempts", "challenge_rpc_duration_seconds_count", service="attempts",
-                 method="submit_attempt", outcome="ok") == 1
-    assert added("gateway", "challenge_http_requests_total", method="POST",
-                 route="/api/v1/attempts/{attempt_id}/submit", status=200) == 1
+    # a worker's figures and log line are written once it has answered (nameko replies
+    # first), so each is waited for briefly rather than read at once
+    wait_for(lambda: added("attempts", "challenge_rpc_duration_seconds_count",
+                           service="attempts", method="submit_attempt", outcome="ok") == 1,
+             timeout=10, what="attempts to count the submit")
+    wait_for(lambda: added("gateway", "challenge_http_requests_total", method="POST",
+                           route="/api/v1/attempts/{attempt_id}/submit", status=200) == 1,
+             timeout=10, what="the gateway to count the submit")
     wait_for(lambda: added("ranking", "challenge_events_handled_total", service="ranking",
                            event_type="attempt_passed", outcome="ok") == 1,
              timeout=20, what="ranking to count the attempt_passed it handled")
@@ -69,8 +73,8 @@ def test_every_process_is_scraped_and_a_request_is_followed_through_the_logs(pla
                   service="ranking", event_type="attempt_passed") >= 1
 
     # logs: the access line, then one line in each service the request went through
-    [access] = [line for line in traced(platform, "gateway", "ux-trace-0001")
-                if "http" in line]
+    [access] = wait_for(lambda: [line for line in traced(platform, "gateway", "ux-trace-0001")
+                                 if "http" in line], timeout=10, what="the access line")
     assert access["level"] == "INFO" and access["logger"] == "gateway.access"
     assert access["http"]["method"] == "POST" and access["http"]["status"] == 200
     assert access["http"]["route"] == "/api/v1/attempts/{attempt_id}/submit"
@@ -78,7 +82,8 @@ def test_every_process_is_scraped_and_a_request_is_followed_through_the_logs(pla
     assert access["http"]["duration_ms"] > 0
     served = {"roster": "roster.play_status", "attempts": "attempts.submit_attempt"}
     for name, method in served.items():
-        lines = traced(platform, name, "ux-trace-0001")
+        lines = wait_for(lambda: traced(platform, name, "ux-trace-0001"), timeout=10,
+                         what=f"{name}'s line for the request")
         assert [line["message"] for line in lines if line["level"] == "INFO"] == \
             [f"{method} ok"], (name, lines)
 
@@ -93,7 +98,8 @@ def test_every_process_is_scraped_and_a_request_is_followed_through_the_logs(pla
         lines = traced(platform, name, "ux-trace-0002")
         assert all(line["level"] == "INFO" and "exception" not in line for line in lines), \
             (name, lines)
-    refused = traced(platform, "roster", "ux-trace-0002")
+    refused = wait_for(lambda: traced(platform, "roster", "ux-trace-0002"), timeout=10,
+                       what="roster's line for the refusal")
     assert len(refused) == 1 and refused[0]["message"].startswith("roster."), refused
 
     # and nothing but JSON in any log, from the process's first line
