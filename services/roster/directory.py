@@ -3,6 +3,8 @@ administrators page through (each inside the asker's part of the tree), the noti
 and the audit log."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kernel.errors import Forbidden, NotFound
 
 from . import access
@@ -128,12 +130,19 @@ def list_members(store, actor, limit, offset, query, unit_id, status, disqualifi
     return {"total": total, "items": [member_out(store, m, units) for m in rows]}
 
 
+# A change is stamped with its transaction's start and seen only once committed: `as_of`
+# stays this far behind the read, so a change committed during it (a long import) is
+# still at or after the next `since` (read again, at worst, never lost).
+AS_OF_MARGIN = timedelta(minutes=2)
+
+
 def agency_roster(store, now, since, limit, offset) -> dict:
     """The roster as another agency may read it (docs/agencies.md): members changed since
     `since`, oldest change first, each as the events name them; `as_of` is the next since."""
     total, rows = store.members_changed_since(since, limit, offset)
     units = store.units()
-    return {"total": total, "items": [agency_member(m, units) for m in rows], "as_of": now}
+    return {"total": total, "items": [agency_member(m, units) for m in rows],
+            "as_of": now - AS_OF_MARGIN}
 
 
 def agency_member_of(store, member_id) -> dict:

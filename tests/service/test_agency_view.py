@@ -55,7 +55,7 @@ def json_of(event):
 
 def test_the_agency_roster_pages_members_changed_since_oldest_first(roster, fake_clock):
     people = ids(roster)
-    fake_clock.advance(minutes=1)  # read after the import: `as_of` is later than its rows
+    fake_clock.advance(minutes=3)  # read after the import: `as_of` (2 min back) is later
     whole = call(roster, "agency_roster")
     assert whole["total"] == 6 and len(whole["items"]) == 6
     zhang = next(m for m in whole["items"] if m["member_id"] == people["0002"])
@@ -77,6 +77,19 @@ def test_the_agency_roster_pages_members_changed_since_oldest_first(roster, fake
         call(roster, "agency_member", "no-such-member")
     with pytest.raises(BadInput):
         call(roster, "agency_roster", since="yesterday")
+
+
+def test_a_change_just_before_a_read_comes_again_in_the_next(roster, fake_clock):
+    """A change is stamped when its transaction starts: one committed during a read may be
+    stamped before it, so `as_of` stays behind the read and the next pass reads it again."""
+    people = ids(roster)
+    fake_clock.advance(minutes=10)
+    call(roster, "disqualify", people["0000"], people["0012"], "代他人答题")
+    fake_clock.advance(seconds=30)
+    first = call(roster, "agency_roster")
+    assert people["0012"] in {m["member_id"] for m in first["items"]}
+    again = call(roster, "agency_roster", since=first["as_of"])
+    assert [m["member_id"] for m in again["items"]] == [people["0012"]]
 
 
 def test_awards_name_the_winner_from_roster_events_or_else_the_boards(awards, migrated):
