@@ -14,7 +14,7 @@ cooperatively instead of meeting SQLite's lock inside a blocking C call.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -167,6 +167,3 @@ class Database(DependencyProvider):
             self.engine, expire_on_commit=False, info={"metadata": self.base.metadata}
         )
 
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

@@ -27,6 +27,7 @@ import logging
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from kernel import audit
 from kernel import clock as clocks
 from kernel import events as contract
 from kernel.db import Database
@@ -42,6 +43,8 @@ class Store:
     """The base of a service's store (services/<name>/store.py): its queries, named for what
     they answer, over the transaction's session; writes go through `add`, `delete`, `flush`."""
 
+    service = ""  # the service whose tables these are (a subclass names it)
+
     def __init__(self, session):
         self.session = session
 
@@ -53,6 +56,17 @@ class Store:
 
     def flush(self) -> None:
         self.session.flush()
+
+    # the services with an audit log (kernel/audit.py: a table in the service's schema)
+
+    def audit(self, action: str, **entry) -> None:
+        """One audit entry in this transaction (kernel.audit.record's keywords)."""
+        audit.record(self.session, action, **entry)
+
+    def audit_log(self, scopes, limit: int, offset: int) -> dict:
+        """A page of the audit log, newest first, each entry naming this service."""
+        return audit.read(self.session, scopes=scopes, limit=limit, offset=offset,
+                          service=self.service)
 
 
 class TransactionOpen(RuntimeError):
@@ -134,9 +148,6 @@ class Transaction:
         envelope = contract.build(self._service, type_, data, clocks.current().now())
         self.emitted.append(envelope)
         return envelope
-
-    def emit_many(self, events: list[tuple[str, dict]]) -> list[dict]:
-        return [self.emit(type_, data) for type_, data in events]
 
     def discard(self) -> None:
         """Roll back at the end of the block instead of committing (a dry run)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from kernel import audit, campaigns
+from kernel import campaigns
 from kernel.uow import Store
 
 from .models import Campaign, Level, LevelMemberStat, Question, QuestionStat
 
 
 class QuestionBankStore(Store):
+    service = "question_bank"
 
     # -- campaigns and levels --------------------------------------------------------------
 
@@ -106,13 +107,6 @@ class QuestionBankStore(Store):
 
     # -- the audit log ---------------------------------------------------------------------
 
-    def audit(self, action: str, **entry) -> None:
-        """One audit entry in this transaction (kernel.audit.record's keywords)."""
-        audit.record(self.session, action, **entry)
-
-    def audit_log(self, scopes, limit: int, offset: int) -> dict:
-        return audit.read(self.session, scopes=scopes, service="question_bank", limit=limit,
-                          offset=offset)
 
 
 def _matching(campaign_id: str, filters: dict):

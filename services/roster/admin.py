@@ -40,7 +40,7 @@ def upsert_org_units(tx, nodes, actor) -> int:
         if node["id"] in access.ancestors(parents, node["parent_id"]):
             raise BadInput(f"org unit {node['id']}: the tree would have a cycle",
                            fields={"parent_id": [node["parent_id"]]})
-    tx.store.record("org_units_upserted", actor=actor, target=None, scope_id=None,
+    tx.store.audit("org_units_upserted", actor=actor, target=None, scope_id=None,
                     detail={"nodes": nodes})
     return len(nodes)
 
@@ -80,7 +80,7 @@ def update_member(tx, actor, member_id, changes) -> dict:
         setattr(member, key, value)
     member.updated_at = tx.now
     diff = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
-    store.record("member_updated", actor=actor, target=member.id,
+    store.audit("member_updated", actor=actor, target=member.id,
                  scope_id=member.org_unit_id, detail=diff)
     if before["status"] == "active" and after["status"] != "active":
         tx.emit("member_deactivated", {"member_id": member.id,
@@ -162,7 +162,7 @@ def set_participation(tx, member_id, participation) -> dict:
         before = member.participation
         member.participation = participation
         member.updated_at = tx.now
-        tx.store.record("participation_changed", actor=member.id, target=member.id,
+        tx.store.audit("participation_changed", actor=member.id, target=member.id,
                         scope_id=member.org_unit_id,
                         detail={"participation": [before, member.participation]})
         tx.emit("member_updated", member_event(member, tx.store.units()))
@@ -183,7 +183,7 @@ def disqualify(tx, actor, member_id, reason) -> dict:
     member.disqualified, member.updated_at = True, tx.now
     tx.store.add(Disqualification(member_id=member.id, reason=reason, decided_by=actor,
                                   decided_at=tx.now))
-    tx.store.record("member_disqualified", actor=actor, target=member.id,
+    tx.store.audit("member_disqualified", actor=actor, target=member.id,
                     scope_id=member.org_unit_id, detail={"reason": reason})
     tx.emit("member_disqualified", about(tx.store, member.id, {
         "member_id": member.id, "reason": reason, "decided_at": tx.now, "decided_by": actor}))
@@ -205,7 +205,7 @@ def reinstate(tx, actor, member_id, reason) -> dict:
     member.disqualified, member.updated_at = False, tx.now
     open_case.reinstated_at, open_case.reinstated_by = tx.now, actor
     open_case.reinstate_reason = reason
-    tx.store.record("member_reinstated", actor=actor, target=member.id,
+    tx.store.audit("member_reinstated", actor=actor, target=member.id,
                     scope_id=member.org_unit_id, detail={"reason": reason})
     tx.emit("member_reinstated", about(tx.store, member.id, {"member_id": member.id}))
     return member_out(tx.store, member)

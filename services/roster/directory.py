@@ -200,7 +200,7 @@ def disqualifications(store, actor) -> list[dict]:
     return rows
 
 
-def audit_log(store, actor, limit, offset, service) -> dict:
+def audit_log(store, actor, limit, offset) -> dict:
     scopes = admin(store, actor)[1]
     seen = None if scopes is None else visible(store.parents(), scopes)
-    return store.audit_page(seen, limit, offset, service)
+    return store.audit_log(seen, limit, offset)

@@ -107,7 +107,7 @@ def audit_import(tx, report, *, actor, source, importer) -> None:
     """The import's audit entry; a dry run is audited too (in a transaction of its own,
     after its changes were discarded): its report says who is on the sheet and where."""
     scopes = importer.scopes if importer else None
-    tx.store.record("members_import_dry_run" if report["dry_run"] else "members_imported",
+    tx.store.audit("members_import_dry_run" if report["dry_run"] else "members_imported",
                     actor=actor, target=source,
                     scope_id=scopes[0] if scopes and len(scopes) == 1 else None,
                     detail={k: report[k] for k in COUNTS} | {"errors": len(report["errors"])})

@@ -37,6 +37,6 @@ def appoint(tx, unit_id, member, actor) -> None:
 def _changed(tx, action, member_id, role, node_id, actor, detail=None) -> None:
     """Who, whom, which role, where: the audit entry and the event of one change."""
     change = {"member_id": member_id, "role": role, "org_unit_id": node_id}
-    tx.store.record(action, actor=actor, target=member_id, scope_id=node_id,
+    tx.store.audit(action, actor=actor, target=member_id, scope_id=node_id,
                     detail=change | (detail or {}))
     tx.emit(action, about(tx.store, member_id, change | {"by": actor or audit.SYSTEM_ACTOR}))

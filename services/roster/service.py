@@ -175,7 +175,7 @@ class RosterService(entrypoints.Answers):
     @rpc(args=AuditLogIn, result=audit.AuditPageOut)
     def audit_log(self, actor, limit=50, offset=0):
         with self.uow as tx:
-            return directory.audit_log(tx.store, actor, limit, offset, self.name)
+            return directory.audit_log(tx.store, actor, limit, offset)
 
     # -- login -----------------------------------------------------------------------------
 

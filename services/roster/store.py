@@ -9,23 +9,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from kernel import audit
 from kernel.uow import Store
 
 from .models import Disqualification, LoginCode, Member, OrgUnit, Role
 
 
 class RosterStore(Store):
+    service = "roster"
 
     # -- writes --------------------------------------------------------------------------
-
-    def record(self, action: str, **entry) -> None:
-        """An audit entry in this transaction (kernel.audit.record)."""
-        audit.record(self.session, action, **entry)
-
-    def audit_page(self, scopes, limit: int, offset: int, service: str) -> dict:
-        return audit.read(self.session, scopes=scopes, limit=limit, offset=offset,
-                          service=service)
 
     # -- the tree --------------------------------------------------------------------------
 

@@ -299,9 +299,9 @@ def test_the_audit_log_is_scoped_and_dumps_whole(tx, people):
     from kernel.audit import AuditPageOut
 
     admin.disqualify(tx, people["0011"], people["0012"], "代答")
-    page = directory.audit_log(tx.store, people["0011"], 50, 0, "roster")
+    page = directory.audit_log(tx.store, people["0011"], 50, 0)
     assert AuditPageOut().dump(page) == page
     # u2's own entries only: its administrator's appointment and the decision, newest first
     assert [(e["action"], e["scope_id"]) for e in page["items"]] == [
         ("member_disqualified", "u2"), ("role_granted", "u2")]
-    assert directory.audit_log(tx.store, people["0000"], 50, 0, "roster")["total"] > 1
+    assert directory.audit_log(tx.store, people["0000"], 50, 0)["total"] > 1
