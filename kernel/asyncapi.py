@@ -93,11 +93,24 @@ DOCS = {
     "attempt_flagged": ("R20: play worth a look (never a punishment by itself): `fast_pass` or "
                         "`bank_exposure`.", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "reason": "fast_pass",
-        "detail": {"duration_ms": 21000, "floor_ms": 30000, "questions": 20, "level": 1}}),
+        "detail": {"duration_ms": 21000, "floor_ms": 30000, "questions": 20, "level": 1},
+        "flag_id": 41}),
+    "flag_reviewed": ("R20: an administrator reviewed a flag: `cleared` (nothing wrong; the "
+                      "member's held awards become payable once none of their flags is open) "
+                      "or `upheld` (a disqualification, if any, follows as "
+                      "member_disqualified).", {
+        "flag_id": 41, "attempt_id": ATTEMPT, "member_id": MEMBER, "outcome": "cleared",
+        "reviewed_by": "b1e4c1d2-7f7e-4a55-9f57-0c1d2e3f4a5b",
+        "reviewed_at": "2018-05-21T02:30:00.000+00:00"}),
     "month_closed": ("R15: a month was closed at its cutoff (23:59:59.999 campaign-local on its "
                      "last day): its boards are frozen in a snapshot.", {
         "campaign_id": CAMPAIGN, "month": "2018-05", "cutoff": "2018-05-31T15:59:59.999+00:00",
-        "snapshot_id": SNAPSHOT, "ranked_members": 96}),
+        "snapshot_id": SNAPSHOT, "ranked_members": 96,
+        "tops": [{"scope_id": "system", "depth": 300, "total": 96, "entries": [{
+            "member_id": MEMBER, "position": 1, "levels": 3, "total_ms": 184000,
+            "name": "张三", "unit_name": "省总工会机关", "phone_masked": "138****0003",
+            "disqualified": False, "active": True, "participation": "required",
+            "bank_admin": False, "passed_in_month": True}]}]}),
     "campaign_closed": ("The campaign's last month was closed: its final standings.", {
         "campaign_id": CAMPAIGN, "final_snapshot_id": SNAPSHOT}),
     "award_granted": ("R16/R17/R18: an award. A member's (`member_id`) or an organisation's "

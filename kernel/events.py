@@ -158,6 +158,48 @@ class AttemptFlaggedData(_Data):
     member_id = fields.Str(required=True)
     reason = fields.Str(required=True)
     detail = fields.Dict()
+    # added to v1 (optional): the flag's id, which flag_reviewed names when it is reviewed
+    flag_id = fields.Int()
+
+
+class FlagReviewedData(_Data):
+    """Added to v1 after contracts.md's table: an administrator's conclusion on a flag.
+    `cleared`: nothing wrong (the member's held awards become payable once no flag of theirs
+    is open); `upheld`: the flag stands (disqualifying is roster's decision, R20, and comes
+    as member_disqualified)."""
+    flag_id = fields.Int(required=True)
+    attempt_id = fields.Str(required=True)
+    member_id = fields.Str(required=True)
+    outcome = fields.Str(required=True, validate=validate.OneOf(["cleared", "upheld"]))
+    reviewed_by = fields.Str(required=True)
+    reviewed_at = Instant(required=True)
+    member = member_display()
+
+
+class TopEntry(_Data):
+    """One place of a closed month's board as month_closed carries it (R13 order), with what
+    eligibility for a prize depends on at the close (R16, R20; docs/decisions.md)."""
+    member_id = fields.Str(required=True)
+    position = fields.Int(required=True)
+    levels = fields.Int(required=True)
+    total_ms = fields.Int(required=True)
+    name = fields.Str(allow_none=True)
+    unit_name = fields.Str(allow_none=True)
+    phone_masked = fields.Str(allow_none=True)
+    disqualified = fields.Bool(required=True)
+    active = fields.Bool(required=True)  # false: deactivated at the close
+    participation = fields.Str(allow_none=True)  # roster's: required, voluntary, withdrawn
+    bank_admin = fields.Bool(required=True)  # a system/organisation administrator
+    passed_in_month = fields.Bool(required=True)  # passed a level inside this month
+
+
+class MonthTop(_Data):
+    """The head of one scope's board at the close: `entries` down to `depth` places (fewer
+    when the board is shorter), so awards grants a month without asking ranking."""
+    scope_id = fields.Str(required=True)
+    depth = fields.Int(required=True)
+    total = fields.Int(required=True)  # members on the whole board of the scope
+    entries = fields.List(fields.Nested(TopEntry, unknown=EXCLUDE), required=True)
 
 
 class MonthClosedData(_Data):
@@ -166,6 +208,9 @@ class MonthClosedData(_Data):
     cutoff = Instant(required=True)
     snapshot_id = fields.Str(required=True)
     ranked_members = fields.Int(required=True)
+    # added to v1 (optional): the head of the boards of the whole tree (`system`) and of the
+    # campaign's organisation, each as deep as MONTH_TOP_DEPTH
+    tops = fields.List(fields.Nested(MonthTop, unknown=EXCLUDE))
 
 
 class CampaignClosedData(_Data):
@@ -216,6 +261,7 @@ EVENTS = {
     ("attempts", "attempt_passed"): AttemptPassedData,
     ("attempts", "attempt_failed"): AttemptFailedData,
     ("attempts", "attempt_flagged"): AttemptFlaggedData,
+    ("attempts", "flag_reviewed"): FlagReviewedData,
     ("ranking", "month_closed"): MonthClosedData,
     ("ranking", "campaign_closed"): CampaignClosedData,
     ("awards", "award_granted"): AwardGrantedData,
@@ -224,7 +270,8 @@ EVENTS = {
 }
 
 # types added to v1 after contracts.md's table (new types; the table's own are unchanged)
-BEYOND_CONTRACT = {("roster", "role_granted"), ("roster", "role_revoked")}
+BEYOND_CONTRACT = {("roster", "role_granted"), ("roster", "role_revoked"),
+                   ("attempts", "flag_reviewed")}
 
 
 class Envelope(Schema):

@@ -27,6 +27,30 @@ class AwardPolicy(Base):
     amount_cny: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class AwardSettings(Base):
+    """A campaign's award settings beside its policy lines (docs/decisions.md, R16–R18, R20):
+    who is eligible for a prize, whether a month's prizes need play in that month, and how
+    many units and organ branches are named excellent (R18). No row: the defaults below."""
+
+    __tablename__ = "award_settings"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    exclude_inactive: Mapped[bool] = mapped_column(Boolean, default=True)
+    exclude_withdrawn: Mapped[bool] = mapped_column(Boolean, default=True)
+    exclude_bank_admins: Mapped[bool] = mapped_column(Boolean, default=False)
+    monthly_needs_pass_in_month: Mapped[bool] = mapped_column(Boolean, default=True)
+    excellent_units: Mapped[int] = mapped_column(Integer, default=3)
+    excellent_branches: Mapped[int] = mapped_column(Integer, default=3)
+    updated_at = mapped_column(UTCDateTime, nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+SETTINGS_DEFAULTS = {
+    "exclude_inactive": True, "exclude_withdrawn": True, "exclude_bank_admins": False,
+    "monthly_needs_pass_in_month": True, "excellent_units": 3, "excellent_branches": 3,
+}
+
+
 class Award(Base):
     """An award and its life: granted → paid, or granted → revoked (R20). A paid award is
     never changed; when it should be, `attention` says why, for an administrator."""

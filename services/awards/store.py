@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from kernel.uow import Store
 
 from .models import (
-    AnnualScore, Award, AwardPolicy, BoardEntry, Disqualified, GrantedPeriod, MemberReplica,
+    SETTINGS_DEFAULTS, AnnualScore, Award, AwardPolicy, AwardSettings, BoardEntry, Disqualified, GrantedPeriod, MemberReplica,
 )
 
 
@@ -50,6 +50,23 @@ class AwardsStore(Store):
 
     def drop_policy(self, campaign_id: str) -> None:
         self.session.execute(delete(AwardPolicy).where(AwardPolicy.campaign_id == campaign_id))
+
+    def settings(self, campaign_id: str) -> dict:
+        """The campaign's award settings (eligibility, R18's numbers), defaults filled in."""
+        row = self.session.get(AwardSettings, campaign_id)
+        if row is None:
+            return dict(SETTINGS_DEFAULTS, campaign_id=campaign_id)
+        return {"campaign_id": campaign_id, "updated_at": row.updated_at,
+                "updated_by": row.updated_by,
+                **{key: getattr(row, key) for key in SETTINGS_DEFAULTS}}
+
+    def settings_row(self, campaign_id: str) -> AwardSettings:
+        """The settings row to change (created with the defaults when there is none)."""
+        row = self.session.get(AwardSettings, campaign_id, with_for_update=True)
+        if row is None:
+            row = AwardSettings(campaign_id=campaign_id, **SETTINGS_DEFAULTS)
+            self.session.add(row)
+        return row
 
     # -- boards kept from ranking's snapshots ----------------------------------------------------
 
