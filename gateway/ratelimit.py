@@ -81,7 +81,7 @@ class Limit:
 
 class AddressLimits(DependencyProvider):
     """The gateway's per-address limits, one set per container, sized from the config:
-    LOGIN_CODES_PER_ADDRESS_HOUR (default 20) and LOGIN_TRIES_PER_ADDRESS_10MIN (30); the
+    LOGIN_CODES_PER_ADDRESS_HOUR (default 600) and LOGIN_TRIES_PER_ADDRESS_10MIN (600); the
     address trusts X-Forwarded-For only from TRUSTED_PROXIES."""
 
     shared = LimitCounters()

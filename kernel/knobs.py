@@ -63,8 +63,8 @@ KNOBS = {k.key: k for k in (
     Knob("CHALLENGE_SETTLE_SECONDS", 300.0, float, 0),
     Knob("MONTH_CLOSE_CHECK_SECONDS", 30.0, float, 0.01),
     # the gateway
-    Knob("LOGIN_CODES_PER_ADDRESS_HOUR", 20, int, 0),
-    Knob("LOGIN_TRIES_PER_ADDRESS_10MIN", 30, int, 0),
+    Knob("LOGIN_CODES_PER_ADDRESS_HOUR", 600, int, 0),  # an office behind one address
+    Knob("LOGIN_TRIES_PER_ADDRESS_10MIN", 600, int, 0),
     Knob("MEMBER_REQUESTS_PER_MINUTE", 120, int, 0),
     Knob("HTTP_READ_TIMEOUT_SECONDS", 10.0, float, 0.1),
     Knob("HTTP_MAX_CONNECTIONS", 1000, int, 1),

@@ -7,12 +7,12 @@ const ERRORS = {
   zh: {
     // reasons (a stable word for the case, sent by the server)
     invalid_code: "验证码不正确或已过期，请重新获取",
-    code_recently_sent: "验证码刚刚发送过，请{wait}秒后再试",
+    code_recently_sent: "验证码刚刚发送过，请{wait}后再试",
     codes_per_day: "今天获取验证码次数过多，请明天再试",
-    address_limit: "操作过于频繁，请{wait}秒后再试",
-    member_limit: "操作过于频繁，请{wait}秒后再试",
-    starts_per_hour: "一小时内开始答题次数已达上限，请{wait}秒后再试",
-    wait_after_failure: "请稍作休息，{wait}秒后可再次挑战",
+    address_limit: "操作过于频繁，请{wait}后再试",
+    member_limit: "操作过于频繁，请{wait}后再试",
+    starts_per_hour: "一小时内开始答题次数已达上限，请{wait}后再试",
+    wait_after_failure: "请稍作休息，{wait}后可再次挑战",
     attempt_starting: "正在开始答题，请稍候再试",
     not_current_level: "请先完成当前关卡",
     run_complete: "本轮关卡已全部通过，可从第1关重新开始",
@@ -46,7 +46,7 @@ const ERRORS = {
     not_found: "未找到相关内容",
     conflict: "当前状态下无法进行此操作",
     too_large: "文件或内容过大",
-    rate_limited: "操作过于频繁，请{wait}秒后再试",
+    rate_limited: "操作过于频繁，请{wait}后再试",
     service_unavailable: "服务暂时不可用，请稍后再试",
     server_busy: "当前访问人数过多，请稍后再试",
     request_timeout: "网络过慢，请求超时，请重试",
@@ -89,10 +89,23 @@ const Challenge = {
     if (token) localStorage.setItem("token", token); else localStorage.removeItem("token");
   },
 
+  // A wait (Retry-After, seconds) as a person says it: seconds under two minutes, then
+  // minutes (rounded up), then hours and minutes.
+  waitText(seconds) {
+    const s = Math.max(1, Math.ceil(Number(seconds) || 0));
+    if (!seconds) return this.lang === "en" ? "a moment" : "片刻";
+    const zh = this.lang !== "en";
+    if (s < 120) return zh ? `${s}秒` : `${s} s`;
+    const minutes = Math.ceil(s / 60);
+    if (minutes < 120) return zh ? `${minutes}分钟` : `${minutes} min`;
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    return zh ? `${h}小时${m ? m + "分钟" : ""}` : `${h} h${m ? " " + m + " min" : ""}`;
+  },
+
   // An error's words for the reader: Chinese by reason or code; English the server's message.
   errorText(err) {
     const words = ERRORS[this.lang] || {};
-    const wait = err.retryAfter || "";
+    const wait = this.waitText(err.retryAfter);
     const pick = (err.reason && words[err.reason]) ||
                  (this.lang === "en" ? err.message : null) ||
                  words[err.code] || err.message || ERRORS.zh.internal;
