@@ -79,8 +79,9 @@ def main(argv=None):
     _remote(awards_export)
 
     _quiet_warnings()
-    from challenge import deadletters, events, ping
+    from challenge import admins, deadletters, events, ping
 
+    admins.add_parser(sub)
     ping.add_parser(sub)
     deadletters.add_parser(sub)
     events.add_parser(sub)
@@ -106,6 +107,8 @@ def main(argv=None):
         return _remote_command(lambda: client.run_close_month(args))
     if args.command == "awards" and args.action == "export":
         return _remote_command(lambda: client.run_awards_export(args))
+    if args.command == "admin":
+        return admins.main(args)
     if args.command == "ping":
         return ping.main(args)
     if args.command == "deadletters":
