@@ -20,21 +20,57 @@ class CommandError(Exception):
     """Something the operator must fix; printed without a traceback."""
 
 
+class _Refused(Exception):
+    """The platform refused the token (401)."""
+
+
 class Client:
     def __init__(self, url: str, token: str | None = None, out=sys.stderr):
         self.url, self.token, self.out = url.rstrip("/"), token, out
 
-    def login(self, prompt=input) -> None:
+    def login(self, prompt=input, interactive=None) -> None:
+        """A token: CHALLENGE_TOKEN's, else a login at the terminal. With no terminal to ask
+        on (a script, cron), one line saying what to set instead of an EOFError."""
         if self.token:
             return
-        phone = prompt("administrator's phone: ").strip()
-        self.call("POST", "/api/v1/auth/code", json={"phone": phone})
-        code = prompt("code sent to that phone: ").strip()
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        if not interactive:
+            raise CommandError("not logged in: set CHALLENGE_TOKEN to an administrator's "
+                               "token (no terminal to ask for a phone and a code)")
+        try:
+            phone = prompt("administrator's phone: ").strip()
+            self.call("POST", "/api/v1/auth/code", json={"phone": phone})
+            code = prompt("code sent to that phone: ").strip()
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("login cancelled") from None
         self.token = self.call("POST", "/api/v1/auth/token",
                                json={"phone": phone, "code": code})["token"]
-        self.out.write("logged in (set CHALLENGE_TOKEN to skip this next time)\n")
+        self.out.write("logged in. To skip this next time, keep the token in this shell "
+                       "(it is shown once):\n"
+                       f"  export CHALLENGE_TOKEN={self.token}\n")
 
-    def call(self, method: str, path: str, timeout: float = 30, **kwargs):
+    def call(self, method: str, path: str, timeout: float = 30, relogin=None, **kwargs):
+        """One request; an error answer is a CommandError. A token refused (401, expired or
+        signed for another platform) is offered a new login at a terminal, then the request
+        is made once more."""
+        if relogin is None:
+            relogin = sys.stdin is not None and sys.stdin.isatty()
+        try:
+            return self._call(method, path, timeout, dict(kwargs))
+        except _Refused:
+            if not relogin:
+                raise CommandError("401 the token is expired or not valid here: log in "
+                                   "again (unset CHALLENGE_TOKEN, or set a fresh one)") from None
+        self.out.write("the token is expired or not valid here: log in again\n")
+        self.token = None
+        self.login(interactive=True)
+        body = kwargs.get("data")
+        if isinstance(body, _Progress):
+            body.sent, body.done = 0, False
+        return self._call(method, path, timeout, kwargs)
+
+    def _call(self, method: str, path: str, timeout: float, kwargs: dict):
         headers = kwargs.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -48,6 +84,8 @@ class Client:
             body = response.json()
         except ValueError:
             body = {"error": {"message": response.text[:200]}}
+        if response.status_code == 401 and self.token:
+            raise _Refused()
         if response.status_code >= 400:
             error = body.get("error", {})
             fields = error.get("fields") or {}
@@ -128,6 +166,9 @@ def print_report(report: dict, out=sys.stdout, shown: int = 200) -> int:
         out.write(f"  {where}, {printable(error['column'])}: {printable(error['message'])}\n")
     if len(errors) > shown:
         out.write(f"  … and {len(errors) - shown} more (use --json for all)\n")
+    for warning in report.get("warnings", [])[:shown]:  # the organisation sheet's (R4)
+        out.write(f"  warning: unit {printable(warning['name'])} has no administrator yet "
+                  "(R4: its member sheet marks one 管理员)\n")
     return 3 if errors else 0
 
 
@@ -154,11 +195,33 @@ def run_close_month(args) -> int:
         json.dump(closed, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(f"{closed['month']} closed at {closed['closed_at']} by "
-                         f"{closed['closed_by']}: {closed['ranked_members']} ranked, "
-                         f"{closed['passes']} passes up to {closed['cutoff']}; snapshot "
+        zone = campaign_zone(client)
+        sys.stdout.write(f"{closed['month']} closed at {local_time(closed['closed_at'], zone)} "
+                         f"by {closed['closed_by']}: {closed['ranked_members']} ranked, "
+                         f"{closed['passes']} passes up to {local_time(closed['cutoff'], zone)}"
+                         f" ({zone}); snapshot "
                          f"{closed['snapshot_id']}{' (final)' if closed['final'] else ''}\n")
     return 0
+
+
+def campaign_zone(client: "Client") -> str:
+    """The current campaign's time zone (instants are printed in it), UTC when none."""
+    try:
+        return client.call("GET", "/api/v1/admin/campaign").get("time_zone") or "UTC"
+    except CommandError:
+        return "UTC"
+
+
+def local_time(instant: str | None, zone: str) -> str:
+    """An API instant (ISO 8601, UTC) as the campaign's people read it: local, to the second
+    (R15's cutoff 23:59:59.999 reads 23:59:59)."""
+    if not instant:
+        return "-"
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def run_awards_export(args) -> int:

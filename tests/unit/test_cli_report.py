@@ -32,3 +32,69 @@ def test_a_refusal_from_the_server_is_printed_escaped(monkeypatch):
     with pytest.raises(client.CommandError) as err:
         client.Client("http://x").call("POST", "/api/v1/admin/roster/import")
     assert "\x1b" not in str(err.value) and "张三\\x1b]0;pwned" in str(err.value)
+
+
+def test_without_a_terminal_the_login_is_one_line_not_a_traceback():
+    """Issue 21 item 12: a script with no CHALLENGE_TOKEN gets one line saying what to set."""
+    def no_terminal(_prompt):
+        raise EOFError
+    with pytest.raises(client.CommandError) as err:
+        client.Client("http://x").login(prompt=no_terminal, interactive=False)
+    assert "CHALLENGE_TOKEN" in str(err.value)
+
+
+def test_after_a_login_the_token_is_shown_once_to_keep(monkeypatch):
+    class Answer:
+        status_code = 200
+
+        def __init__(self, body):
+            self.body = body
+
+        def json(self):
+            return self.body
+
+    answers = iter([Answer({"sent": True}), Answer({"token": "t0k"})])
+    monkeypatch.setattr(client.requests, "request", lambda *a, **k: next(answers))
+    out = io.StringIO()
+    given = iter(["13800000000", "123456"])
+    c = client.Client("http://x", out=out)
+    c.login(prompt=lambda _p: next(given), interactive=True)
+    assert c.token == "t0k" and "export CHALLENGE_TOKEN=t0k" in out.getvalue()
+
+
+def test_an_expired_token_is_offered_a_new_login_and_the_request_made_again(monkeypatch):
+    class Answer:
+        def __init__(self, status, body):
+            self.status_code, self.body = status, body
+
+        def json(self):
+            return self.body
+
+    seen = []
+
+    def request(method, url, headers=None, **kwargs):
+        seen.append((method, url.rsplit("/", 1)[-1], (headers or {}).get("Authorization")))
+        if url.endswith("/auth/code"):
+            return Answer(202, {"sent": True})
+        if url.endswith("/auth/token"):
+            return Answer(200, {"token": "fresh"})
+        if headers.get("Authorization") == "Bearer stale":
+            return Answer(401, {"error": {"code": "unauthorized", "message": "expired"}})
+        return Answer(200, {"months": []})
+
+    monkeypatch.setattr(client.requests, "request", request)
+    c = client.Client("http://x", token="stale", out=io.StringIO())
+    monkeypatch.setattr(client.Client, "login", lambda self, prompt=None, interactive=None:
+                        setattr(self, "token", "fresh"))
+    assert c.call("GET", "/api/v1/admin/months", relogin=True) == {"months": []}
+    assert [s[2] for s in seen] == ["Bearer stale", "Bearer fresh"]
+    with pytest.raises(client.CommandError) as err:
+        client.Client("http://x", token="stale").call("GET", "/api/v1/admin/months",
+                                                      relogin=False)
+    assert "log in again" in str(err.value)
+
+
+def test_instants_are_printed_in_the_campaign_zone_to_the_second():
+    assert client.local_time("2018-05-31T15:59:59.999+00:00", "Asia/Shanghai") \
+        == "2018-05-31 23:59:59"
+    assert client.local_time(None, "UTC") == "-"
