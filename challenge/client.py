@@ -105,11 +105,21 @@ class Client:
 
 
 class _Progress:
-    """A request body that reports its progress as it is read (requests streams it)."""
+    """A request body that reports its progress as it is read (requests streams it): one
+    line drawn by rich (a bar on a terminal; only the finished line elsewhere)."""
 
     def __init__(self, payload: tuple[str, bytes], out):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn,
+        )
+
         self.boundary, self.data = payload
         self.sent, self.out, self.done = 0, out, False
+        self.bar = Progress(TextColumn("uploading"), BarColumn(), DownloadColumn(),
+                            TaskProgressColumn(), console=Console(file=out),
+                            transient=False)
+        self.task = self.bar.add_task("upload", total=len(self.data))
 
     def __len__(self):
         return len(self.data)
@@ -117,14 +127,17 @@ class _Progress:
     def read(self, size=-1):
         if size is None or size < 0:
             size = len(self.data) - self.sent
+        if self.sent == 0:
+            self.bar.reset(self.task, total=len(self.data))
+            self.bar.start()
         chunk = self.data[self.sent:self.sent + size]
         self.sent += len(chunk)
-        self.out.write(f"\ruploading {self.sent / 1024:,.0f} / {len(self.data) / 1024:,.0f} KiB"
-                       f" ({100 * self.sent // max(1, len(self.data))}%)")
+        self.bar.update(self.task, completed=self.sent)
         if self.sent >= len(self.data) and not self.done:
             self.done = True
-            self.out.write("\nprocessing on the server…\n")
-        self.out.flush()
+            self.bar.stop()
+            self.out.write("processing on the server…\n")
+            self.out.flush()
         return chunk
 
 

@@ -85,6 +85,13 @@ class Attempt(Base):
     questions: Mapped[list] = mapped_column(JSON)  # as shown, without the key
     key: Mapped[dict] = mapped_column(JSON)  # never leaves this service
     answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # saved as the member answers (PUT .../answers, last write wins) while it is open; what
+    # the deadline submits if the member does not (R12, R13: timed by `saved_at`)
+    saved_answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    saved_at = mapped_column(UTCDateTime, nullable=True)
+    # submitted at its deadline with the saved answers, not by the member
+    auto_submitted: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=text("false"))
     wrong_question_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # the run's score right after this attempt closed (R13), as its event carried it
     run_levels_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)

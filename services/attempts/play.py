@@ -1,5 +1,5 @@
-"""attempts' use cases of play (R7, R8, R12–R14): start, submit, restart, expiry, and voiding
-the open attempt of a member who may play no more.
+"""attempts' use cases of play (R7, R8, R12–R15): start, save answers, submit, restart, the
+deadline's submission, and voiding the open attempt of a member who may play no more.
 
 Plain functions over a unit of work (`tx.store`, `tx.emit`, `tx.now`), the knobs and the pure
 rules (rules.py, conduct.py); refusals are kernel.errors. Starting draws a paper from
@@ -12,7 +12,8 @@ import uuid
 from datetime import timedelta
 from typing import NamedTuple
 
-from kernel.errors import BadInput, Conflict, Forbidden, NotFound
+from kernel import r15
+from kernel.errors import Conflict, Forbidden, NotFound
 
 from . import conduct, rules, watch
 from .models import Attempt, CampaignReplica, Run
@@ -25,13 +26,13 @@ class StartCheck(NamedTuple):
 
 def check_start(tx, knobs, member_id: str, level: int) -> StartCheck:
     """Whether `member_id` may start `level` now (R7, R9, R13, R20's pace); an attempt still
-    open is resumed instead. An overdue one is failed first (`expired`)."""
+    open is resumed instead. An overdue one is submitted by its deadline first."""
     require_playing(tx.store, member_id)
     campaign = current_campaign(tx.store)
     expire_if_overdue(tx, knobs, member_id)
     attempt = tx.store.open_attempt(member_id)
     if attempt is not None:
-        return StartCheck(campaign.campaign_id, {"attempt": attempt, "server_now": tx.now})
+        return StartCheck(campaign.campaign_id, paper_view(tx, attempt))
     run = tx.store.active_run(member_id, campaign.campaign_id)
     check_playable(campaign, run.current_level if run else 1, level, tx.now)
     watch.check_pace(tx, knobs, member_id)
@@ -41,8 +42,9 @@ def check_start(tx, knobs, member_id: str, level: int) -> StartCheck:
 def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
                   paper: dict) -> dict:
     """The attempt on `paper` (question_bank's draw), timed from now: the member's time
-    starts when the paper exists. Checked again, as the run may have moved meanwhile; a
-    start that raced this one meets the unique indexes at commit."""
+    starts when the paper exists, and it ends at the time limit or the campaign's end,
+    whichever comes first. Checked again, as the run may have moved meanwhile; a start that
+    raced this one meets the unique indexes at commit."""
     campaign = tx.store.campaign(campaign_id)
     run = active_run(tx, member_id, campaign_id)
     check_playable(campaign, run.current_level, level, tx.now)
@@ -50,7 +52,7 @@ def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
     attempt = Attempt(
         id=str(uuid.uuid4()), run_id=run.id, member_id=run.member_id,
         campaign_id=campaign_id, level=level, time_limit_s=limit_s, started_at=tx.now,
-        deadline=rules.deadline_of(tx.now, limit_s), status="open",
+        deadline=rules.deadline_of(tx.now, limit_s, campaign.ends_at), status="open",
         total=len(paper["questions"]), questions=paper["questions"], key=paper["key"],
     )
     tx.store.add(attempt)
@@ -60,6 +62,40 @@ def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
         "started_at": attempt.started_at, "deadline": attempt.deadline,
     })
     watch.note_exposure(tx, knobs, attempt, paper.get("bank_size"))
+    return paper_view(tx, attempt, campaign)
+
+
+def paper_view(tx, attempt: Attempt, campaign: CampaignReplica | None = None) -> dict:
+    """An open attempt as its member sees it (AttemptOut): the paper, the answers saved so
+    far (to resume on another device), and when it must be submitted: R15's month it counts
+    in when submitted by that month's cutoff, and the campaign's end it cannot run past."""
+    campaign = campaign or tx.store.campaign(attempt.campaign_id)
+    month = r15.month_of(attempt.started_at, campaign.time_zone)
+    return {"attempt": attempt, "server_now": tx.now, "month": month,
+            "month_cutoff": r15.cutoff(month, campaign.time_zone),
+            "campaign_ends_at": campaign.ends_at}
+
+
+def save_answers(tx, knobs, member_id: str, attempt_id: str, answers: dict) -> dict:
+    """Keep the member's answers on their open attempt as they answer (the whole set each
+    time: idempotent, the last write wins), so a dead phone loses nothing: another device
+    resumes them, and the deadline submits them. Only the owner, only the paper's questions
+    and options, only while it may still be submitted (deadline + grace, never past the
+    campaign's end). The same answers again (a retry) keep the time of the save that made
+    them: R13's time of a deadline's submission is that of the last change."""
+    require_playing(tx.store, member_id)
+    attempt = tx.store.attempt(attempt_id, lock=True)
+    if attempt is None or attempt.member_id != member_id:
+        raise NotFound("no such attempt")
+    if attempt.status != "open" or overdue(tx, knobs, attempt):
+        raise Conflict("this attempt is over: its answers can no longer change",
+                       reason="attempt_closed")
+    refusal = rules.answers_refusal(attempt.questions, answers)
+    if refusal is not None:
+        raise refusal
+    kept = rules.chosen(answers)
+    if kept != (attempt.saved_answers or {}):
+        attempt.saved_answers, attempt.saved_at = kept, tx.now
     return {"attempt": attempt, "server_now": tx.now}
 
 
@@ -71,14 +107,17 @@ def submit_attempt(tx, knobs, member_id: str, attempt_id: str, answers: dict) ->
     if attempt is None or attempt.member_id != member_id:
         raise NotFound("no such attempt")
     if attempt.status == "open":
-        unknown = set(answers) - set(attempt.key)
-        if unknown:
-            raise BadInput("answers name questions that are not on this paper",
-                           fields={"answers": sorted(unknown)})
-        correct, wrong = rules.grade(attempt.key, answers)
-        outcome = rules.judge(attempt.started_at, attempt.deadline, tx.now, grace(knobs),
-                              attempt.time_limit_s, correct, attempt.total)
-        close(tx, knobs, attempt, outcome, answers, correct, wrong)
+        refusal = rules.answers_refusal(attempt.questions, answers)
+        if refusal is not None:
+            raise refusal
+        if attempt.saved_answers and overdue(tx, knobs, attempt):
+            submit_at_deadline(tx, knobs, attempt)  # as the deadline did: the saves count
+        else:
+            correct, wrong = rules.grade(attempt.key, answers)
+            outcome = rules.judge(attempt.started_at, attempt.deadline, tx.now, grace(knobs),
+                                  attempt.time_limit_s, correct, attempt.total,
+                                  ends_at(tx, attempt))
+            close(tx, knobs, attempt, outcome, answers, correct, wrong)
     graded = {"attempt": attempt, "run": tx.store.run(attempt.run_id)}
     if attempt.status == "failed":
         graded.update(conduct.revealed(knobs.attempts_reveal, attempt.questions, attempt.key,
@@ -109,11 +148,39 @@ def restart_run(tx, knobs, member_id: str) -> Run:
 
 
 def expire_overdue(tx, knobs, limit: int = 500) -> int:
-    """Attempts never submitted fail at deadline + grace (reason `expired`); how many."""
-    overdue = tx.store.overdue(tx.now - grace(knobs), limit)
-    for attempt in overdue:
-        close(tx, knobs, attempt, rules.expired(attempt.time_limit_s), None, 0, None)
-    return len(overdue)
+    """Attempts never submitted are submitted at deadline + grace with their saved answers,
+    or fail (`expired`) with none saved; how many."""
+    due = tx.store.overdue(tx.now - grace(knobs), limit)
+    for attempt in due:
+        submit_at_deadline(tx, knobs, attempt)
+    return len(due)
+
+
+def submit_at_deadline(tx, knobs, attempt: Attempt) -> None:
+    """The deadline's submission of an attempt its member did not submit (Moodle's "open
+    attempts are submitted automatically"): the saved answers, graded as a submission made
+    at the last save (R12; R13's time: last save − start), submitted at the deadline (so
+    R15's month is the deadline's: submitting by the cutoff is the member's to do). With
+    nothing saved it fails as before: `expired`, costing the full time it had."""
+    saved = attempt.saved_answers
+    if not saved:
+        close(tx, knobs, attempt, rules.expired(attempt.started_at, attempt.deadline),
+              None, 0, None, at=attempt.deadline)
+        return
+    correct, wrong = rules.grade(attempt.key, saved)
+    outcome = rules.on_saved(attempt.started_at, attempt.saved_at, correct, attempt.total)
+    attempt.auto_submitted = True
+    close(tx, knobs, attempt, outcome, saved, correct, wrong, at=attempt.deadline)
+
+
+def passes_by(tx, knobs, campaign_id: str, until) -> int:
+    """Passes submitted at or before `until` (ranking's check before it closes a month).
+    Attempts overdue now are submitted first: one whose deadline came before `until` counts
+    in that month even when the expiry timer has not reached it yet."""
+    for _ in range(1000):  # 500 at a time, until none is left (bounded all the same)
+        if not expire_overdue(tx, knobs):
+            break
+    return tx.store.passes_until(campaign_id, until)
 
 
 def void_open(tx, member_id: str, reason: str) -> None:
@@ -155,9 +222,20 @@ def check_playable(campaign: CampaignReplica, current_level: int, level: int, no
 
 
 def expire_if_overdue(tx, knobs, member_id: str) -> None:
+    """The member's open attempt, if overdue, is submitted by its deadline now."""
     attempt = tx.store.open_attempt(member_id)
-    if attempt is not None and rules.is_overdue(attempt.deadline, grace(knobs), tx.now):
-        close(tx, knobs, attempt, rules.expired(attempt.time_limit_s), None, 0, None)
+    if attempt is not None and overdue(tx, knobs, attempt):
+        submit_at_deadline(tx, knobs, attempt)
+
+
+def ends_at(tx, attempt: Attempt):
+    campaign = tx.store.campaign(attempt.campaign_id)
+    return campaign.ends_at if campaign is not None else None
+
+
+def overdue(tx, knobs, attempt: Attempt) -> bool:
+    """Past deadline + grace, or past the campaign's end: too late to save or submit."""
+    return rules.is_overdue(attempt.deadline, grace(knobs), tx.now, ends_at(tx, attempt))
 
 
 def active_run(tx, member_id: str, campaign_id: str) -> Run:
@@ -177,13 +255,16 @@ def new_run(tx, member_id: str, campaign_id: str, number: int) -> Run:
     return run
 
 
-def close(tx, knobs, attempt: Attempt, outcome: rules.Outcome, answers, correct, wrong):
-    """Record the outcome on the attempt and its run's score (R13) and say so: a pass with
-    `attempt_passed` (and a flag if it was implausibly fast), a failure with `attempt_failed`."""
+def close(tx, knobs, attempt: Attempt, outcome: rules.Outcome, answers, correct, wrong,
+          at=None):
+    """Record the outcome, submitted `at` (now unless said), on the attempt and its run's
+    score (R13) and say so: a pass with `attempt_passed` (and a flag if it was implausibly
+    fast), a failure with `attempt_failed`."""
+    at = at or tx.now
     run = tx.store.run(attempt.run_id, lock=True)
     score = rules.RunScore(run.current_level, run.levels_passed, run.total_ms,
                            run.pending_ms, run.last_pass_at)
-    score.record(attempt.level, outcome, tx.now)
+    score.record(attempt.level, outcome, at)
     run.current_level, run.levels_passed = score.current_level, score.levels_passed
     run.total_ms, run.pending_ms = score.total_ms, score.pending_ms
     run.last_pass_at = score.last_pass_at
@@ -191,7 +272,7 @@ def close(tx, knobs, attempt: Attempt, outcome: rules.Outcome, answers, correct,
     attempt.status = "passed" if outcome.passed else "failed"
     attempt.reason = outcome.reason
     attempt.duration_ms = outcome.duration_ms
-    attempt.submitted_at = tx.now
+    attempt.submitted_at = at
     attempt.answers = answers
     attempt.correct = correct
     attempt.wrong_question_ids = wrong

@@ -1,15 +1,18 @@
 """The rules of play (R8, R12–R14) as the design reads them: pure functions of plain values.
 
-Time is the server's: an attempt's time is submitted − started in milliseconds. A submission
-after deadline + grace fails (`timeout`); an attempt never submitted expires at deadline +
-grace (`expired`); both count the full time limit.
+Time is the server's: an attempt's time is submitted − started in milliseconds. Its deadline
+is start + the level's time limit, or the campaign's end if that comes first; it may be
+submitted until deadline + grace, never past the campaign's end. Answers saved while it runs
+are kept on the attempt; an attempt not submitted in time is submitted with its saved answers
+(graded as a submission, timed by its last save), or, with none saved, expires (`expired`,
+the full time it had). A late submission is graded as that expiry would grade it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kernel.errors import Conflict, Forbidden
+from kernel.errors import BadInput, Conflict, Forbidden
 
 WRONG_ANSWERS = "wrong_answers"
 TIMEOUT = "timeout"
@@ -33,13 +36,43 @@ def millis(delta: timedelta) -> int:
     return delta // timedelta(milliseconds=1)
 
 
-def deadline_of(started_at: datetime, time_limit_s: int) -> datetime:
-    return started_at + timedelta(seconds=time_limit_s)
+def deadline_of(started_at: datetime, time_limit_s: int,
+                ends_at: datetime | None = None) -> datetime:
+    """Start + the time limit, or the campaign's end if that comes first: an attempt never
+    runs past the campaign (a pass after it would be on no final board)."""
+    deadline = started_at + timedelta(seconds=time_limit_s)
+    return min(deadline, ends_at) if ends_at is not None else deadline
 
 
-def is_overdue(deadline: datetime, grace: timedelta, now: datetime) -> bool:
-    """True once deadline + grace has passed (a submission exactly at it still counts)."""
-    return now > deadline + grace
+def is_overdue(deadline: datetime, grace: timedelta, now: datetime,
+               ends_at: datetime | None = None) -> bool:
+    """True once deadline + grace has passed (a submission exactly at it still counts); the
+    grace never reaches past the campaign's end."""
+    last = deadline + grace
+    return now > (min(last, ends_at) if ends_at is not None else last)
+
+
+def answers_refusal(questions: list[dict], answers: dict) -> BadInput | None:
+    """Why answers saved on a paper are refused, or None: each names a question of this
+    paper and only that question's options, one option unless the question is `multiple`
+    (so what an attempt stores is bounded by its paper)."""
+    on_paper = {question["id"]: question for question in questions}
+    unknown = sorted(set(answers) - set(on_paper))
+    if unknown:
+        return BadInput("answers name questions that are not on this paper",
+                        fields={"answers": unknown}, reason="answers_off_paper")
+    bad = sorted(qid for qid, keys in answers.items()
+                 if not set(keys) <= {option["key"] for option in on_paper[qid]["options"]}
+                 or (len(set(keys)) > 1 and on_paper[qid].get("type") != "multiple"))
+    if bad:
+        return BadInput("answers choose options these questions do not have",
+                        fields={"answers": bad}, reason="answers_off_paper")
+    return None
+
+
+def chosen(answers: dict) -> dict:
+    """Answers as stored: each question's keys sorted, once; unanswered questions left out."""
+    return {qid: sorted(set(keys)) for qid, keys in sorted(answers.items()) if keys}
 
 
 def grade(key: dict, answers: dict) -> tuple[int, list[str]]:
@@ -59,18 +92,30 @@ class Outcome:
     duration_ms: int
 
 
-def judge(started_at, deadline, submitted_at, grace, time_limit_s, correct, total) -> Outcome:
-    """R12: all questions right, in time (deadline + grace), passes; anything else fails."""
-    if is_overdue(deadline, grace, submitted_at):
-        return Outcome(False, TIMEOUT, time_limit_s * 1000)
+def judge(started_at, deadline, submitted_at, grace, time_limit_s, correct, total,
+          ends_at=None) -> Outcome:
+    """R12: all questions right, in time (deadline + grace, never past the campaign's end
+    `ends_at`), passes; anything else fails. Too late costs the full time the attempt had
+    (its limit, or less where the campaign's end cut it short)."""
+    if is_overdue(deadline, grace, submitted_at, ends_at):
+        return Outcome(False, TIMEOUT, min(time_limit_s * 1000, millis(deadline - started_at)))
     duration = millis(submitted_at - started_at)
     if correct == total:
         return Outcome(True, None, duration)
     return Outcome(False, WRONG_ANSWERS, duration)
 
 
-def expired(time_limit_s: int) -> Outcome:
-    return Outcome(False, EXPIRED, time_limit_s * 1000)
+def on_saved(started_at: datetime, saved_at: datetime, correct: int, total: int) -> Outcome:
+    """R12, R13: an attempt submitted at its deadline with the answers saved while it ran is
+    graded as a submission made at its last save: all right passes, in the time from the
+    start to that save (what submitting then would have cost; waiting gains nothing)."""
+    duration = millis(saved_at - started_at)
+    return Outcome(correct == total, None if correct == total else WRONG_ANSWERS, duration)
+
+
+def expired(started_at: datetime, deadline: datetime) -> Outcome:
+    """Never submitted, nothing saved: the full time the attempt had."""
+    return Outcome(False, EXPIRED, millis(deadline - started_at))
 
 
 @dataclass

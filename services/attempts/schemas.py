@@ -24,6 +24,19 @@ class SubmitIn(_In):
     )
 
 
+class SaveIn(_In):
+    """The whole set of answers so far (each save replaces the last): at most a paper's
+    worth; attempts checks them against the paper itself."""
+    member_id = fields.Str(required=True)
+    attempt_id = fields.Str(required=True)
+    answers = fields.Dict(
+        keys=fields.Str(validate=validate.Length(min=1, max=64)),
+        values=fields.List(fields.Str(validate=validate.Length(equal=1)),
+                           validate=validate.Length(max=10), required=True),
+        required=True, validate=validate.Length(max=200),
+    )
+
+
 class MemberIn(_In):
     member_id = fields.Str(required=True)
 
@@ -54,7 +67,9 @@ class ReviewIn(_In):
 
 class AttemptOut(Schema):
     """An open attempt as the member sees it (never the key), with the server's clock to
-    count down by: dumps {"attempt": Attempt, "server_now": datetime}."""
+    count down by, the answers saved so far, and when it must be submitted: by `deadline`
+    (start + limit, or the campaign's end if sooner: `campaign_ends_at`), and by
+    `month_cutoff` to count in `month` (R15). Dumps play.paper_view's dict."""
 
     attempt_id = fields.Str(attribute="attempt.id")
     level = fields.Int(attribute="attempt.level")
@@ -63,6 +78,22 @@ class AttemptOut(Schema):
     deadline = fields.AwareDateTime(attribute="attempt.deadline")
     time_limit_s = fields.Int(attribute="attempt.time_limit_s")
     questions = fields.List(fields.Nested(PaperQuestionOut), attribute="attempt.questions")
+    saved_answers = fields.Function(lambda view: view["attempt"].saved_answers or {})
+    saved_at = fields.AwareDateTime(attribute="attempt.saved_at", allow_none=True)
+    month = fields.Str()
+    month_cutoff = fields.AwareDateTime()
+    campaign_ends_at = fields.AwareDateTime()
+    server_now = fields.AwareDateTime()
+
+
+class SavedOut(Schema):
+    """Answers kept on an open attempt: when they were last changed, how many questions
+    they answer: dumps {"attempt": Attempt, "server_now": datetime}."""
+
+    attempt_id = fields.Str(attribute="attempt.id")
+    saved_at = fields.AwareDateTime(attribute="attempt.saved_at", allow_none=True)
+    answered = fields.Function(lambda view: len(view["attempt"].saved_answers or {}))
+    deadline = fields.AwareDateTime(attribute="attempt.deadline")
     server_now = fields.AwareDateTime()
 
 
@@ -91,6 +122,7 @@ class ResultOut(Schema):
     total = fields.Int(attribute="attempt.total")
     duration_ms = fields.Int(attribute="attempt.duration_ms", allow_none=True)
     submitted_at = fields.AwareDateTime(attribute="attempt.submitted_at")
+    auto_submitted = fields.Bool(attribute="attempt.auto_submitted")  # by its deadline
     run = fields.Nested(RunScoreOut)
     wrong = fields.List(fields.Int())
     answers = fields.List(fields.Nested(RevealedOut))
@@ -118,6 +150,7 @@ class HistoryOut(Schema):
     duration_ms = fields.Int(allow_none=True)
     correct = fields.Int(allow_none=True)
     total = fields.Int()
+    auto_submitted = fields.Bool()  # submitted by its deadline with the saved answers
 
 
 class OpenAttemptOut(Schema):

@@ -20,7 +20,7 @@ from .models import Base
 from .schemas import (
     AttemptOut, CampaignIn, CountIn, ExportIn, ExportOut, FlagOut, FlagPageIn, FlagPageOut,
     HistoryPageOut, MemberIn, PageIn, ParticipantOut, ProgressOut, ResultOut, ReviewIn,
-    RunOut, StartIn, SubmitIn,
+    RunOut, SavedOut, SaveIn, StartIn, SubmitIn,
 )
 from .store import AttemptsStore
 
@@ -82,6 +82,8 @@ class AttemptsService(entrypoints.Answers):
         across an RPC call (docs/conventions.md). Two starts racing (a double tap, a retry
         after a dropped reply) meet the unique indexes on the open attempt and on the run;
         the loser starts over and finds what the winner made."""
+        with self.uow as tx:  # its own: a refusal of the start must not undo this
+            play.expire_if_overdue(tx, self.knobs, member_id)
         for _ in range(3):
             try:
                 with self.uow as tx:
@@ -95,6 +97,13 @@ class AttemptsService(entrypoints.Answers):
             except IntegrityError:
                 continue
         raise Conflict("your attempt is being started; try again", reason="attempt_starting")
+
+    @rpc(args=SaveIn, result=SavedOut)
+    def save_answers(self, member_id, attempt_id, answers):
+        """Keep my answers on my open attempt as I answer (the whole set; the last write
+        wins): resumed on another device, submitted by the deadline if I do not."""
+        with self.uow as tx:
+            return play.save_answers(tx, self.knobs, member_id, attempt_id, answers)
 
     @rpc(args=SubmitIn, result=ResultOut)
     def submit_attempt(self, member_id, attempt_id, answers):
@@ -114,7 +123,8 @@ class AttemptsService(entrypoints.Answers):
 
     @timer_from_config("ATTEMPTS_EXPIRY_CHECK_SECONDS", 5)
     def expire_overdue(self):
-        """Attempts never submitted fail at deadline + grace (reason `expired`)."""
+        """Attempts never submitted are submitted at deadline + grace with the answers
+        saved, or fail (`expired`) with none."""
         with self.uow as tx:
             return play.expire_overdue(tx, self.knobs)
 
@@ -122,9 +132,10 @@ class AttemptsService(entrypoints.Answers):
 
     @rpc(args=CountIn)
     def count_passes(self, campaign_id, until):
-        """Passes submitted at or before `until` (ranking checks it holds them all)."""
+        """Passes submitted at or before `until` (ranking checks it holds them all), once
+        every overdue attempt is submitted by its deadline."""
         with self.uow as tx:
-            return tx.store.passes_until(campaign_id, until)
+            return play.passes_by(tx, self.knobs, campaign_id, until)
 
     @rpc(args=ExportIn, result=ExportOut)
     def export_passes(self, campaign_id, after=None, limit=1000):

@@ -71,7 +71,9 @@ class World:
             return check.resume["attempt"]
         ids = [f"L{level}q{i}" for i in ids]
         paper = {"time_limit_s": 300, "bank_size": bank_size,
-                 "questions": [{"id": qid, "number": n} for n, qid in enumerate(ids, 1)],
+                 "questions": [{"id": qid, "number": n, "type": "single",
+                                "options": [{"key": k, "text": k} for k in "ABC"]}
+                               for n, qid in enumerate(ids, 1)],
                  "key": {qid: ["A"] for qid in ids}}
         return self.do(play.begin_attempt, self.knobs, member, level, check.campaign_id,
                        paper)["attempt"]
@@ -319,3 +321,179 @@ def test_passes_export_a_page_at_a_time_as_their_events(world):
     assert world.do(records.participants, "c") == [
         {"member_id": "m1", "attempts": 1, "levels_passed": 1},
         {"member_id": "m2", "attempts": 1, "levels_passed": 1}]
+
+
+# -- answers saved as the member answers (issue 18 item 8) -----------------------------------
+
+def save(world, attempt, answers, member="m1"):
+    return world.do(play.save_answers, world.knobs, member, attempt.id, answers)
+
+
+def right_answers(attempt):
+    return {qid: ["A"] for qid in attempt.key}
+
+
+def test_saved_answers_are_submitted_by_the_deadline_and_pass_timed_by_the_last_save(world):
+    """A phone that died after answering everything right: the deadline submits the saves."""
+    attempt = world.start()
+    world.later(seconds=40)
+    save(world, attempt, right_answers(attempt))
+    world.later(seconds=20)
+    save(world, attempt, right_answers(attempt))  # a retry of the same answers: time kept
+    world.later(seconds=300 - 60 + 10)  # deadline + grace: not yet
+    assert world.do(play.expire_overdue, world.knobs) == 0
+    world.later(milliseconds=1)
+    assert world.do(play.expire_overdue, world.knobs) == 1
+    closed = world.session.get(Attempt, attempt.id)
+    assert (closed.status, closed.auto_submitted, closed.duration_ms) == ("passed", True, 40_000)
+    assert closed.submitted_at == attempt.deadline and closed.answers == right_answers(attempt)
+    passed = dict(world.events)["attempt_passed"]
+    assert (passed["duration_ms"], passed["run_total_ms"], passed["submitted_at"]) == (
+        40_000, 40_000, attempt.deadline)
+    assert world.do(records.progress, "m1")["active_run"].current_level == 2
+
+
+def test_the_last_save_wins_and_wrong_saves_fail_as_a_submission_would(world):
+    attempt = world.start()
+    world.later(seconds=30)
+    save(world, attempt, right_answers(attempt))
+    world.later(seconds=30)
+    last = dict(right_answers(attempt), **{"L1q2": ["B"]})
+    view = save(world, attempt, last)
+    assert view["attempt"].saved_at == MARCH + timedelta(seconds=60)
+    world.later(minutes=10)
+    world.do(play.expire_overdue, world.knobs)
+    failed = dict(world.events)["attempt_failed"]
+    assert (failed["reason"], failed["correct"], failed["duration_ms"]) == (
+        "wrong_answers", 2, 60_000)
+    assert failed["wrong_question_ids"] == ["L1q2"]
+
+
+def test_with_nothing_saved_the_expiry_is_as_before(world):
+    attempt = world.start()
+    save(world, attempt, {"L1q1": []})  # a question answered, then cleared: nothing saved
+    world.later(seconds=311)
+    world.do(play.expire_overdue, world.knobs)
+    failed = dict(world.events)["attempt_failed"]
+    assert (failed["reason"], failed["duration_ms"]) == ("expired", 300_000)
+    assert world.session.get(Attempt, attempt.id).auto_submitted is False
+
+
+def test_resuming_on_another_device_shows_the_saved_answers(world):
+    attempt = world.start()
+    world.later(seconds=25)
+    save(world, attempt, {"L1q1": ["A"], "L1q3": ["C", "C"]})
+    world.later(seconds=5)
+    view = world.do(play.check_start, world.knobs, "m1", 1).resume
+    assert view["attempt"].id == attempt.id
+    assert view["attempt"].saved_answers == {"L1q1": ["A"], "L1q3": ["C"]}
+    assert view["attempt"].saved_at == MARCH + timedelta(seconds=25)
+
+
+def test_a_late_submission_is_graded_on_the_saves_as_the_deadline_would(world):
+    attempt = world.start()
+    world.later(seconds=30)
+    save(world, attempt, right_answers(attempt))
+    world.later(seconds=300 - 30 + 10, milliseconds=1)  # past deadline + grace
+    graded = world.submit(attempt, right=False)  # what arrives late does not count
+    assert (graded["attempt"].status, graded["attempt"].duration_ms) == ("passed", 30_000)
+    assert graded["attempt"].auto_submitted is True
+
+
+@pytest.mark.parametrize("answers, field", [
+    ({"elsewhere": ["A"]}, ["elsewhere"]),          # not on this paper
+    ({"L1q1": ["Z"]}, ["L1q1"]),                    # not one of its options
+    ({"L1q1": ["A"], "L1q2": ["A", "B"]}, ["L1q2"]),  # two options on a single-choice question
+])
+def test_saves_are_bounded_by_the_paper(world, answers, field):
+    attempt = world.start()
+    with pytest.raises(BadInput) as refused:
+        save(world, attempt, answers)
+    assert (refused.value.reason, refused.value.fields) == ("answers_off_paper",
+                                                             {"answers": field})
+    assert world.session.get(Attempt, attempt.id).saved_answers is None
+
+
+def test_only_the_owner_saves_and_only_while_the_attempt_may_be_submitted(world):
+    attempt = world.start()
+    with pytest.raises(NotFound):
+        save(world, attempt, {}, member="m2")
+    world.later(seconds=310)  # deadline + grace: still in time
+    save(world, attempt, {"L1q1": ["A"]})
+    world.later(milliseconds=1)
+    with pytest.raises(Conflict) as refused:
+        save(world, attempt, {"L1q1": ["B"]})
+    assert refused.value.reason == "attempt_closed"
+    second = world.start()  # the first is submitted by its deadline on the way
+    world.submit(second)
+    with pytest.raises(Conflict) as refused:
+        save(world, second, {})
+    assert refused.value.reason == "attempt_closed"
+    world.do(replicas.member_disqualified, "m1")
+    with pytest.raises(Forbidden):
+        save(world, second, {})
+
+
+# -- the deadline and the month (issue 18 item 9; R15) ----------------------------------------
+
+LAST_DAY = datetime(2018, 10, 31, 23, 58, 44, tzinfo=LOCAL)
+
+
+def test_an_attempt_cannot_run_past_the_campaigns_end(world):
+    """Started at 23:58:44 on the campaign's last day: its deadline is the end, 23:59:59.999
+    local, not 5 minutes on; nothing is saved or submitted after it, grace or not."""
+    world.now = LAST_DAY
+    attempt = world.start()
+    assert attempt.deadline == END
+    view = world.do(play.check_start, world.knobs, "m1", 1).resume
+    assert (view["month"], view["month_cutoff"], view["campaign_ends_at"]) == (
+        "2018-10", END, END)
+    world.now = END
+    save(world, attempt, right_answers(attempt))  # at the very end: in time
+    world.now = END + timedelta(milliseconds=1)
+    with pytest.raises(Conflict):
+        save(world, attempt, {})
+    graded = world.submit(attempt)  # within the grace of its deadline, but past the end
+    assert graded["attempt"].status == "passed" and graded["attempt"].auto_submitted
+    assert graded["attempt"].submitted_at == END  # October's: on the final board
+    assert graded["attempt"].duration_ms == 75_999
+
+
+def test_with_nothing_saved_past_the_end_it_times_out_in_the_time_it_had(world):
+    world.now = LAST_DAY
+    attempt = world.start()
+    world.now = END + timedelta(seconds=5)
+    graded = world.submit(attempt)
+    assert (graded["attempt"].reason, graded["attempt"].duration_ms) == ("timeout", 75_999)
+
+
+def test_a_deadline_past_the_months_cutoff_counts_in_the_next_month(world):
+    """R15: submitted by 23:59:59.999 local counts in March; the deadline's submission of an
+    attempt that ran on into April is April's."""
+    from kernel import r15
+    cutoff = datetime(2018, 3, 31, 23, 59, 59, 999000, tzinfo=LOCAL)
+    world.now = datetime(2018, 3, 31, 23, 58, 44, tzinfo=LOCAL)
+    attempt = world.start()
+    view = world.do(play.check_start, world.knobs, "m1", 1).resume
+    assert (view["month"], view["month_cutoff"]) == ("2018-03", cutoff)
+    assert attempt.deadline > cutoff
+    world.now = cutoff
+    save(world, attempt, right_answers(attempt))
+    world.now = attempt.deadline + timedelta(seconds=11)
+    assert world.do(play.passes_by, world.knobs, "c", cutoff) == 0
+    closed = world.session.get(Attempt, attempt.id)
+    assert closed.status == "passed" and r15.month_of(closed.submitted_at,
+                                                       "Asia/Shanghai") == "2018-04"
+
+
+def test_a_month_counts_the_deadline_submissions_the_timer_has_not_reached(world):
+    """ranking asks for a month's passes after its cutoff + settle: an attempt whose
+    deadline came before the cutoff is submitted first, and counts."""
+    cutoff = datetime(2018, 3, 31, 23, 59, 59, 999000, tzinfo=LOCAL)
+    world.now = datetime(2018, 3, 31, 23, 50, tzinfo=LOCAL)
+    attempt = world.start()
+    world.later(seconds=100)
+    save(world, attempt, right_answers(attempt))
+    world.now = cutoff + timedelta(seconds=300)
+    assert world.session.get(Attempt, attempt.id).status == "open"
+    assert world.do(play.passes_by, world.knobs, "c", cutoff) == 1

@@ -98,3 +98,13 @@ def test_instants_are_printed_in_the_campaign_zone_to_the_second():
     assert client.local_time("2018-05-31T15:59:59.999+00:00", "Asia/Shanghai") \
         == "2018-05-31 23:59:59"
     assert client.local_time(None, "UTC") == "-"
+
+
+def test_an_upload_shows_one_progress_line_then_the_wait():
+    out = io.StringIO()
+    body = client._Progress(client._multipart("members.csv", b"x" * 300_000, {}), out)
+    while body.read(65536):
+        pass
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    assert len(lines) == 2 and lines[0].startswith("uploading") and "100%" in lines[0]
+    assert lines[1] == "processing on the server…" and "\r" not in out.getvalue()
