@@ -31,6 +31,7 @@ import time  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._platform import embedded  # noqa: E402
+from challenge.demo import load_campaign  # noqa: E402
 from kernel import sheets  # noqa: E402
 from services.question_bank import draw  # noqa: E402
 from services.question_bank.demo import demo_questions  # noqa: E402
@@ -65,7 +66,7 @@ def main():
                   for _ in range(args.draws)]
 
     with embedded() as (platform, rpc):
-        campaign = rpc.question_bank.create_default_campaign("system")
+        campaign = load_campaign(rpc, 2018, "system")
         cid = campaign["campaign_id"]
         content = base64.b64encode(data).decode()
         import_took = timed(lambda: rpc.question_bank.import_sheet(cid, content, "q.json"))

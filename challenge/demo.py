@@ -1,8 +1,10 @@
 """Demo data for the embedded platform: a small tree, ~120 members, the 2018 campaign, and
 30 demo questions per level. Loaded through the services' own RPCs, so it takes the same
-paths as real data (and their events reach every replica)."""
+paths as real data (and their events reach every replica): the campaign is 2018's template
+sheet imported and published, as `challenge campaign template/import/publish` do."""
 from __future__ import annotations
 
+import base64
 import random
 
 SYSTEM_ADMIN_PHONE = "13800000000"
@@ -60,6 +62,24 @@ def logins() -> list[tuple[str, str]]:
     return found + [("system admin", SYSTEM_ADMIN_PHONE)]
 
 
+def load_campaign(rpc, year: int, organisation_id: str) -> dict:
+    """A year's campaign as an organiser makes it: the template sheet (`challenge campaign
+    template YEAR`, the seed's pattern) imported as a sheet, then published."""
+    from kernel import sheets
+    from services.question_bank.campaign_sheet import HEADERS, template_rows
+
+    data, _ = sheets.write_rows(template_rows(year), list(HEADERS.values()), "xlsx")
+    report = rpc.question_bank.import_campaign_sheet(
+        None, base64.b64encode(data).decode(), f"campaign-{year}.xlsx",
+        organisation_id=organisation_id)
+    if report["errors"]:
+        raise RuntimeError(f"demo campaign rejected: {report['errors'][:3]}")
+    campaign = report["campaign"]
+    if campaign["published_at"] is None:
+        campaign = rpc.question_bank.publish_campaign(None, campaign["campaign_id"])
+    return campaign
+
+
 def load(rpc) -> dict:
     """Load the demo through `rpc` (a ClusterRpcProxy); returns what to print."""
     from services.question_bank.demo import demo_questions
@@ -69,7 +89,7 @@ def load(rpc) -> dict:
     report = rpc.roster.import_members(members)
     if report["errors"]:
         raise RuntimeError(f"demo members rejected: {report['errors'][:3]}")
-    campaign = rpc.question_bank.create_default_campaign("federation")
+    campaign = load_campaign(rpc, 2018, "federation")
     for level in campaign["levels"]:
         rows = demo_questions(level["number"], count=30, seed=level["number"])
         report = rpc.question_bank.import_questions(campaign["campaign_id"], rows)

@@ -1,14 +1,12 @@
-"""Use cases of campaigns and levels (R5, R9, R10): publishing the campaign, editing a level
-before it opens, and the statistics organisers tune a level's bank with, fed by attempts'
-events. Plain functions over a unit of work (`tx.store`, `tx.emit`, `tx.now`)."""
+"""Use cases of campaigns and levels (R5, R9, R10): which campaign, editing a level before
+it opens (campaigns.py creates, edits and publishes whole campaigns from their sheet),
+and the statistics organisers tune a level's bank with, fed by attempts' events. Plain
+functions over a unit of work (`tx.store`, `tx.emit`, `tx.now`)."""
 from __future__ import annotations
-
-import uuid
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel.errors import BadInput, Conflict, NotFound, load
 
-from . import draw, schedule, statistics
+from . import draw, statistics
 from .models import Campaign, Level, LevelMemberStat, QuestionStat
 from .schemas import LevelChangesIn
 
@@ -28,7 +26,7 @@ def current_campaign(tx, campaign_id=None) -> Campaign:
         return campaign(tx, campaign_id)
     found = tx.store.current_campaign()
     if found is None:
-        raise NotFound("no campaign has been published")
+        raise NotFound("no campaign has been published", reason="no_campaign")
     return found
 
 
@@ -40,29 +38,6 @@ def level(tx, campaign_id: str, number: int) -> Level:
 
 
 # -- campaigns and levels ----------------------------------------------------------------------
-
-def create_default_campaign(tx, organisation_id: str, time_zone: str) -> dict:
-    """The 2018 schedule of R5/R9, published once; a second call returns it."""
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadInput("unknown time zone", fields={"time_zone": [time_zone]})
-    existing = tx.store.any_campaign()
-    if existing is not None:
-        return campaign_view(tx, existing)
-    plan = schedule.campaign_2018(time_zone)
-    published = Campaign(
-        id=str(uuid.uuid4()), name=plan["name"], year=plan["year"],
-        time_zone=plan["time_zone"], starts_at=plan["starts_at"], ends_at=plan["ends_at"],
-        organisation_id=organisation_id, published_at=tx.now,
-    )
-    tx.store.add(published)
-    for planned in plan["levels"]:
-        tx.store.add(Level(campaign_id=published.id, bank_version=0, **planned))
-    tx.store.flush()
-    tx.emit("campaign_published", _campaign_event(tx, published))
-    return campaign_view(tx, published)
-
 
 def update_level(tx, actor, campaign_id, number: int, changes: dict, force: bool) -> dict:
     """Edit a level before it opens. After it has opened the change is refused unless
@@ -156,8 +131,28 @@ def count_attempt(tx, data: dict, passed: bool) -> None:
         member.passes += 1
         if member.attempts_to_first_pass is None:
             member.attempts_to_first_pass = member.attempts
+    _fold(tx, data, data.get("wrong_question_ids") or [], expired, statistics.add)
+
+
+def recount_attempt(tx, data: dict) -> None:
+    """A regraded attempt (attempts' `attempt_regraded`): its graded appearance as first
+    counted is taken back out of each question's sums and the corrected one folded in; a
+    failure that now passes adds a pass (and may make the first pass come sooner)."""
+    _fold(tx, data, data["wrong_before"], False, statistics.remove)
+    _fold(tx, data, data["wrong_after"], False, statistics.add)
+    if data["passed_after"] and not data["passed_before"]:
+        member = tx.store.member_stat(data["campaign_id"], data["level"], data["member_id"])
+        if member is not None:
+            member.passes += 1
+            number = data["level_attempt_number"]
+            if member.attempts_to_first_pass is None or number < member.attempts_to_first_pass:
+                member.attempts_to_first_pass = number
+
+
+def _fold(tx, data: dict, wrong_ids, expired: bool, fold) -> None:
+    """Fold one paper's appearance into (or, with statistics.remove, out of) its questions."""
     ids = data.get("question_ids") or []
-    wrong = set(data.get("wrong_question_ids") or [])
+    wrong = set(wrong_ids)
     right_total = len(ids) - len(wrong & set(ids))
     stats = tx.store.question_stats(ids)
     for question_id in ids:
@@ -167,11 +162,12 @@ def count_attempt(tx, data: dict, passed: bool) -> None:
                                 level=data["level"], shown=0, graded=0, right=0,
                                 sum_rest=0, sum_rest_sq=0, sum_right_rest=0)
             tx.store.add(stat)
+            stats[question_id] = stat
         if expired:  # never answered: shown, but says nothing about the question
             stat.shown += 1
             continue
         right = question_id not in wrong
-        statistics.add(stat, right, right_total - (1 if right else 0))
+        fold(stat, right, right_total - (1 if right else 0))
 
 
 def limits(knobs) -> dict:

@@ -77,14 +77,6 @@ class DrawIn(Schema):
     level = fields.Int(required=True, strict=True)
 
 
-class CampaignIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    organisation_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
-    time_zone = fields.Str(load_default="Asia/Shanghai")
-
-
 # -- RPC arguments: each field a parameter of the entrypoint it is declared on --------------
 
 def _actor():
@@ -97,6 +89,48 @@ def _campaign_ref():
 
 class CampaignRefIn(_In):
     campaign_id = _campaign_ref()
+
+
+class ImportCampaignIn(_In):
+    """A campaign sheet's rows (campaign_sheet.py names their columns)."""
+    actor = _actor()
+    organisation_id = fields.Str(load_default=None, allow_none=True)  # a new campaign's
+    rows = fields.List(fields.Dict(), required=True, validate=validate.Length(max=200))
+    dry_run = fields.Bool(load_default=False)
+    force = fields.Bool(load_default=False)
+    source = fields.Str(load_default=None, allow_none=True)
+
+
+class CampaignSheetIn(_In):
+    actor = _actor()
+    organisation_id = fields.Str(load_default=None, allow_none=True)
+    content_b64 = fields.Raw(required=True)  # kernel.sheets names a bad file itself
+    filename = fields.Raw(required=True)
+    dry_run = fields.Bool(load_default=False)
+    force = fields.Bool(load_default=False)
+
+
+class PublishIn(_In):
+    actor = _actor()
+    campaign_id = fields.Str(required=True)
+
+
+class CampaignTemplateIn(_In):
+    year = fields.Int(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    time_zone = fields.Str(load_default="Asia/Shanghai")
+    fmt = fields.Str(load_default="xlsx", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class CampaignExportIn(_In):
+    campaign_id = fields.Str(required=True)
+    fmt = fields.Str(load_default="xlsx", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class CopyBankIn(_In):
+    actor = _actor()
+    from_campaign_id = fields.Str(required=True)
+    to_campaign_id = fields.Str(required=True)
+    dry_run = fields.Bool(load_default=False)
 
 
 class UpdateLevelIn(_In):
@@ -135,6 +169,10 @@ class QuestionRefIn(_In):
     question_id = fields.Raw(required=True, allow_none=True)
 
 
+class QuestionIdIn(_In):
+    question_id = fields.Raw(required=True, allow_none=True)
+
+
 class ExportQuestionsIn(ExportIn):
     campaign_id = _campaign_ref()
 
@@ -167,6 +205,39 @@ class CampaignViewOut(CampaignOut):
     levels = fields.List(fields.Nested(CampaignLevelOut))
 
 
+class CampaignImportOut(ImportReportOut):
+    """A campaign sheet's report: levels created, updated, unchanged and removed, each bad
+    row and column; the campaign as it is (or would be, on a dry run) when the sheet is good."""
+    removed = fields.Int()
+    campaign = fields.Nested(CampaignViewOut, allow_none=True)
+
+
+class CampaignSummaryOut(Schema):
+    campaign_id = fields.Str()
+    name = fields.Str()
+    year = fields.Int()
+    time_zone = fields.Str()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    organisation_id = fields.Str()
+    published_at = fields.AwareDateTime(allow_none=True)
+    current = fields.Bool()  # the members' campaign (kernel/campaigns.py)
+    levels = fields.Int()
+    active_questions = fields.Int()
+
+
+class CampaignListOut(Schema):
+    items = fields.List(fields.Nested(CampaignSummaryOut))
+
+
+class BankSetupOut(Schema):
+    """question_bank's part of a fresh install's checklist."""
+    campaign = fields.Bool()  # a campaign exists (a draft will do)
+    published = fields.Bool()  # one is the members' campaign
+    questions = fields.Bool()  # its level 1 holds at least its draw
+    campaign_id = fields.Str(allow_none=True)
+
+
 class QuestionRowOut(Schema):
     """A question in the sheet's shape (questions.as_row)."""
     id = fields.Str()
@@ -195,6 +266,7 @@ class StatisticsOut(Schema):
 class ListedQuestionOut(QuestionRowOut):
     statistics = fields.Nested(StatisticsOut, allow_none=True)
     retired_at = fields.AwareDateTime(allow_none=True)
+    voided_at = fields.AwareDateTime(allow_none=True)  # voided: right on every paper (R12)
 
 
 class QuestionPageOut(Schema):
@@ -217,6 +289,18 @@ class PaperOut(Schema):
     questions = fields.List(fields.Nested(PaperQuestionOut))
     key = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()))
     bank_size = fields.Int()
+
+
+class QuestionKeyOut(Schema):
+    """A question's key for attempts' regrade (bank.question_key): never for a member."""
+    question_id = fields.Str()
+    campaign_id = fields.Str()
+    organisation_id = fields.Str()
+    level = fields.Int()
+    type = fields.Str()
+    options = fields.List(fields.Str())
+    right = fields.List(fields.Str())
+    voided = fields.Bool()
 
 
 class QuestionStatisticsOut(StatisticsOut):

@@ -5,6 +5,7 @@ Entrypoints only: each declares its arguments and result, opens a unit of work a
 use case of levels.py (campaigns, levels, statistics) or bank.py (questions, papers)."""
 from __future__ import annotations
 
+import base64
 import random
 
 from kernel import entrypoints, sheets
@@ -13,18 +14,26 @@ from kernel.knobs import Knobs
 from kernel.logs import WorkerContext
 from kernel.uow import UnitOfWork, handles_once
 
-from . import bank, levels
+from . import bank, campaign_sheet, campaigns, levels
 from .models import Base
 from .questions import SHEET_COLUMNS
 from .schemas import (
-    AuditLogIn, CampaignIn, CampaignRefIn, CampaignViewOut, CountIn, DrawIn, ExportOut,
+    AuditLogIn, BankSetupOut, CampaignExportIn, CampaignImportOut, CampaignListOut,
+    CampaignRefIn, CampaignSheetIn, CampaignTemplateIn, CampaignViewOut, CopyBankIn,
+    ImportCampaignIn, PublishIn, CountIn, DrawIn, ExportOut,
     ExportQuestionsIn, ImportQuestionsIn, ImportReportOut, ImportSheetIn, LevelStatisticsIn,
-    LevelStatisticsOut, ListQuestionsIn, PaperOut, QuestionChangeIn, QuestionPageOut,
-    QuestionRefIn, QuestionRowOut, UpdateLevelIn,
+    LevelStatisticsOut, ListQuestionsIn, PaperOut, QuestionChangeIn, QuestionIdIn,
+    QuestionKeyOut, QuestionPageOut, QuestionRefIn, QuestionRowOut, UpdateLevelIn,
 )
 from .store import QuestionBankStore
 
 _random = random.SystemRandom()
+
+
+def _sheet_file(rows: list[dict], stem: str, fmt: str) -> dict:
+    data, media_type = sheets.write_rows(rows, list(campaign_sheet.HEADERS.values()), fmt)
+    return {"filename": f"{stem}.{fmt}", "media_type": media_type,
+            "content_b64": base64.b64encode(data).decode(), "rows": len(rows)}
 
 
 class QuestionBankService(entrypoints.Answers):
@@ -36,11 +45,64 @@ class QuestionBankService(entrypoints.Answers):
 
     # -- campaigns and levels ------------------------------------------------------------
 
-    @rpc(args=CampaignIn, result=CampaignViewOut)
-    def create_default_campaign(self, organisation_id, time_zone="Asia/Shanghai"):
-        """The 2018 schedule of R5/R9, published once; a second call returns it."""
+    @rpc(args=CampaignSheetIn, result=CampaignImportOut)
+    def import_campaign_sheet(self, actor, content_b64, filename, organisation_id=None,
+                              dry_run=False, force=False):
+        """A campaign sheet as uploaded (CSV or XLSX, one row a level): a file that is not
+        a sheet is one clear error and changes nothing; otherwise `import_campaign`."""
+        rows = sheets.read_upload(content_b64, filename, campaign_sheet.COLUMNS)
+        return self.import_campaign(actor, organisation_id, rows, dry_run, force,
+                                    source=filename)
+
+    @rpc(args=ImportCampaignIn, result=CampaignImportOut)
+    def import_campaign(self, actor, organisation_id, rows, dry_run=False, force=False,
+                        source=None):
+        """Create a campaign (a draft) or edit one, known by its year, from its sheet's
+        rows: applied whole or not at all, each bad row and column reported; a published
+        campaign's begun parts change only with `force` (logged)."""
         with self.uow as tx:
-            return levels.create_default_campaign(tx, organisation_id, time_zone)
+            return campaigns.import_campaign(tx, actor, organisation_id, rows, dry_run,
+                                             force, source)
+
+    @rpc(args=PublishIn, result=CampaignViewOut)
+    def publish_campaign(self, actor, campaign_id):
+        """The draft becomes the members' campaign once every published one has ended;
+        emits `campaign_published`."""
+        with self.uow as tx:
+            return campaigns.publish(tx, actor, campaign_id)
+
+    @rpc(args=CampaignRefIn, result=CampaignListOut)
+    def list_campaigns(self, campaign_id=None):
+        """Every campaign (drafts too), newest first, the members' current one marked."""
+        with self.uow as tx:
+            return {"items": campaigns.listing(tx)}
+
+    @rpc(args=CampaignTemplateIn, result=ExportOut)
+    def campaign_template(self, year, time_zone="Asia/Shanghai", fmt="xlsx"):
+        """The seed's pattern (R5/R9) for `year` as a campaign sheet to start from."""
+        return _sheet_file(campaign_sheet.template_rows(year, time_zone), f"campaign-{year}",
+                           fmt)
+
+    @rpc(args=CampaignExportIn, result=ExportOut)
+    def export_campaign(self, campaign_id, fmt="xlsx"):
+        """A campaign as its sheet: edited and imported again, it is an edit."""
+        with self.uow as tx:
+            rows = campaigns.sheet(tx, campaign_id)
+            year = levels.campaign(tx, campaign_id).year
+        return _sheet_file(rows, f"campaign-{year}", fmt)
+
+    @rpc(args=CopyBankIn, result=ImportReportOut)
+    def copy_bank(self, actor, from_campaign_id, to_campaign_id, dry_run=False):
+        """A past campaign's active questions into the same-numbered levels of another;
+        copying twice changes nothing the second time."""
+        with self.uow as tx:
+            return campaigns.copy_bank(tx, actor, from_campaign_id, to_campaign_id, dry_run)
+
+    @rpc(args=CampaignRefIn, result=BankSetupOut)
+    def setup(self, campaign_id=None):
+        """question_bank's part of a fresh install's checklist (campaigns.setup)."""
+        with self.uow as tx:
+            return campaigns.setup(tx)
 
     @rpc(args=CampaignRefIn, result=CampaignViewOut)
     def get_campaign(self, campaign_id=None):
@@ -91,6 +153,18 @@ class QuestionBankService(entrypoints.Answers):
         with self.uow as tx:
             return bank.retire_question(tx, actor, question_id)
 
+    @rpc(args=QuestionRefIn, result=QuestionRowOut)
+    def void_question(self, actor, question_id):
+        """R12: retired, and right on every paper that drew it once attempts regrades them."""
+        with self.uow as tx:
+            return bank.void_question(tx, actor, question_id)
+
+    @rpc(args=QuestionIdIn, result=QuestionKeyOut)
+    def question_key(self, question_id):
+        """A question's key as attempts regrades papers with (never for a member)."""
+        with self.uow as tx:
+            return bank.question_key(tx, question_id)
+
     @rpc(args=ExportQuestionsIn, result=ExportOut)
     def export_questions(self, campaign_id=None, fmt="xlsx", level=None, status="active"):
         """The bank in the import's shape (with ids, so edits re-import as updates)."""
@@ -126,6 +200,11 @@ class QuestionBankService(entrypoints.Answers):
     @handles_once
     def on_attempt_failed(self, tx, event):
         levels.count_attempt(tx, event["data"], passed=False)
+
+    @event_handler("attempts", "attempt_regraded")
+    @handles_once
+    def on_attempt_regraded(self, tx, event):
+        levels.recount_attempt(tx, event["data"])
 
     @rpc(args=LevelStatisticsIn, result=LevelStatisticsOut)
     def level_statistics(self, campaign_id, number, limit=10, per_question=True):

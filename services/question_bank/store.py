@@ -21,6 +21,18 @@ class QuestionBankStore(Store):
     def campaign(self, campaign_id: str) -> Campaign | None:
         return self.session.get(Campaign, campaign_id)
 
+    def campaign_of_year(self, year: int) -> Campaign | None:
+        return self.session.scalars(select(Campaign).where(Campaign.year == year)).first()
+
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, drafts included, the latest first."""
+        return list(self.session.scalars(
+            select(Campaign).order_by(Campaign.starts_at.desc(), Campaign.year.desc())))
+
+    def published_campaigns(self) -> list[Campaign]:
+        return list(self.session.scalars(
+            select(Campaign).where(Campaign.published_at.is_not(None))))
+
     def current_campaign(self) -> Campaign | None:
         published = select(Campaign).where(Campaign.published_at.is_not(None))
         return self.session.scalars(campaigns.current(published, Campaign.starts_at)).first()

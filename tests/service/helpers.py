@@ -30,3 +30,14 @@ def outbox_events(config, service, type_=None):
 def call(container, method, *args, **kwargs):
     with entrypoint_hook(container, method) as hook:
         return hook(*args, **kwargs)
+
+
+def publish_campaign(bank, year=2018, organisation_id="federation"):
+    """A year's template sheet (the seed's pattern) imported and published through the
+    question_bank container `bank`, as the demo and `challenge campaign` do."""
+    from services.question_bank.campaign_sheet import keyed, template_rows
+
+    report = call(bank, "import_campaign", None, organisation_id,
+                  keyed(template_rows(year)))
+    assert not report["errors"], report["errors"]
+    return call(bank, "publish_campaign", None, report["campaign"]["campaign_id"])

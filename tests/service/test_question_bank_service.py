@@ -1,10 +1,10 @@
-"""question_bank through its entrypoints: the default campaign, imports, papers."""
+"""question_bank through its entrypoints: the template campaign, imports, papers."""
 import pytest
 
 from kernel.errors import Conflict
 from services.question_bank.demo import demo_questions
 from services.question_bank.service import QuestionBankService
-from tests.service.helpers import call, outbox_events
+from tests.service.helpers import call, outbox_events, publish_campaign
 
 
 @pytest.fixture
@@ -14,10 +14,11 @@ def bank(container_factory, migrated, fake_clock):
     return container
 
 
-def test_default_campaign_is_published_once(bank, migrated):
-    first = call(bank, "create_default_campaign", "federation")
-    second = call(bank, "create_default_campaign", "federation")
-    assert first["campaign_id"] == second["campaign_id"] and len(first["levels"]) == 12
+def test_the_template_campaign_is_published_once(bank, migrated):
+    first = publish_campaign(bank)
+    with pytest.raises(Conflict):
+        call(bank, "publish_campaign", None, first["campaign_id"])
+    assert len(first["levels"]) == 12
     [event] = outbox_events(migrated, "question_bank")
     assert event["type"] == "campaign_published"
     assert event["data"]["organisation_id"] == "federation"
@@ -25,7 +26,7 @@ def test_default_campaign_is_published_once(bank, migrated):
 
 
 def test_import_dry_run_then_real_and_draw(bank):
-    campaign = call(bank, "create_default_campaign", "federation")
+    campaign = publish_campaign(bank)
     cid = campaign["campaign_id"]
     rows = demo_questions(1, count=25) + [{"level": 1, "type": "single", "stem": "s",
                                           "options": "a|b", "answer": "C"}]
@@ -42,7 +43,7 @@ def test_import_dry_run_then_real_and_draw(bank):
 
 
 def test_a_small_bank_is_a_clear_conflict(bank):
-    cid = call(bank, "create_default_campaign", "federation")["campaign_id"]
+    cid = publish_campaign(bank)["campaign_id"]
     call(bank, "import_questions", cid, demo_questions(2, count=15))
     with pytest.raises(Conflict, match="level 2's bank is 5 question"):
         call(bank, "draw_paper", cid, 2)
