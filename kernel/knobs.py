@@ -62,6 +62,8 @@ KNOBS = {k.key: k for k in (
     # ranking (R15)
     Knob("CHALLENGE_SETTLE_SECONDS", 300.0, float, 0),
     Knob("MONTH_CLOSE_CHECK_SECONDS", 30.0, float, 0.01),
+    # places of each board month_closed carries (`tops`): deeper than any policy's last place
+    Knob("MONTH_TOP_DEPTH", 300, int, 1),
     # the gateway
     Knob("LOGIN_CODES_PER_ADDRESS_HOUR", 600, int, 0),  # an office behind one address
     Knob("LOGIN_TRIES_PER_ADDRESS_10MIN", 600, int, 0),

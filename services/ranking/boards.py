@@ -6,7 +6,7 @@ from datetime import datetime
 
 from . import months, rules
 from .models import PassRecord, Standing
-from .replicas import scopes
+from .replicas import BANK_ADMIN_ROLES, scopes
 
 
 def apply_pass(tx, data) -> None:
@@ -23,6 +23,26 @@ def record_pass(tx, data) -> None:
             total_ms=data["run_total_ms"], at=data["submitted_at"],
             attempt_id=data["attempt_id"],
         ))
+
+
+def apply_regrade(tx, data) -> None:
+    """attempts regraded an attempt (R12): with `run_passes` its run's score was replayed
+    (R13), and those records replace the run's own (an earlier pass, less time after it);
+    replaying the same records again changes nothing. Closed months' snapshots stay."""
+    records = data.get("run_passes")
+    if records is None:
+        return
+    for record in records:
+        held = tx.store.pass_record(data["run_id"], record["levels"])
+        if held is None:
+            tx.store.add_pass(PassRecord(
+                run_id=data["run_id"], levels=record["levels"], member_id=data["member_id"],
+                campaign_id=data["campaign_id"], total_ms=record["total_ms"],
+                at=record["at"], attempt_id=record["attempt_id"]))
+        else:
+            held.total_ms, held.at = record["total_ms"], record["at"]
+            held.attempt_id = record["attempt_id"]
+    restate(tx, data["campaign_id"], data["member_id"])
 
 
 def restate(tx, campaign_id, member_id) -> None:
@@ -49,8 +69,9 @@ def leaderboard(tx, scope_id, campaign_id=None, limit=50, offset=0, month=None) 
     first_place = 1
     if offset and rows:  # the places of the eligible on the pages before this one
         first_place += tx.store.placed_ahead(campaign_id, scope_id, rows[0][0])
-    entries = rules.place([_entry(standing, member) for standing, member in rows],
-                          first_place)
+    admins = tx.store.holders(BANK_ADMIN_ROLES)
+    entries = rules.place([_entry(standing, member, member.member_id in admins)
+                           for standing, member in rows], first_place)
     return {"scope_id": scope_id, "campaign_id": campaign_id, "total": total, "month": None,
             "entries": entries}
 
@@ -89,12 +110,15 @@ def restate_all(tx, campaign_id, member_ids) -> None:
         restate(tx, campaign_id, member_id)
 
 
-def _entry(standing, member) -> dict:
+def _entry(standing, member, bank_admin: bool) -> dict:
+    """A live board's row, with the marks the pages show (issue 18: the inactive are off the
+    live board; the withdrawn and administrators stay on it, placed and marked)."""
     return {
         "member_id": member.member_id, "name": member.name, "unit_name": member.unit_name,
         "phone_masked": member.phone_masked, "levels": standing.levels,
         "total_ms": standing.total_ms, "at": standing.at,
-        "disqualified": member.disqualified,
+        "disqualified": member.disqualified, "active": member.active,
+        "participation": member.participation, "bank_admin": bank_admin,
     }
 
 

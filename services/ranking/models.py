@@ -23,6 +23,19 @@ class Member(Base):
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
     # an inactive member (left the roster) is off the boards until reactivated
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # roster's required / voluntary / withdrawn (None: not learnt yet), for the boards' marks
+    participation: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class MemberRole(Base):
+    """An administrator role a member holds (roster's role_granted / role_revoked): a system
+    or organisation administrator can read the answer keys (a "bank administrator")."""
+
+    __tablename__ = "member_roles"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    org_unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
 
 
 class MemberScope(Base):
@@ -73,6 +86,8 @@ class CampaignReplica(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     starts_at = mapped_column(UTCDateTime, nullable=False)
     ends_at = mapped_column(UTCDateTime, nullable=False)
+    # the organisation that runs it (R16's "federation"), whose board month_closed carries
+    organisation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class MonthClose(Base):
@@ -117,3 +132,12 @@ class SnapshotEntry(Base):
     unit_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     phone_masked: Mapped[str | None] = mapped_column(String(20), nullable=True)
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what eligibility for a prize depends on, as it was at the close (issue 18): marks only,
+    # the member keeps their position. Snapshots taken before these columns left the
+    # inactive out (so active is true), and read participation and passed_in_month unknown
+    # (None), no bank administrator
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    participation: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    bank_admin: Mapped[bool] = mapped_column(Boolean, default=False,
+                                             server_default=text("false"))
+    passed_in_month: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

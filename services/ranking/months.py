@@ -13,7 +13,12 @@ from kernel.errors import BadInput, Conflict, NotFound
 
 from . import rules
 from .models import MonthClose
-from .replicas import scopes
+from .replicas import BANK_ADMIN_ROLES, SYSTEM, scopes
+
+# what month_closed's tops say of each member (kernel.events.TopEntry)
+TOP_FIELDS = ("member_id", "position", "levels", "total_ms", "name", "unit_name",
+              "phone_masked", "disqualified", "active", "participation", "bank_admin",
+              "passed_in_month")
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +74,14 @@ def cutoff(tx, campaign_id, month):
     return rules.cutoff(month, _campaign(tx, campaign_id).time_zone)
 
 
-def close(tx, campaign_id, month, by, expected: int) -> MonthClose:
+def close(tx, campaign_id, month, by, expected: int, top_depth: int = 300) -> MonthClose:
     """Close the month: its snapshot (every scope's board of the best results up to the
-    cutoff), month_closed, and campaign_closed after the last month. `expected`: how many
-    passes attempts says were submitted by the cutoff; with fewer, ranking waits for the
-    rest (Conflict). A concurrent close of the same month fails this one's commit
-    (IntegrityError: the unique (campaign, month))."""
+    cutoff, everyone with a result marked with what eligibility depends on), month_closed
+    with the head of the boards awards grants from (`top_depth` places of the whole tree's
+    and of the campaign's organisation's), and campaign_closed after the last month.
+    `expected`: how many passes attempts says were submitted by the cutoff; with fewer,
+    ranking waits for the rest (Conflict). A concurrent close of the same month fails this
+    one's commit (IntegrityError: the unique (campaign, month))."""
     campaign = _campaign(tx, campaign_id)
     cut = rules.cutoff(month, campaign.time_zone)
     records = tx.store.passes_until(campaign_id, cut)
@@ -86,16 +93,19 @@ def close(tx, campaign_id, month, by, expected: int) -> MonthClose:
                   "what ranking holds", len(records), cut, expected)
     results = rules.standings_at([rules.result(r) for r in records], cut)
     members = tx.store.members(results)
-    # the month's board is the live board at its close: inactive members are off it
-    results = {m: r for m, r in results.items() if m not in members or members[m].active}
+    # issue 18: everyone with a result by the cutoff stays on the month's board, marked
+    # (members inactive at the close too, placeless: the live board did not show them)
+    marks = _marks(tx, campaign, month, records, results, members)
     snapshot_id = str(uuid.uuid4())
     closed = MonthClose(snapshot_id=snapshot_id, campaign_id=campaign_id, month=month,
                         cutoff=cut, closed_at=tx.now, closed_by=by,
                         ranked_members=len(results), passes_counted=len(records),
                         final=month == _months(campaign)[-1])
-    tx.store.add_close(closed, _snapshot(snapshot_id, results, members))
+    rows = _snapshot(snapshot_id, results, members, marks)
+    tx.store.add_close(closed, rows)
     tx.emit("month_closed", {"campaign_id": campaign_id, "month": month, "cutoff": cut,
-                             "snapshot_id": snapshot_id, "ranked_members": len(results)})
+                             "snapshot_id": snapshot_id, "ranked_members": len(results),
+                             "tops": tops(rows, top_scopes(campaign), top_depth)})
     if closed.final:
         tx.emit("campaign_closed", {"campaign_id": campaign_id,
                                     "final_snapshot_id": snapshot_id})
@@ -119,16 +129,55 @@ def snapshot_board(tx, campaign_id, scope_id, month, limit, offset) -> dict:
             "snapshot_id": closed.snapshot_id, "cutoff": closed.cutoff, "entries": rows}
 
 
-def _snapshot(snapshot_id, results, members) -> list[dict]:
-    """Every scope's board: each ranked member in every scope above them, placed (R13)."""
+def top_scopes(campaign) -> list[str]:
+    """The boards month_closed carries the head of: the whole tree's (R16's champion) and
+    the campaign's organisation's (R16's "federation" places), when ranking knows it."""
+    return list(dict.fromkeys([SYSTEM, *([campaign.organisation_id]
+                                         if campaign.organisation_id else [])]))
+
+
+def tops(rows, scope_ids, depth: int) -> list[dict]:
+    """Each scope's board down to `depth` positions (kernel.events.MonthTop), from the
+    snapshot's rows (in position order per scope)."""
+    out = []
+    for scope in scope_ids:
+        board = [row for row in rows if row["scope_id"] == scope]
+        out.append({"scope_id": scope, "depth": depth, "total": len(board),
+                    "entries": [{field: row[field] for field in TOP_FIELDS}
+                                for row in board[:depth]]})
+    return out
+
+
+def _marks(tx, campaign, month, records, results, members) -> dict[str, dict]:
+    """What eligibility for a prize depends on, per member on the board, at the close
+    (R16, R20; docs/decisions.md): active, participation, bank administrator, and whether
+    they passed a level inside this month (R15's cutoffs bound it)."""
+    admins = tx.store.holders(BANK_ADMIN_ROLES)
+    played = rules.passed_in_month(records, month, _months(campaign), campaign.starts_at,
+                                   campaign.time_zone)
+    marks = {}
+    for member_id in results:
+        member = members.get(member_id)  # not replicated yet: active, participation unknown
+        marks[member_id] = {"active": member.active if member else True,
+                            "participation": member.participation if member else None,
+                            "bank_admin": member_id in admins,
+                            "passed_in_month": member_id in played}
+    return marks
+
+
+def _snapshot(snapshot_id, results, members, marks) -> list[dict]:
+    """Every scope's board: each member with a result in every scope above them, in R13's
+    order, placed (the disqualified and the inactive marked and placeless)."""
     by_scope: dict = {}
     for member_id, result in results.items():
         for scope in scopes(members.get(member_id)):
             by_scope.setdefault(scope, []).append(result)
     disqualified = {m for m, member in members.items() if member.disqualified}
+    inactive = frozenset(m for m, mark in marks.items() if not mark["active"])
     rows = []
     for scope, scope_results in by_scope.items():
-        for position, entry in enumerate(rules.board(scope_results, disqualified), 1):
+        for position, entry in enumerate(rules.board(scope_results, disqualified, inactive),
+                                         1):
             member = members.get(entry["member_id"])
             rows.append({
                 "snapshot_id": snapshot_id, "scope_id": scope,
@@ -138,7 +187,7 @@ def _snapshot(snapshot_id, results, members) -> list[dict]:
                 "name": member.name if member else None,
                 "unit_name": member.unit_name if member else None,
                 "phone_masked": member.phone_masked if member else None,
-                "disqualified": entry["disqualified"]})
+                "disqualified": entry["disqualified"], **marks[entry["member_id"]]})
     return rows
 
 

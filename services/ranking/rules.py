@@ -35,13 +35,15 @@ def best(results):
 
 
 def place(entries, first_place: int = 1):
-    """Places for an ordered page of entries; disqualified entries are marked and take none.
+    """Places for an ordered page of entries; disqualified entries (R20) and, on a closed
+    month's board, members inactive at the close are marked and take none (the live board
+    at the close did not show them).
 
     `first_place` is the place the first eligible entry of this page gets (boards are paged).
     """
     placed, nxt = [], first_place
     for entry in entries:
-        if entry.get("disqualified"):
+        if entry.get("disqualified") or entry.get("active") is False:
             placed.append(dict(entry, rank=None))
         else:
             placed.append(dict(entry, rank=nxt))
@@ -89,9 +91,28 @@ def standings_at(records, until: datetime) -> dict:
     return {member: best(results) for member, results in by_member.items()}
 
 
-def board(results, disqualified: set) -> list[dict]:
-    """Results in the board's order with places; the disqualified are marked, placeless."""
+def board(results, disqualified: set, inactive: frozenset = frozenset()) -> list[dict]:
+    """Results in the board's order with places; the disqualified and the inactive are
+    marked, placeless."""
     ordered = sorted(results, key=Result.order_key)
     return place([{"member_id": r.member_id, "levels": r.levels, "total_ms": r.total_ms,
-                   "at": r.at, "run_id": r.run_id,
-                   "disqualified": r.member_id in disqualified} for r in ordered])
+                   "at": r.at, "run_id": r.run_id, "disqualified": r.member_id in disqualified,
+                   "active": r.member_id not in inactive} for r in ordered])
+
+
+def passed_in_month(records, month: str, campaign_months: list[str], starts_at: datetime,
+                    time_zone: str) -> set[str]:
+    """R15/R16: the members with a pass submitted inside `month`: after the previous month's
+    cutoff (23:59:59.999 local belongs to that month) up to and including this month's; the
+    campaign's first month from the campaign's start."""
+    until = cutoff(month, time_zone)
+    index = campaign_months.index(month)
+    if index == 0:
+        def inside(at):
+            return starts_at <= at <= until
+    else:
+        after = cutoff(campaign_months[index - 1], time_zone)
+
+        def inside(at):
+            return after < at <= until
+    return {record.member_id for record in records if inside(record.at)}

@@ -33,6 +33,13 @@ class EntryOut(Schema):
     total_ms = fields.Int()
     at = fields.AwareDateTime()
     disqualified = fields.Bool()
+    # what eligibility for a prize depends on (issue 18), marks for the pages and awards:
+    # false only on a closed month's board (the live one leaves the inactive out)
+    active = fields.Bool()
+    participation = fields.Str(allow_none=True)  # required, voluntary, withdrawn
+    bank_admin = fields.Bool()  # holds system_admin or organisation_admin
+    # closed months only: passed a level inside the month (None: closed before it was kept)
+    passed_in_month = fields.Bool(allow_none=True)
 
 
 class CloseIn(MonthIn):

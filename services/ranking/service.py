@@ -63,6 +63,16 @@ class RankingService(entrypoints.Answers):
     def on_member_deactivated(self, tx, event):
         replicas.deactivate(tx, event["data"]["member_id"])
 
+    @event_handler("roster", "role_granted")
+    @handles_once
+    def on_role_granted(self, tx, event):
+        replicas.grant_role(tx, event["data"])
+
+    @event_handler("roster", "role_revoked")
+    @handles_once
+    def on_role_revoked(self, tx, event):
+        replicas.revoke_role(tx, event["data"])
+
     @event_handler("roster", "member_disqualified")
     @handles_once
     def on_member_disqualified(self, tx, event):
@@ -79,6 +89,11 @@ class RankingService(entrypoints.Answers):
     @handles_once
     def on_attempt_passed(self, tx, event):
         boards.apply_pass(tx, event["data"])
+
+    @event_handler("attempts", "attempt_regraded")
+    @handles_once
+    def on_attempt_regraded(self, tx, event):
+        boards.apply_regrade(tx, event["data"])
 
     @rpc(args=BoardIn, result=BoardOut)
     def leaderboard(self, scope_id, campaign_id=None, limit=50, offset=0, month=None):
@@ -151,7 +166,8 @@ class RankingService(entrypoints.Answers):
         expected = self.attempts.count_passes(campaign_id, cut.isoformat())
         try:
             with self.uow as tx:
-                closed = months.close(tx, campaign_id, month, by, expected)
+                closed = months.close(tx, campaign_id, month, by, expected,
+                                      self.knobs.month_top_depth)
         except IntegrityError:  # another replica (or administrator) closed it first
             with self.uow as tx:
                 return months.closed_elsewhere(tx, campaign_id, month)

@@ -7,7 +7,8 @@ from kernel import campaigns, r13
 from kernel.uow import Store
 
 from .models import (
-    CampaignReplica, Member, MemberScope, MonthClose, PassRecord, SnapshotEntry, Standing,
+    CampaignReplica, Member, MemberRole, MemberScope, MonthClose, PassRecord, SnapshotEntry,
+    Standing,
 )
 
 # R13's fields as the live board's columns
@@ -41,6 +42,14 @@ class RankingStore(Store):
             return {}
         return {m.member_id: m for m in self.session.scalars(
             select(Member).where(Member.member_id.in_(list(member_ids))))}
+
+    def role(self, member_id, role, org_unit_id) -> MemberRole | None:
+        return self.session.get(MemberRole, (member_id, role, org_unit_id))
+
+    def holders(self, roles) -> set[str]:
+        """The members holding one of `roles` anywhere (administrators: a handful)."""
+        return set(self.session.scalars(select(MemberRole.member_id).where(
+            MemberRole.role.in_(list(roles)))))
 
     def scopes_of(self, member_id) -> set[str]:
         return set(self.session.scalars(

@@ -1,6 +1,7 @@
 """A member who may play no more (deactivated, or disqualified under R20): attempts voids the
 open attempt and refuses play, ranking takes an inactive member off the live boards (and puts
-them back on reactivation) while a disqualified one stays there, marked and placeless."""
+them back on reactivation; a closed month's board keeps them, marked and placeless) while a
+disqualified one stays there, marked and placeless."""
 from datetime import timedelta
 
 import pytest
@@ -163,11 +164,20 @@ def test_a_disqualified_member_stays_marked_without_a_place(ranking):
     assert ranks(ranking, "m1")["system"] is None
 
 
-def test_the_months_board_leaves_out_the_inactive_too(ranking, fake_clock):
+def test_the_months_board_keeps_the_inactive_marked_and_placeless(ranking, fake_clock):
+    """Issue 18 (reversing issue 16 for the month's record): the month's board shows everyone
+    with a result by the cutoff; a member inactive at the close is marked, takes no place
+    (the live board did not show them) and month_closed's tops say so."""
     deliver(ranking, "on_member_deactivated", "roster", "member_deactivated",
             {"member_id": "m1"})
     fake_clock.set(T0 + timedelta(days=13))  # April: March is over
     close = call(ranking, "close_month", "c", "2018-03")
-    assert close["ranked_members"] == 2
+    assert close["ranked_members"] == 3
     snapshot = board(ranking, month="2018-03")["entries"]
-    assert [(e["member_id"], e["rank"]) for e in snapshot] == [("m2", 1), ("m3", 2)]
+    assert [(e["member_id"], e["rank"], e["active"]) for e in snapshot] == [
+        ("m1", None, False), ("m2", 1, True), ("m3", 2, True)]
+    [event] = outbox_events(ranking.config, "ranking", "month_closed")
+    [system] = [top for top in event["data"]["tops"] if top["scope_id"] == "system"]
+    assert [(e["member_id"], e["active"]) for e in system["entries"]] == [
+        ("m1", False), ("m2", True), ("m3", True)]
+    assert placed(ranking) == [("m2", 1), ("m3", 2)]  # the live board still leaves m1 out

@@ -185,10 +185,13 @@ def test_a_close_writes_each_scopes_board_and_emits_month_closed(three):
     replicas.deactivate(three, "m1")
     three.now = END + timedelta(days=1)
     march = months.close(three, "c", "2018-03", "timer", expected=3)
-    assert (march.ranked_members, march.passes_counted, march.final) == (2, 3, False)
+    assert (march.ranked_members, march.passes_counted, march.final) == (3, 3, False)
     board = months.snapshot_board(three, "c", "system", "2018-03", 50, 0)
-    assert [(e.member_id, e.rank) for e in board["entries"]] == [("m2", None), ("m3", 1)]
-    assert board["cutoff"] == MARCH_CUTOFF and board["total"] == 2
+    # issue 18: the member inactive at the close stays on the month's board, marked and
+    # placeless like the disqualified
+    assert [(e.member_id, e.rank, e.active, e.disqualified) for e in board["entries"]] == [
+        ("m1", None, False, False), ("m2", None, True, True), ("m3", 1, True, False)]
+    assert board["cutoff"] == MARCH_CUTOFF and board["total"] == 3
     assert {e.scope_id for e in three.session.scalars(select(SnapshotEntry))} == {
         "system", "fed", "a", "b"}
     april = months.close(three, "c", "2018-04", "timer", expected=4)
@@ -236,3 +239,58 @@ def test_a_second_close_of_a_month_fails_and_finds_the_first(three):
         months.close(three, "c", "2018-03", "admin-1", expected=3)
     three.session.rollback()
     assert months.closed_elsewhere(three, "c", "2018-03").snapshot_id == first.snapshot_id
+
+
+# -- issue 18: what eligibility depends on, on the boards and on month_closed ---------------------
+
+def role(tx, member_id, role_name, granted=True):
+    data = {"member_id": member_id, "role": role_name, "org_unit_id": "fed", "by": "system"}
+    (replicas.grant_role if granted else replicas.revoke_role)(tx, data)
+    tx.session.flush()
+
+
+def test_roles_and_participation_mark_the_live_board(three):
+    replicas.replicate_member(three, {"member_id": "m2", "name": "m2", "org_path": ["fed", "b"],
+                                      "status": "active", "participation": "withdrawn"})
+    role(three, "m1", "system_admin")
+    role(three, "m1", "system_admin")  # a redelivery changes nothing
+    role(three, "m3", "unit_admin")  # cannot read the keys: not a bank administrator
+    role(three, "m2", "organisation_admin")
+    role(three, "m2", "organisation_admin", granted=False)
+    role(three, "m2", "organisation_admin", granted=False)
+    entries = boards.leaderboard(three, "system", "c")["entries"]
+    assert [(e["member_id"], e["rank"], e["bank_admin"], e["participation"], e["active"])
+            for e in entries] == [("m1", 1, True, None, True), ("m2", 2, False, "withdrawn", True),
+                                  ("m3", 3, False, None, True)]
+
+
+def test_month_closed_carries_each_boards_head_to_the_depth(three):
+    replicas.replicate_campaign(three, {"campaign_id": "c", "time_zone": "Asia/Shanghai",
+                                        "starts_at": START, "ends_at": END,
+                                        "organisation_id": "fed"})
+    replicas.set_disqualified(three, "m1", True)
+    role(three, "m3", "organisation_admin")
+    three.now = END + timedelta(days=1)
+    months.close(three, "c", "2018-03", "timer", expected=3, top_depth=2)
+    [(kind, data)] = three.emitted
+    assert [(top["scope_id"], top["depth"], top["total"]) for top in data["tops"]] == [
+        ("system", 2, 3), ("fed", 2, 3)]
+    system = data["tops"][0]["entries"]
+    assert [(e["member_id"], e["position"], e["disqualified"]) for e in system] == [
+        ("m1", 1, True), ("m2", 2, False)]  # positions, the disqualified included
+    assert set(system[0]) == set(months.TOP_FIELDS)
+    assert all(e["passed_in_month"] and e["active"] for e in system)
+    three.emitted.clear()
+    months.close(three, "c", "2018-04", "timer", expected=3, top_depth=5)
+    [(_, april), (_, _final)] = three.emitted
+    [system, fed] = april["tops"]
+    assert [(e["member_id"], e["passed_in_month"], e["bank_admin"]) for e in system["entries"]] \
+        == [("m1", False, False), ("m2", False, False), ("m3", False, True)]  # no April play
+
+
+def test_without_the_campaigns_organisation_only_the_whole_tree_is_carried(three):
+    three.now = END + timedelta(days=1)
+    months.close(three, "c", "2018-03", "timer", expected=3)
+    [(_, data)] = three.emitted
+    assert [(top["scope_id"], top["depth"], top["total"]) for top in data["tops"]] == [
+        ("system", 300, 3)]
