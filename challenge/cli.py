@@ -58,12 +58,54 @@ def main(argv=None):
     roster_import.add_argument("--unit", help="the unit of rows without a unit column")
     _remote(roster_import)
 
+    org = sub.add_parser("org", help="the organisation tree").add_subparsers(
+        dest="action", required=True)
+    org_import = org.add_parser("import", help="load an organisation sheet (上级, 名称, 类型, "
+                                               "编码; CSV or XLSX)")
+    org_import.add_argument("file")
+    org_import.add_argument("--dry-run", action="store_true", help="check; change nothing")
+    _remote(org_import)
+
     bank = sub.add_parser("bank", help="the question bank").add_subparsers(
         dest="action", required=True)
     bank_import = bank.add_parser("import", help="load questions (CSV, XLSX or JSON)")
     bank_import.add_argument("file")
     bank_import.add_argument("--dry-run", action="store_true", help="check; change nothing")
     _remote(bank_import)
+
+    bank_import.add_argument("--campaign", metavar="YEAR",
+                             help="the campaign's bank (default: the current campaign)")
+    bank_copy = bank.add_parser("copy", help="copy a past campaign's questions into another's "
+                                             "levels (by level number)")
+    bank_copy.add_argument("--from", dest="source", required=True, metavar="YEAR")
+    bank_copy.add_argument("--to", dest="target", required=True, metavar="YEAR")
+    bank_copy.add_argument("--dry-run", action="store_true", help="check; change nothing")
+    _remote(bank_copy)
+
+    campaign = sub.add_parser("campaign", help="campaigns (R5, R9, R10): one a year")
+    campaign = campaign.add_subparsers(dest="action", required=True)
+    template = campaign.add_parser("template", help="write the seed's pattern for a year as a "
+                                                    "campaign sheet (no platform needed)")
+    template.add_argument("year", type=int)
+    template.add_argument("--out", help="the file (.xlsx or .csv; default campaign-YEAR.xlsx)")
+    template.add_argument("--time-zone", default="Asia/Shanghai")
+    campaign_import = campaign.add_parser("import", help="create or edit a campaign from its "
+                                                         "sheet (one row a level)")
+    campaign_import.add_argument("file")
+    campaign_import.add_argument("--dry-run", action="store_true", help="check; change nothing")
+    campaign_import.add_argument("--force", action="store_true",
+                                 help="change levels that have opened anyway (logged)")
+    _remote(campaign_import)
+    publish = campaign.add_parser("publish", help="make a year's draft the members' campaign")
+    publish.add_argument("year", type=int)
+    _remote(publish)
+    _remote(campaign.add_parser("list", help="every campaign: drafts, current, past"))
+
+    login = sub.add_parser("login", help="send a login code, or with --code print a token "
+                                         "for CHALLENGE_TOKEN")
+    login.add_argument("--phone", required=True)
+    login.add_argument("--code")
+    _remote(login)
 
     month = sub.add_parser("month", help="monthly results (R15)").add_subparsers(
         dest="action", required=True)
@@ -87,7 +129,7 @@ def main(argv=None):
     events.add_parser(sub)
 
     args = parser.parse_args(argv)
-    if args.command in ("roster", "bank", "month", "awards"):
+    if args.command in ("roster", "org", "bank", "month", "awards", "campaign", "login"):
         from challenge import client  # no eventlet: a plain HTTP client
     else:
         _quiet_imports()
@@ -99,10 +141,20 @@ def main(argv=None):
         return _remote_command(lambda: client.run_import(
             args, "/api/v1/admin/roster/import",
             {"dry_run": "true" if args.dry_run else "false", "unit": args.unit}))
+    if args.command == "org" and args.action == "import":
+        return _remote_command(lambda: client.run_import(
+            args, "/api/v1/admin/org-units/import",
+            {"dry_run": "true" if args.dry_run else "false"}))
     if args.command == "bank" and args.action == "import":
         return _remote_command(lambda: client.run_import(
             args, "/api/v1/admin/questions/import",
-            {"dry_run": "true" if args.dry_run else "false"}))
+            {"dry_run": "true" if args.dry_run else "false"}, campaign_year=args.campaign))
+    if args.command == "bank" and args.action == "copy":
+        return _remote_command(lambda: client.run_bank_copy(args))
+    if args.command == "campaign":
+        return _remote_command(lambda: getattr(client, f"run_campaign_{args.action}")(args))
+    if args.command == "login":
+        return _remote_command(lambda: client.run_login(args))
     if args.command == "month" and args.action == "close":
         return _remote_command(lambda: client.run_close_month(args))
     if args.command == "awards" and args.action == "export":

@@ -38,6 +38,7 @@ from services.question_bank.schemas import (
 from services.ranking.schemas import BoardOut, MonthOut, RebuildOut
 from services.roster.schemas import DecisionIn, MemberChangesIn, ParticipationIn, RoleChangeIn
 from services.roster.schemas import ImportReportOut as MemberImportReportOut
+from services.roster.schemas import OrgImportReportOut
 from services.roster.schemas import (
     AgencyMemberOut, AgencyRosterOut, MemberOut, MemberPageOut,
 )
@@ -209,6 +210,17 @@ class GatewayService:
     def admin_set_unit_admin(self, request, unit_id, member_id, body):
         """Appoint a unit's one administrator (R4), replacing the one before."""
         return self.roster.set_unit_admin(member_id, unit_id, body["member_id"])
+
+    @http("POST", f"{ADMIN}/org-units/import", auth=True, upload=QuestionImportForm,
+          upload_max=sheets.MAX_BYTES, response=OrgImportReportOut)
+    def admin_import_org_units(self, request, member_id, upload):
+        """The organisation sheet (multipart field `file`: CSV or XLSX with 上级, 名称, 类型
+        (组织/单位/支部), 编码 optional; field `dry_run`): system and organisation
+        administrators, inside their part. Answers the per-row report (each error with its
+        row, column and `reason`) and the units still without an administrator."""
+        return self.roster.with_timeout(IMPORT_TIMEOUT).import_org_sheet(
+            base64.b64encode(upload["data"]).decode(), upload["filename"],
+            upload["form"]["dry_run"], member_id)
 
     @http("POST", f"{ADMIN}/roster/import", auth=True, upload=ImportForm,
           upload_max=sheets.MAX_BYTES, response=MemberImportReportOut)

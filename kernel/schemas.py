@@ -8,6 +8,7 @@ class RowErrorOut(Schema):
     row = fields.Int(allow_none=True)  # None: not one row's error (roster: a unit's, R4)
     column = fields.Str()
     unit = fields.Str()  # roster's unit errors name their unit
+    reason = fields.Str()  # what the page says, in its language (the organisation sheet's)
     message = fields.Str()
 
 

@@ -65,6 +65,8 @@ def update_member(tx, actor, member_id, changes) -> dict:
             raise BadInput(f"no org unit {changes['org_unit_id']}",
                            fields={"org_unit_id": ["unknown org unit"]})
         require_cover(store, actor, changes["org_unit_id"])
+        require_unit_with_admin(store, units, parents, member.org_unit_id,
+                                changes["org_unit_id"])
     before = {k: getattr(member, k) for k in EDITABLE}
     after = dict(before, **changes)
     if after == before:
@@ -89,8 +91,22 @@ def update_member(tx, actor, member_id, changes) -> dict:
     return member_out(store, member, units)
 
 
+def require_unit_with_admin(store, units, parents, before, after) -> None:
+    """R4 outside imports: nobody is moved into a unit that has no administrator yet (its
+    first is appointed from outside, see set_unit_admin, or comes with its member sheet)."""
+    kinds = {u.id: u.kind for u in units.values()}
+    home = access.home_unit(parents, kinds, after)
+    if home is not None and home != access.home_unit(parents, kinds, before) \
+            and not store.units_with_admin([home]):
+        raise Conflict(f"{units[home].name} has no administrator yet: appoint one first (R4)",
+                       fields={"org_unit_id": ["unit without administrator"]},
+                       reason="unit_without_admin")
+
+
 def set_unit_admin(tx, actor, unit_id, member_id) -> dict:
-    """Appoint a unit's administrator, replacing the one before (R4: never zero or two)."""
+    """Appoint a unit's administrator, replacing the one before (R4: never zero or two). A
+    unit that has none yet (just created) may take its first from outside: the appointment
+    moves them into the unit, as the administrator acting over them may."""
     store = tx.store
     unit = store.unit(unit_id)
     if unit is None:
@@ -107,13 +123,30 @@ def set_unit_admin(tx, actor, unit_id, member_id) -> dict:
         raise Forbidden("nobody appoints themself; ask another administrator",
                         reason="self_edit")
     member = existing(store, member_id)
-    if unit_id not in access.ancestors(parents, member.org_unit_id):
+    moving_in = unit_id not in access.ancestors(parents, member.org_unit_id)
+    if moving_in and store.unit_admin_roles(unit_id):
         raise BadInput(f"{member.name} is not a member of {unit.name}",
                        fields={"member_id": ["not in this unit"]})
     if member.status != "active":
         raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
+    if moving_in:
+        _move_in_as_first_admin(tx, actor, unit, member)
     roles.appoint(tx, unit_id, member, actor)
     return member_out(store, member)
+
+
+def _move_in_as_first_admin(tx, actor, unit, member) -> None:
+    store = tx.store
+    require_over(store, actor, member)
+    if store.units_administered_by(member.id):
+        raise Conflict(f"{member.name} administers another unit; appoint another "
+                       "administrator there first (R4: exactly one per unit)",
+                       fields={"member_id": ["unit admin"]}, reason="admin_would_leave")
+    before = member.org_unit_id
+    member.org_unit_id, member.updated_at = unit.id, tx.now
+    store.audit("member_updated", actor=actor, target=member.id, scope_id=unit.id,
+                detail={"org_unit_id": [before, unit.id]})
+    tx.emit("member_updated", member_event(member, store.units()))
 
 
 def change_role(tx, actor, member_id, change) -> dict:

@@ -72,7 +72,8 @@ def existing(store, member_id):
 
 
 def org_tree(store) -> list[dict]:
-    """Every node with its parent, kind, name, member count and (units) administrator."""
+    """Every node with its parent, kind, name, code, member count, (units) administrator
+    and warnings (`unit_without_admin`, R4)."""
     counts = store.member_counts()
     admins = store.admin_of_each_unit()
     names = store.names(admins.values())
@@ -81,6 +82,9 @@ def org_tree(store) -> list[dict]:
         "members": counts.get(u.id, 0),
         "admin": ({"member_id": admins[u.id], "name": names.get(admins[u.id])}
                   if u.id in admins else None),
+        "code": u.code,
+        # R4: a unit without its administrator (members are moved in once it has one)
+        "warnings": ["unit_without_admin"] if u.kind == "unit" and u.id not in admins else [],
     } for u in store.units_in_order()]
 
 

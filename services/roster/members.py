@@ -11,6 +11,7 @@ CATEGORIES = {"party_member": "party_member", "党员": "party_member",
 PARTICIPATION = {"required": "required", "必参": "required",
                  "voluntary": "voluntary", "自愿": "voluntary"}
 ADMIN_WORDS = {"管理员", "admin", "unit_admin", "administrator"}
+ADMIN_REMARK = "管理员"
 # the higher roles a sheet's role column may ask for (granted only by who may grant them)
 HIGHER_ROLES = ("organisation_admin", "system_admin")
 MEMBER_WORDS = {"", "member", "成员"}
@@ -66,6 +67,13 @@ def _text(row, name):
     return "" if value is None else str(value).strip()
 
 
+def is_admin_remark(remarks: str) -> bool:
+    """R4: a remark naming the unit's administrator: one containing 管理员 (as the seed's
+    `微学习专栏管理员`), or exactly one of the English words."""
+    text = unicodedata.normalize("NFKC", remarks or "").strip()
+    return ADMIN_REMARK in text or text.lower() in ADMIN_WORDS
+
+
 def parse_row(row: dict) -> dict:
     name = _text(row, "name")
     if not name:
@@ -98,8 +106,9 @@ def parse_row(row: dict) -> dict:
         "name": name, "department": _text(row, "department") or None, "phone": phone,
         "unit": unit, "branch": _text(row, "branch") or None, "category": category,
         "participation": participation,
-        # R4: the remarks column marks the unit administrator; a role column may too
-        "unit_admin": role in ADMIN_WORDS or remarks.lower() in ADMIN_WORDS,
+        # R4: the remarks column marks the unit administrator (the seed's own sheet says
+        # 微学习专栏管理员: a remark containing 管理员 counts); a role column may too
+        "unit_admin": role in ADMIN_WORDS or is_admin_remark(remarks),
         # the column a refusal of the unit administrator's mark names
         "admin_column": "role" if role in ADMIN_WORDS else "remarks",
         "higher_role": role if role in HIGHER_ROLES else None,

@@ -20,6 +20,8 @@ class OrgUnit(Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))  # system|organisation|unit|branch
     name: Mapped[str] = mapped_column(String(200))
+    # the organisation sheet's 编码: a re-import finds the node by it (orgsheet.py)
+    code: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
     created_at = mapped_column(UTCDateTime, nullable=False)
 
 

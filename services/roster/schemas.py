@@ -119,6 +119,29 @@ class ImportMembersIn(ImportIn):
     unit = fields.Str(allow_none=True)  # the unit (id or name) of rows without one
 
 
+class ImportOrgIn(ImportIn):
+    actor = _actor()
+    source = fields.Str(allow_none=True)
+
+
+class ImportOrgSheetIn(_In):
+    content_b64 = fields.Raw(required=True)
+    filename = fields.Raw(required=True)
+    dry_run = fields.Bool()
+    actor = _actor()
+
+
+class UnitWarningOut(Schema):
+    """R4: a unit without its administrator (members cannot be moved into it yet)."""
+    unit_id = fields.Str()
+    name = fields.Str()
+    reason = fields.Str()
+
+
+class OrgImportReportOut(kernel_schemas.ImportReportOut):
+    warnings = fields.List(fields.Nested(UnitWarningOut))
+
+
 class ImportSheetIn(_In):
     content_b64 = fields.Raw(required=True)  # kernel.sheets names a bad file itself
     filename = fields.Raw(required=True)
@@ -197,6 +220,8 @@ class OrgNodeOut(Schema):
     name = fields.Str()
     members = fields.Int()
     admin = fields.Nested(UnitAdminOut, allow_none=True)
+    code = fields.Str(allow_none=True)  # the organisation sheet's 编码
+    warnings = fields.List(fields.Str())  # `unit_without_admin` (R4)
 
 
 class AuthorityOut(Schema):

@@ -15,12 +15,13 @@ from kernel.logs import WorkerContext
 from kernel.signing import SecretRequired
 from kernel.uow import UnitOfWork
 
-from . import access, admin, directory, imports, logins
+from . import access, admin, bootstrap, directory, imports, logins, orgsheet
 from .members import SHEET_COLUMNS
 from .models import Base
 from .schemas import (
     ActorIn, AgencyMemberOut, AgencyRosterIn, AgencyRosterOut, AuditLogIn, AuthorityOut, AuthorizeIn, ChangeRoleIn, CodeIn,
-    DecideIn, DisqualificationOut, ImportMembersIn, ImportReportOut, ImportSheetIn,
+    DecideIn, DisqualificationOut, ImportMembersIn, ImportOrgIn, ImportOrgSheetIn,
+    ImportReportOut, ImportSheetIn, OrgImportReportOut,
     ListMembersIn, MemberIdsIn, MemberOut, MemberPageOut, MemberRefIn, OrgNodeOut, PhoneIn,
     PlacesOut, PlayerIn, PlayStatusOut, ScoringRowOut, SetParticipationIn, UnitAdminIn,
     UpdateMemberIn, UpsertOrgUnitsIn,
@@ -47,6 +48,32 @@ class RosterService(entrypoints.Answers):
     def upsert_org_units(self, nodes, actor=None):
         with self.uow as tx:
             return admin.upsert_org_units(tx, nodes, actor)
+
+    @rpc(args=ImportOrgSheetIn, result=OrgImportReportOut)
+    def import_org_sheet(self, content_b64, filename, dry_run=False, actor=None):
+        """An organisation sheet as uploaded (上级, 名称, 类型, 编码; CSV or XLSX): see
+        orgsheet.py. Only system and organisation administrators, inside their part."""
+        with self.uow as tx:  # anyone else's upload is refused before it is read
+            orgsheet.importer_scopes(tx.store, actor)
+        rows = sheets.read_upload(content_b64, filename, orgsheet.ORG_COLUMNS)
+        return self._import_org(rows, dry_run, actor, filename)
+
+    @rpc(args=ImportOrgIn, result=OrgImportReportOut)
+    def import_org(self, rows, dry_run=False, actor=None, source=None):
+        """The organisation sheet's rows as dicts (parent, name, kind, code, or the
+        sheet's own headers 上级, 名称, 类型, 编码)."""
+        rows = [{orgsheet.ORG_COLUMNS.get(str(k).strip().lower(), k): v
+                 for k, v in row.items()} for row in rows]
+        return self._import_org(rows, dry_run, actor, source)
+
+    def _import_org(self, rows, dry_run, actor, source):
+        with self.uow as tx:
+            report = orgsheet.import_org(tx, rows, dry_run=dry_run, actor=actor,
+                                         source=source, root=bootstrap.root(tx))
+        if dry_run:  # its changes were discarded; that it ran is kept
+            with self.uow as tx:
+                orgsheet.audit_org_import(tx, report, actor=actor, source=source)
+        return report
 
     @rpc(result=OrgNodeOut(many=True))
     def org_tree(self):

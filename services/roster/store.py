@@ -35,6 +35,26 @@ class RosterStore(Store):
         """The tree as {id: parent_id}, as access.py takes it."""
         return dict(self.session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
 
+    def member_count_in(self, node_ids) -> int:
+        return self.session.scalar(select(func.count()).select_from(Member).where(
+            Member.org_unit_id.in_(list(node_ids))))
+
+    def members_in(self, node_ids) -> list[Member]:
+        return list(self.session.scalars(select(Member).where(
+            Member.org_unit_id.in_(list(node_ids))).order_by(Member.id)))
+
+    def roles_on(self, node_ids) -> int:
+        return self.session.scalar(select(func.count()).select_from(Role).where(
+            Role.org_unit_id.in_(list(node_ids))))
+
+    def unit_admins_placed_in(self, node_ids) -> list[tuple[str, str]]:
+        """(the member's place, the unit they administer) of each unit administrator whose
+        place is one of `node_ids`."""
+        return [tuple(row) for row in self.session.execute(
+            select(Member.org_unit_id, Role.org_unit_id)
+            .join(Role, Role.member_id == Member.id)
+            .where(Role.role == "unit_admin", Member.org_unit_id.in_(list(node_ids))))]
+
     def member_counts(self) -> dict[str, int]:
         return dict(self.session.execute(select(Member.org_unit_id, func.count())
                                          .group_by(Member.org_unit_id)).all())

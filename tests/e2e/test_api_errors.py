@@ -90,8 +90,8 @@ BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions"
              "admin_questions", "admin_export_questions", "admin_update_question",
              "admin_retire_question", "admin_set_award_policy", "admin_award_paid",
              "admin_awards_ledger", "admin_rebuild_ranking", "admin_change_role",
-             "admin_upsert_org_units", "admin_replay_events"}
-UPLOADS = {"admin_import_members", "admin_import_questions"}
+             "admin_upsert_org_units", "admin_replay_events", "admin_import_org_units"}
+UPLOADS = {"admin_import_members", "admin_import_questions", "admin_import_org_units"}
 PUBLIC = {"healthz", "readyz", "prometheus", "openapi_document", "docs_page", "member_page",
           "admin_page", "static_file", "request_code", "token"}
 NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
