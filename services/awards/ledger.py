@@ -54,9 +54,50 @@ def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
     return out.getvalue()
 
 
-def annual_workbook(results: dict, names: dict, champion_name: str | None) -> bytes:
+ORG_KINDS = (("units", "直属单位"), ("branches", "机关支部"))
+PARTICIPATION = {"required": "必参", "voluntary": "自愿参加", "withdrawn": "已退出"}
+MEMBER_STATUS = {"active": "在册", "inactive": "已停用"}
+
+
+def _standing(standing: dict, names: dict) -> str:
+    """A member's participation, status and place as the committee reads them."""
+    return "，".join([PARTICIPATION.get(standing["participation"], standing["participation"]),
+                     MEMBER_STATUS.get(standing["status"], standing["status"]),
+                     names.get(standing["org_unit_id"], standing["org_unit_id"])])
+
+
+def _removals_sheet(book, results: dict, names: dict, time_zone: str) -> None:
+    """R18: per unit and organ branch, the members who left its denominator during the
+    campaign, from what to what, who did it and when (campaign time)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet("年内移出应参加人员")
+    sheet.append(["类别", "单位/支部", "姓名", "手机号", "变更前", "变更后", "操作人", "时间",
+                  "年末是否计入"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for kind, label in ORG_KINDS:
+        for row in results.get(kind, []):
+            for removed in row.get("removed", []):
+                at = datetime.fromisoformat(removed["at"]).astimezone(ZoneInfo(time_zone))
+                sheet.append(sheet_row(sheet, [
+                    label, names.get(row["org_unit_id"], row["org_unit_id"]), removed["name"],
+                    removed["phone_masked"], _standing(removed["before"], names),
+                    _standing(removed["after"], names), removed["by_name"] or "系统",
+                    at.strftime("%Y-%m-%d %H:%M"),
+                    "是（已恢复）" if removed["counted_at_close"] else "否"]))
+    for column, width in zip("ABCDEFGHI", (10, 20, 10, 14, 26, 26, 12, 17, 12)):
+        sheet.column_dimensions[column].width = width
+
+
+def annual_workbook(results: dict, names: dict, champion_name: str | None,
+                    time_zone: str = "Asia/Shanghai") -> bytes:
     """R17/R18 for the committee: the champion, then units and organ branches with every
-    figure behind their scores."""
+    figure behind their scores; a second sheet lists the members who left each one's
+    denominator during the campaign and who took them out."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -68,18 +109,20 @@ def annual_workbook(results: dict, names: dict, champion_name: str | None) -> by
     sheet.append(sheet_row(sheet, ["个人总冠军", champion_name or "（无）"]))
     sheet.append([])
     headers = ["类别", "名次", "单位/支部", "应参加人数", "参加人数", "参与率", "闯关成绩",
-               "综合得分", "优秀组织"]
+               "综合得分", "优秀组织", "其中取消资格", "年内移出人数"]
     sheet.append(headers)
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    for kind, label in (("units", "直属单位"), ("branches", "机关支部")):
+    for kind, label in ORG_KINDS:
         for row in results.get(kind, []):
             sheet.append(sheet_row(sheet, [
                 label, row["rank"], names.get(row["org_unit_id"], row["org_unit_id"]),
                 row["expected"], row["participants"], row["participation"]["value"],
-                row["results"]["value"], row["score"]["value"], "是" if row["excellent"] else ""]))
-    for column, width in zip("ABCDEFGHI", (10, 6, 20, 10, 10, 10, 10, 10, 10)):
+                row["results"]["value"], row["score"]["value"], "是" if row["excellent"] else "",
+                row.get("disqualified", 0), len(row.get("removed", []))]))
+    for column, width in zip("ABCDEFGHIJK", (10, 6, 20, 10, 10, 10, 10, 10, 10, 12, 12)):
         sheet.column_dimensions[column].width = width
+    _removals_sheet(book, results, names, time_zone)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -15,7 +15,6 @@ from .ledger import annual_workbook, workbook
 from .models import AnnualScore, Award, GrantedPeriod
 
 ANNUAL = "annual"  # the period of R17/R18's awards
-ANNUAL_TOP = 3  # excellent organisations per kind (R18: "the best"; the design's default)
 
 
 def annual_pending(tx, campaign_id: str) -> bool:
@@ -28,19 +27,34 @@ def final_month(months: list[dict], final_snapshot_id: str) -> str:
     return next(m["month"] for m in months if m.get("snapshot_id") == final_snapshot_id)
 
 
+def excellent_per_kind(tx, campaign_id: str) -> dict:
+    """R18's number of excellent organisations per kind, from the campaign's settings."""
+    settings = tx.store.settings(campaign_id)
+    return {"unit": settings["excellent_units"], "branch": settings["excellent_branches"]}
+
+
 def publish_annual(tx, campaign_id: str, final_snapshot_id: str, final: list[dict],
                    nodes: list[dict], roster: list[dict], attempted: set,
-                   total_levels: int) -> None:
-    """The champion and the excellent units and organ branches, with every organisation's
-    figures kept; a concurrent publication of the same campaign leaves this one without
-    effect."""
+                   total_levels: int, removals: list[dict] = ()) -> None:
+    """The champion and the excellent units and organ branches (as many per kind as the
+    settings say, more when a place at the edge is shared), with every organisation's
+    figures kept and the members who left its denominator during the campaign (`removals`,
+    roster's `scoring_removals`); a concurrent publication of the same campaign leaves this
+    one without effect."""
     levels = {e["member_id"]: e["levels"] for e in final}
-    tables = annual.excellence(nodes, roster, attempted, levels, total_levels, ANNUAL_TOP)
+    # R18/R20: disqualified at the close by roster, or as the final board marks them
+    marked = {e["member_id"] for e in final if e.get("disqualified")}
+    roster = [dict(m, disqualified=bool(m.get("disqualified")) or m["member_id"] in marked)
+              for m in roster]
+    top = excellent_per_kind(tx, campaign_id)
+    tables = annual.excellence(nodes, roster, attempted, levels, total_levels, top)
     champion = annual.champion(final)
-    scored = {kind: annual.as_json(rows) for kind, rows in tables.items()}
+    scored = {kind: annual.as_json(annual.with_removals(rows, list(removals), roster))
+              for kind, rows in tables.items()}
     granted = GrantedPeriod(campaign_id=campaign_id, period=ANNUAL,
                             snapshot_id=final_snapshot_id,
-                            policy=[{"kind": "annual", "top": ANNUAL_TOP,
+                            policy=[{"kind": "annual", "excellent_units": top["unit"],
+                                     "excellent_branches": top["branch"],
                                      "levels": total_levels}], granted_at=tx.now)
     scores = [AnnualScore(campaign_id=campaign_id, kind=kind, org_unit_id=row["org_unit_id"],
                           rank=row["rank"], figures=row)
@@ -78,7 +92,8 @@ def _grant_annual(tx, campaign_id, kind, rank, member_id=None, org_unit_id=None)
 def annual_results(tx, campaign_id: str) -> dict:
     """The champion and each organisation's score with every figure behind it."""
     awards = tx.store.awards_of_period(campaign_id, ANNUAL)
-    scores = tx.store.annual_scores(campaign_id)
+    scores = sorted(tx.store.annual_scores(campaign_id),
+                    key=lambda s: (s.kind, s.rank, s.org_unit_id))  # a shared place by id
     if not scores and not awards:
         raise NotFound("no annual results yet: they follow the campaign's last month")
     return {"campaign_id": campaign_id,

@@ -50,9 +50,12 @@ class AwardsService(entrypoints.Answers):
         final = self._board(campaign_id, month, "system", 10 ** 9)
         nodes, roster, played, total_levels = self._organisations(campaign_id)
         attempted = {p["member_id"] for p in played}
+        campaign = self.question_bank.get_campaign(campaign_id)  # R18: who left, and when
+        removals = self.roster.with_timeout(SLOW).scoring_removals(
+            since=campaign["starts_at"], until=campaign["ends_at"])
         with self.uow as tx:
             results.publish_annual(tx, campaign_id, snapshot_id, final, nodes, roster,
-                                   attempted, total_levels)
+                                   attempted, total_levels, removals)
 
     @rpc(args=CampaignIn, result=ParticipationOut)
     def participation(self, campaign_id):

@@ -73,6 +73,14 @@ def may_grant(parents: dict, held: list[tuple[str, str]], role: str, node_id: st
     return False
 
 
+def keeps_counts(parents: dict, held: list[tuple[str, str]], node_id: str) -> bool:
+    """Whether `held` includes an organisation or system administrator's role over
+    `node_id`: only they take a member into or out of `required` or deactivate a required
+    member (R18's denominators; a unit's administrator would be shrinking their own)."""
+    higher = [(r, u) for r, u in held if r in ("organisation_admin", "system_admin")]
+    return bool(higher) and covers(parents, scopes_of(higher), node_id)
+
+
 def outranks(parents: dict, held: list[tuple[str, str]], node_id: str,
              their_roles: list[tuple[str, str]]) -> bool:
     """Whether an administrator holding `held` acts on a member placed at `node_id` who holds

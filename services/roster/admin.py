@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from kernel.errors import BadInput, Conflict, Forbidden, NotFound, load
 
-from . import access, roles
+from . import access, denominators, roles
 from .authority import (
-    authority, require_cover, require_over, require_over_decider, require_system_admin,
+    authority, require_count_keeper, require_cover, require_over, require_over_decider,
+    require_system_admin,
 )
 from .directory import about, display, existing, member_event, member_out
 from .imports import NOT_SELF_EDITABLE
@@ -52,12 +53,15 @@ def update_member(tx, actor, member_id, changes) -> dict:
     changes = load(MemberChangesIn(), changes, "changes")
     member = existing(store, member_id)
     if member.id == actor:
-        authority(store, actor)
+        held = authority(store, actor)[1]
         if set(changes) & set(NOT_SELF_EDITABLE + ("status",)):
             raise Forbidden("your own place, category, participation and status are "
                             "changed by another administrator", reason="self_edit")
     else:
-        require_over(store, actor, member)
+        held = require_over(store, actor, member)
+    counts_before = denominators.standing(member)
+    require_count_keeper(store, held, member, counts_before, dict(counts_before, **{
+        k: v for k, v in changes.items() if k in counts_before}))
     units = store.units()
     parents = {u.id: u.parent_id for u in units.values()}
     if "org_unit_id" in changes:
@@ -84,6 +88,7 @@ def update_member(tx, actor, member_id, changes) -> dict:
     diff = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
     store.audit("member_updated", actor=actor, target=member.id,
                  scope_id=member.org_unit_id, detail=diff)
+    denominators.record_left(tx, actor, member, counts_before, parents)
     if before["status"] == "active" and after["status"] != "active":
         tx.emit("member_deactivated", {"member_id": member.id,
                                        "member": display(member, units)})
@@ -142,10 +147,11 @@ def _move_in_as_first_admin(tx, actor, unit, member) -> None:
         raise Conflict(f"{member.name} administers another unit; appoint another "
                        "administrator there first (R4: exactly one per unit)",
                        fields={"member_id": ["unit admin"]}, reason="admin_would_leave")
-    before = member.org_unit_id
+    before, counts_before = member.org_unit_id, denominators.standing(member)
     member.org_unit_id, member.updated_at = unit.id, tx.now
     store.audit("member_updated", actor=actor, target=member.id, scope_id=unit.id,
                 detail={"org_unit_id": [before, unit.id]})
+    denominators.record_left(tx, actor, member, counts_before, store.parents())
     tx.emit("member_updated", member_event(member, store.units()))
 
 
@@ -192,12 +198,13 @@ def set_participation(tx, member_id, participation) -> dict:
         raise Conflict("party members under the committee take part as required (R1)",
                        fields={"participation": ["required members cannot change it"]})
     if member.participation != participation:
-        before = member.participation
+        before, counts_before = member.participation, denominators.standing(member)
         member.participation = participation
         member.updated_at = tx.now
         tx.store.audit("participation_changed", actor=member.id, target=member.id,
                         scope_id=member.org_unit_id,
                         detail={"participation": [before, member.participation]})
+        denominators.record_left(tx, member.id, member, counts_before, tx.store.parents())
         tx.emit("member_updated", member_event(member, tx.store.units()))
     return member_out(tx.store, member)
 

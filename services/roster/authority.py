@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kernel.errors import Forbidden
 
-from . import access
+from . import access, denominators
 
 
 def authority(store, actor, roles=access.ADMIN_ROLES):
@@ -57,6 +57,18 @@ def require_over(store, actor, member):
         raise Forbidden(f"{member.name} is outside your part of the organisation, or "
                         "administers a part beyond yours", reason="outside_scope")
     return held
+
+
+def require_count_keeper(store, held, member, before: dict, after: dict) -> None:
+    """R18 (issue 18 item 4): a change into or out of `required`, or a required member's
+    deactivation, is an organisation or system administrator's (`before`/`after`:
+    denominators.standing)."""
+    if denominators.changes_required(before, after) and not access.keeps_counts(
+            store.parents(), held, member.org_unit_id):
+        raise Forbidden(f"only an organisation or system administrator changes whether "
+                        f"{member.name} is required to take part, or deactivates a required "
+                        "member (R18: it changes the unit's participation rate)",
+                        reason="required_needs_org_admin")
 
 
 def require_over_decider(store, actor, held, decided_by) -> None:

@@ -162,10 +162,12 @@ def agency_member(member, units) -> dict:
 
 
 def roster_for_scoring(store) -> list[dict]:
-    """Every member's place, participation and status (R18's denominators)."""
+    """Every member's place, participation and status (R18's denominators) and whether
+    they are disqualified (R18: a participant whose results count 0)."""
     parents = store.parents()
     return [{"member_id": m.id, "participation": m.participation, "status": m.status,
-             "org_path": path(parents, m.org_unit_id)} for m in store.members_in_order()]
+             "disqualified": m.disqualified, "org_path": path(parents, m.org_unit_id)}
+            for m in store.members_in_order()]
 
 
 def member_places(store, member_ids) -> dict:

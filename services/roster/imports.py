@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import eventlet
 
-from . import access, roles
+from . import access, denominators, roles
 from .authority import authority
 from .directory import member_event
 from .members import RowError, parse_row
@@ -174,9 +174,11 @@ def _apply(tx, sheet, data, place, home, actor) -> str:
         sheet.members[data["phone"]] = member
         outcome, event = "created", "member_registered"
     elif any(getattr(member, k) != v for k, v in values.items()):
+        counts_before = denominators.standing(member)
         for k, v in values.items():
             setattr(member, k, v)
         member.updated_at = tx.now
+        denominators.record_left(tx, actor, member, counts_before, sheet.parents)
         outcome, event = "updated", "member_updated"
     else:
         outcome, event = "unchanged", None
@@ -236,7 +238,9 @@ def _row_authority(importer, data, values, home, known, parents, their_roles):
     """One row of an administrator's sheet, against what the administrator may do (RowError
     otherwise): grant only the roles they may grant (access.may_grant), never to themself;
     leave their own place and participation to another administrator; change no
-    administrator whose part of the organisation is beyond theirs."""
+    administrator whose part of the organisation is beyond theirs; take nobody into or out of
+    `required` unless an organisation or system administrator over them (R18's
+    denominators)."""
     own = known is not None and known.id == importer.member.id
     asked = [("unit_admin", home, data["admin_column"])] if data["unit_admin"] else []
     if data["higher_role"]:
@@ -261,6 +265,14 @@ def _row_authority(importer, data, values, home, known, parents, their_roles):
         raise RowError("phone", f"phone {data['phone']} belongs to an administrator of a part "
                                 "of the organisation beyond yours; only an administrator "
                                 "above them may change them")
+    if "participation" in changed and denominators.changes_required(
+            denominators.standing(known), dict(denominators.standing(known),
+                                               participation=values["participation"])) \
+            and not access.keeps_counts(parents, importer.held, known.org_unit_id):
+        raise RowError("participation", "only an organisation or system administrator changes "
+                                        "whether a member is required to take part (R18: it "
+                                        "changes the unit's participation rate); without a "
+                                        "participation column it follows the category")
 
 
 def _let_others_run(row_index, flush=None, every=250):

@@ -275,7 +275,32 @@ class ScoringRowOut(Schema):
     member_id = fields.Str()
     participation = fields.Str()
     status = fields.Str()
+    disqualified = fields.Bool()  # R18: a participant whose results count 0
     org_path = fields.List(fields.Str())
+
+
+class RemovalsIn(_In):
+    since = fields.AwareDateTime(load_default=None, allow_none=True)
+    until = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class StandingOut(Schema):
+    participation = fields.Str()
+    status = fields.Str()
+    org_unit_id = fields.Str()
+
+
+class RemovalOut(Schema):
+    """A member who left R18's denominator of the nodes `left`, who did it and when."""
+    member_id = fields.Str()
+    name = fields.Str(allow_none=True)
+    phone_masked = fields.Str(allow_none=True)
+    before = fields.Nested(StandingOut)
+    after = fields.Nested(StandingOut)
+    left = fields.List(fields.Str())
+    at = fields.AwareDateTime()
+    by = fields.Str(allow_none=True)  # None: the platform itself
+    by_name = fields.Str(allow_none=True)
 
 
 class PlaceOut(Schema):

@@ -15,7 +15,7 @@ from kernel.logs import WorkerContext
 from kernel.signing import SecretRequired
 from kernel.uow import UnitOfWork
 
-from . import access, admin, bootstrap, directory, imports, logins, orgsheet
+from . import access, admin, bootstrap, denominators, directory, imports, logins, orgsheet
 from .members import SHEET_COLUMNS
 from .models import Base
 from .schemas import (
@@ -23,7 +23,8 @@ from .schemas import (
     DecideIn, DisqualificationOut, ImportMembersIn, ImportOrgIn, ImportOrgSheetIn,
     ImportReportOut, ImportSheetIn, OrgImportReportOut,
     ListMembersIn, MemberIdsIn, MemberOut, MemberPageOut, MemberRefIn, OrgNodeOut, PhoneIn,
-    PlacesOut, PlayerIn, PlayStatusOut, ScoringRowOut, SetParticipationIn, UnitAdminIn,
+    PlacesOut, PlayerIn, PlayStatusOut, RemovalOut, RemovalsIn, ScoringRowOut,
+    SetParticipationIn, UnitAdminIn,
     UpdateMemberIn, UpsertOrgUnitsIn,
 )
 from .sms import LoginCodeSender
@@ -156,6 +157,13 @@ class RosterService(entrypoints.Answers):
     def roster_for_scoring(self):
         with self.uow as tx:
             return directory.roster_for_scoring(tx.store)
+
+    @rpc(args=RemovalsIn, result=RemovalOut(many=True))
+    def scoring_removals(self, since=None, until=None):
+        """Members who left a unit's or organ branch's R18 denominator between `since` and
+        `until` (deactivated, withdrawn, moved away), with who did it and when."""
+        with self.uow as tx:
+            return denominators.removals(tx.store, since, until)
 
     @rpc(args=MemberIdsIn, result=PlacesOut)
     def member_places(self, member_ids):

@@ -7,11 +7,13 @@ before the new one in, as the one-administrator index demands).
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, or_, select
 
 from kernel.uow import Store
 
-from .models import Disqualification, LoginCode, Member, OrgUnit, Role
+from .models import Disqualification, LoginCode, Member, OrgUnit, Role, audit_log
 
 
 class RosterStore(Store):
@@ -163,6 +165,20 @@ class RosterStore(Store):
             select(Disqualification, Member)
             .join(Member, Member.id == Disqualification.member_id)
             .order_by(Disqualification.decided_at.desc(), Disqualification.id.desc()))]
+
+    # -- the audit log, read back (R18's denominators) -------------------------------------
+
+    def audit_entries(self, action: str, since=None, until=None) -> list[dict]:
+        """The audit log's entries of one action between `since` and `until` (either None:
+        no bound), oldest first, the detail decoded."""
+        stmt = select(audit_log).where(audit_log.c.action == action)
+        if since is not None:
+            stmt = stmt.where(audit_log.c.at >= since)
+        if until is not None:
+            stmt = stmt.where(audit_log.c.at <= until)
+        return [{"at": row.at, "actor_id": row.actor_id, "target": row.target,
+                 "detail": json.loads(row.detail)}
+                for row in self.session.execute(stmt.order_by(audit_log.c.at, audit_log.c.id))]
 
     # -- login codes -----------------------------------------------------------------------
 

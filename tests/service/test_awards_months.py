@@ -168,24 +168,39 @@ def test_annual_results_once_on_campaign_closed(container_factory, migrated, fak
                "status": "active"} for m, unit in
               (("a1", "A"), ("a2", "A"), ("b1", "B"), ("o1", "ob"))]
     final = board([rules.Result("a1", 12, 1000, AT), rules.Result("b1", 6, 900, AT)], {"a1"})
+    removals = [{"member_id": "a3", "name": "王五", "phone_masked": "138****0003",
+                 "before": {"participation": "required", "status": "active", "org_unit_id": "A"},
+                 "after": {"participation": "required", "status": "inactive",
+                           "org_unit_id": "A"},
+                 "left": ["A", "fed", "system"], "at": "2018-06-01T02:00:00+00:00",
+                 "by": "admin-1", "by_name": "系统管理员"}]
     container = container_factory(AwardsService, migrated)
     replace_dependencies(
         container,
         ranking=Fake(months=lambda c: [{"month": "2018-10", "snapshot_id": "final"}],
                      leaderboard=lambda s, c, limit, offset, month: {
                          "total": len(final), "entries": final[offset:offset + limit]}),
-        roster=Fake(org_tree=lambda: nodes, roster_for_scoring=lambda: roster),
+        roster=Fake(org_tree=lambda: nodes, roster_for_scoring=lambda: roster,
+                    scoring_removals=lambda since, until: removals if since else []),
         attempts=Fake(participants=lambda c: [{"member_id": "a1"}, {"member_id": "b1"}]),
-        question_bank=Fake(get_campaign=lambda c: {"levels": [{}] * 12}))
+        question_bank=Fake(get_campaign=lambda c: {
+            "levels": [{}] * 12, "starts_at": "2018-03-12T00:00:00+08:00",
+            "ends_at": "2018-10-31T23:59:59.999000+08:00"}))
     container.start()
     body = deliver(container, "on_campaign_closed", "ranking", "campaign_closed",
                    {"campaign_id": "c", "final_snapshot_id": "final"})
     result = call(container, "annual_results", "c")
     assert result["champion_member_id"] == "b1"  # a1 is disqualified
-    # A: 1 of 2 played, 12/12 → ½·½ + 1·½ = 0.75; B: 1 of 1, 6/12 → ½ + ¼ = 0.75, ahead on
-    # participation; ob: nobody played → 0
-    assert [(u["org_unit_id"], u["score"]["exact"], u["participation"]["exact"])
-            for u in result["units"]] == [("B", "3/4", "1"), ("A", "3/4", "1/2")]
+    # A: 1 of 2 played, but a1 is disqualified: participation ½, results 0 → ½·½ = 0.25
+    # (a1's 12 levels once gave A 0.75, level with B); B: 1 of 1, 6/12 → ½ + ¼ = 0.75;
+    # ob: nobody played → 0
+    assert [(u["org_unit_id"], u["score"]["exact"], u["participation"]["exact"],
+             u["disqualified"]) for u in result["units"]] == [("B", "3/4", "1", 0),
+                                                              ("A", "1/4", "1/2", 1)]
+    # who left A's denominator during the year, and who took them out
+    assert result["units"][1]["removed"] == [
+        {k: v for k, v in removals[0].items() if k != "left"} | {"counted_at_close": False}]
+    assert result["units"][0]["removed"] == [] and result["branches"][0]["removed"] == []
     assert [b["org_unit_id"] for b in result["branches"]] == ["ob"]
     [published] = outbox_events(migrated, "awards", "annual_results_published")
     assert published["data"] == {"campaign_id": "c", "champion_member_id": "b1",
@@ -196,9 +211,13 @@ def test_annual_results_once_on_campaign_closed(container_factory, migrated, fak
         hook(body)
     assert len(outbox_events(migrated, "awards", "annual_results_published")) == 1
     xlsx = call(container, "annual_xlsx", "c", {"A": "甲单位", "B": "乙单位"}, "李娜")
-    rows = list(openpyxl.load_workbook(io.BytesIO(base64.b64decode(
-        xlsx["content_b64"]))).active.values)
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content_b64"])))
+    rows = list(book.active.values)
     assert rows[1][:2] == ("个人总冠军", "李娜")
     assert rows[3][:3] == ("类别", "名次", "单位/支部")
     assert rows[4][:3] == ("直属单位", 1, "乙单位") and rows[4][7] == 0.75
+    assert rows[5][:3] == ("直属单位", 2, "甲单位") and rows[5][9:11] == (1, 1)
+    assert list(book["年内移出应参加人员"].values)[1] == (
+        "直属单位", "甲单位", "王五", "138****0003", "必参，在册，甲单位", "必参，已停用，甲单位",
+        "系统管理员", "2018-06-01 10:00", "否")
 

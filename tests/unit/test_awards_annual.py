@@ -66,3 +66,75 @@ def test_a_tie_goes_to_the_higher_participation():
 def test_the_champion_is_the_first_eligible_of_the_final_board():
     board = [{"member_id": "m1", "disqualified": True}, {"member_id": "m2", "disqualified": False}]
     assert annual.champion(board) == "m2" and annual.champion([]) is None
+
+
+# -- issue 18 items 3 and 5 -------------------------------------------------------------------
+
+def test_a_disqualified_participant_counts_for_participation_but_earns_no_results():
+    roster = members("A", 2) + members("B", 2)
+    roster[0]["disqualified"] = True  # A0 passed all 12 levels, then was disqualified (R20)
+    out = annual.excellence(NODES[:5], roster, {"A0", "A1", "B0"},
+                            {"A0": 12, "A1": 6, "B0": 6}, 12)
+    units = {r["org_unit_id"]: r for r in out["unit"]}
+    # A: both played (participation 1), results (0 + 6/12) / 2 = ¼ → ½ + ⅛ = 0.625
+    assert (units["A"]["participants"], units["A"]["disqualified"]) == (2, 1)
+    assert units["A"]["participation"] == 1 and units["A"]["results"] == Fraction(1, 4)
+    assert units["A"]["levels_passed"] == 6 and units["A"]["score"] == Fraction(5, 8)
+    # a unit whose only participant is disqualified scores on its participation alone
+    alone = annual.excellence(NODES[:4], members("A", 2) + members("B", 1),
+                              {"A0", "B0"}, {"A0": 12, "B0": 6}, 12)
+    scores = {r["org_unit_id"]: r["score"] for r in alone["unit"]}
+    assert scores["A"] == Fraction(3, 4)  # ½·½ + 1·½: the old reading, not disqualified
+    marked = members("A", 2)
+    marked[0]["disqualified"] = True
+    alone = annual.excellence(NODES[:4], marked + members("B", 1), {"A0", "B0"},
+                              {"A0": 12, "B0": 6}, 12)
+    assert {r["org_unit_id"]: r["score"] for r in alone["unit"]}["A"] == Fraction(1, 4)
+
+
+def tied_units():
+    """A, B and C: C ahead; A and B equal on score, participation and results."""
+    roster = members("A", 2) + members("B", 2) + members("C", 1) + members("D", 4)
+    attempted = {"A0", "B0", "C0", "D0"}
+    levels = {"A0": 6, "B0": 6, "C0": 12, "D0": 3}
+    return roster, attempted, levels
+
+
+def test_organisations_equal_on_every_figure_share_the_place_and_both_are_excellent():
+    roster, attempted, levels = tied_units()
+    out = annual.excellence(NODES[:6], roster, attempted, levels, 12, {"unit": 2, "branch": 3})
+    # C 1; A and B ½·½ + ½·½ = ½ each, sharing place 2; D ¼·½ + ¼·½ = ¼, place 4
+    assert [(r["org_unit_id"], r["rank"], r["excellent"]) for r in out["unit"]] == [
+        ("C", 1, True), ("A", 2, True), ("B", 2, True), ("D", 4, False)]
+    # the same with the edge at 1: only C; at 3: A and B (place 2) but not D (place 4)
+    at_one = annual.excellence(NODES[:6], roster, attempted, levels, 12, {"unit": 1})
+    assert [r["excellent"] for r in at_one["unit"]] == [True, False, False, False]
+    at_three = annual.excellence(NODES[:6], roster, attempted, levels, 12, 3)
+    assert [r["excellent"] for r in at_three["unit"]] == [True, True, True, False]
+
+
+def test_equal_scores_go_to_participation_never_to_the_id():
+    # A: 1 of 2 played, 12/12: ½·½ + 1·½ = ¾; B: 4 of 4 played, 6/12 each: 1·½ + ½·½ = ¾
+    # B, whose id comes after A's, is ahead on participation and alone at the edge of 1
+    roster = members("A", 2) + members("B", 4)
+    out = annual.excellence(NODES[:4], roster, {"A0", "B0", "B1", "B2", "B3"},
+                            {"A0": 12, "B0": 6, "B1": 6, "B2": 6, "B3": 6}, 12, 1)
+    assert [(r["org_unit_id"], r["rank"], r["excellent"]) for r in out["unit"]] == [
+        ("B", 1, True), ("A", 2, False)]
+
+
+def test_the_members_who_left_each_denominator_are_listed_with_who_did_it():
+    roster = members("A", 2) + members("B", 1)
+    removal = {"member_id": "A9", "name": "王五", "phone_masked": "138****0009",
+               "before": {"participation": "required", "status": "active", "org_unit_id": "A"},
+               "after": {"participation": "withdrawn", "status": "active", "org_unit_id": "A"},
+               "left": ["A", "fed", "system"], "at": "2018-06-01T02:00:00+00:00",
+               "by": "x", "by_name": "系统管理员"}
+    back = dict(removal, member_id="A1", name="李四")  # withdrawn, then required again
+    out = annual.excellence(NODES[:4], roster, set(), {}, 12)
+    rows = {r["org_unit_id"]: r for r in annual.with_removals(out["unit"], [removal, back],
+                                                               roster)}
+    assert [(r["member_id"], r["by_name"], r["counted_at_close"])
+            for r in rows["A"]["removed"]] == [("A9", "系统管理员", False),
+                                               ("A1", "系统管理员", True)]
+    assert "left" not in rows["A"]["removed"][0] and rows["B"]["removed"] == []
