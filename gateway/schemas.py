@@ -128,6 +128,12 @@ class FlagQuery(PageQuery):
     reviewed = fields.Bool(load_default=None)
 
 
+class RegradeBody(_Body):
+    """A regrade after a key correction or a void (R12): a dry run (the default) reports who
+    changes and writes nothing."""
+    dry_run = fields.Bool(load_default=True)
+
+
 class ReviewBody(_Body):
     note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
 

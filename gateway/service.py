@@ -20,7 +20,7 @@ from gateway.entrypoints import html_page, http, json_response
 from gateway.views import in_scope, level_states, without_bank
 from gateway.schemas import (
     AuditQuery, BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm,
-    LevelPatch, MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges,
+    LevelPatch, MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges, RegradeBody,
     QuestionImportForm, QuestionQuery, ReplayBody, ReviewBody, StartRequest, SubmitRequest,
     TokenRequest, UnitAdminBody,
 )
@@ -31,6 +31,7 @@ from gateway.schemas import (  # what the gateway answers of its own making
 )
 from services.attempts.rules import play_refusal
 from services.attempts.schemas import AttemptOut, FlagOut, HistoryPageOut, ResultOut, RunOut
+from services.attempts.schemas import RegradeOut
 from services.awards.schemas import AwardOut, ParticipationOut
 from services.question_bank.schemas import (
     CampaignViewOut, ImportReportOut, LevelStatisticsOut, QuestionPageOut, QuestionRowOut,
@@ -276,7 +277,8 @@ class GatewayService:
         window = query["limit"] + query["offset"]
         who = self.roster.authorize(member_id)
         logs = [self.roster.audit_log(member_id, window, 0),
-                self.question_bank.audit_log(who["visible"], window, 0)]
+                self.question_bank.audit_log(who["visible"], window, 0),
+                self.attempts.audit_log(who["visible"], window, 0)]
         items = sorted((item for log in logs for item in log["items"]),
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
         items = items[query["offset"]:window]
@@ -534,6 +536,31 @@ class GatewayService:
         """Never drawn again; papers already drawn keep their copy."""
         self._bank_admin(member_id)
         return self.question_bank.retire_question(member_id, question_id)
+
+    @http("POST", f"{ADMIN}/questions/<string:question_id>/void", auth=True,
+          body=EmptyBody, response=QuestionRowOut)
+    def admin_void_question(self, request, question_id, member_id, body):
+        """R12: a question nobody could answer right is voided: retired, and right on every
+        paper that drew it once those papers are regraded (`.../regrade`)."""
+        self._bank_admin(member_id)
+        return self.question_bank.void_question(member_id, question_id)
+
+    @http("POST", f"{ADMIN}/questions/<string:question_id>/regrade", auth=True,
+          body=RegradeBody, response=RegradeOut)
+    def admin_regrade_question(self, request, question_id, member_id, body):
+        """R12: grade again every closed attempt that drew the question, with its corrected
+        key (a voided question right on every paper). Failures that now pass become passes
+        at their original time; passes are never taken away (listed); closed months are not
+        rewritten (listed). `dry_run` (the default) reports who changes and writes nothing."""
+        self._bank_admin(member_id)
+        report = self.attempts.with_timeout(IMPORT_TIMEOUT).regrade(
+            member_id, question_id, body["dry_run"])
+        named = [row for part in ("now_passed", "kept_passes", "pending", "unmatched", "runs",
+                                  "closed_months") for row in report[part]]
+        names = self._names(row["member_id"] for row in named)
+        for row in named:
+            row["name"] = names.get(row["member_id"])
+        return report
 
     # -- other agencies (docs/agencies.md): an AGENCY_API_KEYS key, read only -------------------
 

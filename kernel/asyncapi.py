@@ -95,6 +95,22 @@ DOCS = {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "reason": "fast_pass",
         "detail": {"duration_ms": 21000, "floor_ms": 30000, "questions": 20, "level": 1},
         "flag_id": 41}),
+    "attempt_regraded": ("R12: a closed attempt graded again after a bank administrator "
+                         "corrected or voided one of its questions (`question_id`); a failure "
+                         "that now passes counts at its original `submitted_at`, and "
+                         "`run_passes` then replaces the run's pass records (R13). A pass is "
+                         "never taken away.", {
+        "regrade_id": "a87ff679-a2f3-4c71-9b0e-1d2c3b4a5f60", "question_id": "q-0102",
+        "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
+        "run_number": 1, "level": 2, "started_at": "2018-04-01T12:00:00.000+00:00",
+        "submitted_at": "2018-04-01T12:04:31.250+00:00", "duration_ms": 271250,
+        "question_ids": ["q-0101", "q-0102"], "wrong_before": ["q-0102"], "wrong_after": [],
+        "passed_before": False, "passed_after": True, "level_attempt_number": 1,
+        "run_passes": [
+            {"levels": 1, "total_ms": 65298, "at": "2018-03-12T01:31:07.412+00:00",
+             "attempt_id": "1679091c-5a88-4faf-8b1e-2c3d4e5f6a70"},
+            {"levels": 2, "total_ms": 336548, "at": "2018-04-01T12:04:31.250+00:00",
+             "attempt_id": ATTEMPT}]}),
     "flag_reviewed": ("R20: an administrator reviewed a flag: `cleared` (nothing wrong; the "
                       "member's held awards become payable once none of their flags is open) "
                       "or `upheld` (a disqualification, if any, follows as "

@@ -153,6 +153,43 @@ class AttemptFailedData(AttemptPassedData):
     )
 
 
+class RunPassData(_Data):
+    """A run's score after its k-th pass (R13), as ranking keeps it."""
+    levels = fields.Int(required=True)
+    total_ms = fields.Int(required=True)
+    at = Instant(required=True)  # when the k-th pass was submitted
+    attempt_id = fields.Str(required=True)
+
+
+class AttemptRegradedData(_Data):
+    """Added to v1 after contracts.md's table: a closed attempt graded again after a bank
+    administrator corrected (or voided) one of its questions (R12; docs/decisions.md, "Issue
+    18 — regrade"). `wrong_before`/`wrong_after` and `passed_before`/`passed_after` let
+    statistics take the first grading back out and fold the corrected one in;
+    `level_attempt_number` is the attempt's place among the member's graded attempts of
+    the level. `run_passes`, present when the run's score was recomputed (a failure that
+    now passes, at its original submitted time), is the run's every pass record (R13), to
+    replace those a subscriber holds for the run. A pass is never taken away."""
+    regrade_id = fields.Str(required=True)
+    question_id = fields.Str(required=True)
+    attempt_id = fields.Str(required=True)
+    member_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    run_id = fields.Str(required=True)
+    run_number = fields.Int(required=True)
+    level = fields.Int(required=True)
+    started_at = Instant(required=True)
+    submitted_at = Instant(required=True)
+    duration_ms = fields.Int(required=True)
+    question_ids = fields.List(fields.Str(), required=True)
+    wrong_before = fields.List(fields.Str(), required=True)
+    wrong_after = fields.List(fields.Str(), required=True)
+    passed_before = fields.Bool(required=True)
+    passed_after = fields.Bool(required=True)
+    level_attempt_number = fields.Int(required=True)
+    run_passes = fields.List(fields.Nested(RunPassData, unknown=EXCLUDE))
+
+
 class AttemptFlaggedData(_Data):
     attempt_id = fields.Str(required=True)
     member_id = fields.Str(required=True)
@@ -261,6 +298,7 @@ EVENTS = {
     ("attempts", "attempt_passed"): AttemptPassedData,
     ("attempts", "attempt_failed"): AttemptFailedData,
     ("attempts", "attempt_flagged"): AttemptFlaggedData,
+    ("attempts", "attempt_regraded"): AttemptRegradedData,
     ("attempts", "flag_reviewed"): FlagReviewedData,
     ("ranking", "month_closed"): MonthClosedData,
     ("ranking", "campaign_closed"): CampaignClosedData,
@@ -271,7 +309,7 @@ EVENTS = {
 
 # types added to v1 after contracts.md's table (new types; the table's own are unchanged)
 BEYOND_CONTRACT = {("roster", "role_granted"), ("roster", "role_revoked"),
-                   ("attempts", "flag_reviewed")}
+                   ("attempts", "flag_reviewed"), ("attempts", "attempt_regraded")}
 
 
 class Envelope(Schema):

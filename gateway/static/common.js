@@ -40,6 +40,7 @@ const ERRORS = {
     queue_not_found: "消息队列不存在：请对方系统先创建并绑定队列，再重放事件",
     queue_is_ours: "这是本平台自己的消息队列：事件只能重放到其他单位系统的队列",
     unknown_event_type: "该服务不发布这种事件类型",
+    question_voided: "该题已作废",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
     unauthorized: "请重新登录",
@@ -77,6 +78,7 @@ const ERRORS = {
     queue_not_found: "No such queue: the subscriber declares and binds its queue before a replay",
     queue_is_ours: "That is one of the platform's own queues: events are replayed to another agency's queue only",
     unknown_event_type: "That service publishes no event of this type",
+    question_voided: "The question is already voided",
   },
 };
 

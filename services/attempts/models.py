@@ -2,6 +2,7 @@
 from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.audit import audit_table
 from kernel.db import UTCDateTime, new_base
 from kernel.inbox import inbox_table
 from kernel.outbox import outbox_table
@@ -9,6 +10,7 @@ from kernel.outbox import outbox_table
 Base = new_base()
 outbox = outbox_table(Base.metadata)
 processed_events = inbox_table(Base.metadata)
+audit_log = audit_table(Base.metadata)  # regrades (regrade.py): who, when, what changed
 
 
 class MemberReplica(Base):
@@ -96,6 +98,14 @@ class Attempt(Base):
     # the run's score right after this attempt closed (R13), as its event carried it
     run_levels_passed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     run_total_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a regrade (R12, regrade.py): questions voided on this paper (right whatever the
+    # answer), when it was last regraded, and `superseded` for an attempt at a level its
+    # run had already passed once a failure before it was regraded to a pass (kept in the
+    # history, not counted in R13's time, not exported as a pass)
+    voided_question_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    regraded_at = mapped_column(UTCDateTime, nullable=True)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False,
+                                             server_default=text("false"))
 
 
 class Exposure(Base):

@@ -229,3 +229,78 @@ class PassOut(Schema):
 class ExportOut(Schema):
     passes = fields.List(fields.Nested(PassOut))
     next = fields.Str(allow_none=True)  # the next page's `after`; None after the last page
+
+
+# -- regrade (regrade.py; docs/decisions.md, "Issue 18 — regrade") ------------------------------
+
+class AuditLogIn(_In):
+    visible = fields.List(fields.Str(), load_default=None, allow_none=True)  # None: all
+    limit = fields.Int(load_default=50)  # the gateway's window over every service's log
+    offset = fields.Int(load_default=0)
+
+
+class RegradeIn(_In):
+    actor = fields.Str(required=True)
+    question_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    dry_run = fields.Bool(load_default=True)
+
+
+class RegradedAttemptOut(Schema):
+    """An attempt the regrade names: why is `open`/`run_in_play` (pending),
+    `options_changed` (unmatched), `kept` (a pass the corrected key would fail)."""
+    attempt_id = fields.Str()
+    member_id = fields.Str()
+    run_id = fields.Str()
+    level = fields.Int()
+    status = fields.Str()
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    correct = fields.Int(allow_none=True)
+    total = fields.Int()
+    why = fields.Str(allow_none=True)
+    name = fields.Str(allow_none=True)  # the member's, added by the gateway
+    correct_before = fields.Int(allow_none=True)
+    correct_after = fields.Int(allow_none=True)
+
+
+class RegradedRunOut(Schema):
+    """A run replayed (R13): its score before and after, the attempts now superseded."""
+    run_id = fields.Str()
+    member_id = fields.Str()
+    run_number = fields.Int()
+    name = fields.Str(allow_none=True)  # the member's, added by the gateway
+    active = fields.Bool()
+    levels_before = fields.Int()
+    total_ms_before = fields.Int()
+    levels_after = fields.Int()
+    total_ms_after = fields.Int()
+    current_level_after = fields.Int()
+    superseded = fields.List(fields.Str())
+
+
+class ClosedMonthChangeOut(Schema):
+    """R15: a member whose result at a closed month's cutoff would differ (not rewritten)."""
+    month = fields.Str()
+    member_id = fields.Str()
+    name = fields.Str(allow_none=True)  # the member's, added by the gateway
+    levels_before = fields.Int()
+    total_ms_before = fields.Int(allow_none=True)
+    levels_after = fields.Int()
+    total_ms_after = fields.Int(allow_none=True)
+
+
+class RegradeOut(Schema):
+    regrade_id = fields.Str()
+    question_id = fields.Str()
+    level = fields.Int()
+    voided = fields.Bool()
+    dry_run = fields.Bool()
+    at = fields.AwareDateTime()
+    drawn = fields.Int()  # closed or open attempts whose paper drew the question
+    unchanged = fields.Int()  # already graded with this key (a second regrade)
+    regraded = fields.Int()  # attempts whose grading changes
+    now_passed = fields.List(fields.Nested(RegradedAttemptOut))
+    kept_passes = fields.List(fields.Nested(RegradedAttemptOut))
+    pending = fields.List(fields.Nested(RegradedAttemptOut))
+    unmatched = fields.List(fields.Nested(RegradedAttemptOut))
+    runs = fields.List(fields.Nested(RegradedRunOut))
+    closed_months = fields.List(fields.Nested(ClosedMonthChangeOut))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from kernel import entrypoints
+from kernel import audit, entrypoints
 from kernel.entrypoints import event_handler, rpc, timer_from_config
 from kernel.errors import Conflict
 from kernel.knobs import Knobs
@@ -15,13 +15,14 @@ from kernel.logs import WorkerContext
 from kernel.rpc import TimedRpcProxy
 from kernel.uow import UnitOfWork, handles_once
 
-from . import play, records, replicas, watch
+from . import play, records, regrade, replicas, watch
 from .models import Base
 from .schemas import (
     AttemptOut, CampaignIn, CountIn, ExportIn, ExportOut, FlagOut, FlagPageIn, FlagPageOut,
     HistoryPageOut, MemberIn, PageIn, ParticipantOut, ProgressOut, ResultOut, ReviewIn,
     RunOut, SavedOut, SaveIn, StartIn, SubmitIn,
 )
+from .schemas import AuditLogIn, RegradeIn, RegradeOut
 from .store import AttemptsStore
 
 
@@ -32,6 +33,7 @@ class AttemptsService(entrypoints.Answers):
     uow = UnitOfWork("attempts", Base, store=AttemptsStore)
     knobs = Knobs()
     question_bank = TimedRpcProxy("question_bank")  # replies on a consumer of their own
+    ranking = TimedRpcProxy("ranking")  # a regrade's closed months
 
     # -- replicas ------------------------------------------------------------------------
 
@@ -160,6 +162,29 @@ class AttemptsService(entrypoints.Answers):
         """Members with at least one attempt in the campaign (R18's participation)."""
         with self.uow as tx:
             return records.participants(tx, campaign_id)
+
+    # -- R12: regrade after a key is corrected or a question voided -------------------------
+
+    @rpc(args=RegradeIn, result=RegradeOut)
+    def regrade(self, actor, question_id, dry_run=True):
+        """Grade again every closed attempt that drew the question, with its corrected key
+        (voided: right on every paper); a dry run reports who changes and writes nothing
+        (regrade.py). The key and the closed months are asked for before the transaction."""
+        question = self.question_bank.question_key(question_id)
+        months = [{"month": m["month"], "cutoff": m["cutoff"]}
+                  for m in self.ranking.months(question["campaign_id"]) if m["closed"]]
+        with self.uow as tx:
+            report = regrade.regrade(tx, self.knobs, actor, question, months, dry_run)
+            if dry_run:
+                tx.discard()
+            return report
+
+    @rpc(args=AuditLogIn, result=audit.AuditPageOut)
+    def audit_log(self, visible=None, limit=50, offset=0):
+        """Regrades (who, when, which question, which attempts), newest first, inside
+        `visible` org units (None: all)."""
+        with self.uow as tx:
+            return tx.store.audit_log(visible, limit, offset)
 
     # -- R20's review ----------------------------------------------------------------------
 

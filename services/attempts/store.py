@@ -17,6 +17,7 @@ from .models import Attempt, CampaignReplica, Exposure, Flag, MemberReplica, Run
 
 
 class AttemptsStore(Store):
+    service = "attempts"
 
     # -- replicas --------------------------------------------------------------------------
 
@@ -66,6 +67,35 @@ class AttemptsStore(Store):
             query.order_by(Attempt.started_at.desc()).limit(limit).offset(offset)).all()
         return total, list(page)
 
+    # -- regrades (regrade.py) -------------------------------------------------------------
+
+    def level_attempts(self, campaign_id, level) -> list[Attempt]:
+        """Every attempt at a level of the campaign, oldest first (the regrade keeps those
+        whose paper drew its question: a paper's key is JSON, read in Python)."""
+        return list(self.session.scalars(
+            select(Attempt).where(Attempt.campaign_id == campaign_id, Attempt.level == level)
+            .order_by(Attempt.started_at, Attempt.id)))
+
+    def run_attempts(self, run_id) -> list[Attempt]:
+        """A run's attempts in the order they were played."""
+        return list(self.session.scalars(
+            select(Attempt).where(Attempt.run_id == run_id)
+            .order_by(Attempt.started_at, Attempt.id)))
+
+    def member_passes(self, member_id, campaign_id) -> list[Attempt]:
+        """The member's passes (each a run's score after it, R13), superseded ones left out."""
+        return list(self.session.scalars(select(Attempt).where(
+            Attempt.member_id == member_id, Attempt.campaign_id == campaign_id,
+            Attempt.status == "passed", Attempt.superseded.is_(False))))
+
+    def graded_before(self, member_id, campaign_id, level, started_at) -> int:
+        """The member's graded (passed or failed) attempts at a level started up to
+        `started_at`: an attempt's place among them, as statistics counted them."""
+        return self.session.scalar(select(func.count()).select_from(Attempt).where(
+            Attempt.member_id == member_id, Attempt.campaign_id == campaign_id,
+            Attempt.level == level, Attempt.status.in_(("passed", "failed")),
+            Attempt.started_at <= started_at))
+
     # -- R20's pace ------------------------------------------------------------------------
 
     def recent_starts(self, member_id, since: datetime) -> list[datetime]:
@@ -103,14 +133,15 @@ class AttemptsStore(Store):
     def passes_until(self, campaign_id, until: datetime) -> int:
         return self.session.scalar(select(func.count()).select_from(Attempt).where(
             Attempt.campaign_id == campaign_id, Attempt.status == "passed",
-            Attempt.submitted_at <= until))
+            Attempt.superseded.is_(False), Attempt.submitted_at <= until))
 
     def passes_after(self, campaign_id, after: tuple[datetime, str] | None,
                      limit: int) -> list[tuple[Attempt, int]]:
         """(pass, its run's number) in submission order, from just after `after`
         (submitted_at, attempt id) on."""
         query = (select(Attempt, Run.run_number).join(Run, Run.id == Attempt.run_id)
-                 .where(Attempt.campaign_id == campaign_id, Attempt.status == "passed"))
+                 .where(Attempt.campaign_id == campaign_id, Attempt.status == "passed",
+                        Attempt.superseded.is_(False)))
         if after is not None:
             at, attempt_id = after
             query = query.where((Attempt.submitted_at > at)

@@ -93,7 +93,7 @@ def list_questions(tx, knobs, campaign_id, filters: dict) -> dict:
     thresholds = limits(knobs)
     return {"total": total, "items": [
         dict(as_row(q), statistics=statistics.describe(stats[q.id], **thresholds)
-             if q.id in stats else None, retired_at=q.retired_at)
+             if q.id in stats else None, retired_at=q.retired_at, voided_at=q.voided_at)
         for q in questions]}
 
 
@@ -138,6 +138,37 @@ def retire_question(tx, actor, question_id) -> dict:
     tx.store.audit("question_retired", actor=actor, target=question.id,
                    scope_id=found.organisation_id, detail={"level": question.level})
     return as_row(question)
+
+
+def void_question(tx, actor, question_id) -> dict:
+    """R12: a question that cannot be answered right (wrongly worded, no right option) is
+    voided: retired (never drawn again) and, once attempts regrades the papers that drew it,
+    counted as right on each of them (docs/decisions.md, "Issue 18 — regrade")."""
+    question = _question(tx, question_id)
+    if question.voided_at is not None:
+        raise Conflict("the question is already voided", reason="question_voided")
+    found = campaign(tx, question.campaign_id)
+    if question.status != "retired":
+        question.status, question.retired_at = "retired", tx.now
+        _bump(tx, found.id, {question.level})
+    question.voided_at = tx.now
+    tx.store.audit("question_voided", actor=actor, target=question.id,
+                   scope_id=found.organisation_id, detail={"level": question.level})
+    return as_row(question)
+
+
+def question_key(tx, question_id) -> dict:
+    """What attempts regrades a question's papers with: the right options by their text
+    (each paper shuffled and relabelled them), every option's text, and whether the
+    question is voided (right on every paper)."""
+    question = _question(tx, question_id)
+    found = campaign(tx, question.campaign_id)
+    texts = draw.shown_options({"type": question.type, "options": question.options})
+    return {"question_id": question.id, "campaign_id": found.id,
+            "organisation_id": found.organisation_id, "level": question.level,
+            "type": question.type, "options": texts,
+            "right": [texts[i] for i in question.answer if i < len(texts)],
+            "voided": question.voided_at is not None}
 
 
 def export_questions(tx, campaign_id, fmt: str, level_number, status: str) -> dict:

@@ -60,6 +60,9 @@ class Question(Base):
     created_at = mapped_column(UTCDateTime, nullable=False)
     updated_at = mapped_column(UTCDateTime, nullable=True)
     retired_at = mapped_column(UTCDateTime, nullable=True)
+    # a voided question (R12, docs/decisions.md "Issue 18 — regrade") is retired and counts
+    # as right on every paper that drew it once attempts regrades them
+    voided_at = mapped_column(UTCDateTime, nullable=True)
 
 
 class QuestionStat(Base):

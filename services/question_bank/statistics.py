@@ -32,6 +32,17 @@ def add(stat, right: bool, rest_right: int) -> None:
     stat.sum_right_rest += x * rest_right
 
 
+def remove(stat, right: bool, rest_right: int) -> None:
+    """Take one graded appearance back out (a regrade replaces it with its corrected one)."""
+    x = 1 if right else 0
+    stat.shown -= 1
+    stat.graded -= 1
+    stat.right -= x
+    stat.sum_rest -= rest_right
+    stat.sum_rest_sq -= rest_right * rest_right
+    stat.sum_right_rest -= x * rest_right
+
+
 def facility(stat) -> float | None:
     return stat.right / stat.graded if stat.graded else None
 

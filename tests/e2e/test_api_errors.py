@@ -34,7 +34,8 @@ PARAMS = {"award_id": "no-such-award", "period": "2018-04", "month": "2018-04",
 # route name -> a body that passes validation (None: the route takes no JSON body)
 VALID = {
     "admin_award_paid": {}, "admin_close_month": {}, "admin_rebuild_ranking": {},
-    "admin_retire_question": {}, "restart_run": {},
+    "admin_retire_question": {}, "restart_run": {}, "admin_void_question": {},
+    "admin_regrade_question": {"dry_run": True},
     "admin_change_role": {"role": "organisation_admin", "org_unit_id": "federation",
                           "grant": True},
     "admin_disqualify": {"reason": "a test of the refusal"},
@@ -59,6 +60,8 @@ VALID = {
 INVALID = {
     "admin_award_paid": ({"x": 1}, "x"), "admin_close_month": ({"x": 1}, "x"),
     "admin_rebuild_ranking": ({"x": 1}, "x"), "admin_retire_question": ({"x": 1}, "x"),
+    "admin_void_question": ({"x": 1}, "x"),
+    "admin_regrade_question": ({"dry_run": "maybe"}, "dry_run"),
     "restart_run": ({"x": 1}, "x"),
     "admin_change_role": ({"role": "king", "org_unit_id": "system", "grant": True}, "role"),
     "admin_disqualify": ({"reason": ""}, "reason"),
@@ -88,7 +91,8 @@ BAD_QUERY = {
 # routes only the campaign's organisation or system administrators may use
 BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions",
              "admin_questions", "admin_export_questions", "admin_update_question",
-             "admin_retire_question", "admin_set_award_policy", "admin_award_paid",
+             "admin_retire_question", "admin_void_question", "admin_regrade_question",
+             "admin_set_award_policy", "admin_award_paid",
              "admin_awards_ledger", "admin_rebuild_ranking", "admin_change_role",
              "admin_upsert_org_units", "admin_replay_events", "admin_import_org_units"}
 UPLOADS = {"admin_import_members", "admin_import_questions", "admin_import_org_units"}
@@ -109,6 +113,9 @@ NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
     "admin_update_question": ("PATCH", "/api/v1/admin/questions/no-such-question",
                               {"stem": "x"}),
     "admin_retire_question": ("POST", "/api/v1/admin/questions/no-such-question/retire", {}),
+    "admin_void_question": ("POST", "/api/v1/admin/questions/no-such-question/void", {}),
+    "admin_regrade_question": ("POST", "/api/v1/admin/questions/no-such-question/regrade",
+                               {"dry_run": True}),
     "admin_award_paid": ("POST", "/api/v1/admin/awards/no-such-award/paid", {}),
     "admin_annual": ("GET", "/api/v1/admin/annual", None),
     "admin_annual_xlsx": ("GET", "/api/v1/admin/annual.xlsx", None),
