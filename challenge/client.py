@@ -11,7 +11,7 @@ import uuid
 
 import requests
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+DEFAULT_URL = os.environ.get("CHALLENGE_URL") or "http://127.0.0.1:8000"
 # control and format characters (escape sequences, bidirectional overrides, line separators)
 _UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp"}
 
@@ -169,7 +169,7 @@ def print_report(report: dict, out=sys.stdout, shown: int = 200) -> int:
     """A sheet import's report for a person; the exit status (0 clean, 3 with row errors)."""
     mode = "dry run: nothing was changed" if report.get("dry_run") else "applied"
     out.write(f"{report['total']} row(s) read ({mode})\n")
-    for key in ("created", "updated", "unchanged", "skipped", "retired"):
+    for key in ("created", "updated", "unchanged", "removed", "skipped", "retired"):
         if key in report:
             out.write(f"  {key:<10}{report[key]}\n")
     errors = report.get("errors", [])
@@ -185,12 +185,18 @@ def print_report(report: dict, out=sys.stdout, shown: int = 200) -> int:
     return 3 if errors else 0
 
 
-def run_import(args, path: str, form: dict) -> int:
+def run_import(args, path: str, form: dict, campaign_year=None) -> int:
     if not os.path.isfile(args.file):
         raise CommandError(f"{args.file}: no such file")
     client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
     client.login()
-    report = client.upload(path, args.file, form)
+    if campaign_year:  # a bank of a named campaign (a draft's, before it is published)
+        form = dict(form, campaign_id=campaign_of_year(client, campaign_year)["campaign_id"])
+    return show_report(args, client.upload(path, args.file, form))
+
+
+def show_report(args, report: dict) -> int:
+    """An import's report as JSON (--json) or for a person; the exit status (0, 3)."""
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -237,6 +243,23 @@ def local_time(instant: str | None, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def run_awards_grant(args) -> int:
+    """A closed month's awards granted from its snapshot if they are missing (a month_closed
+    lost or dead-lettered); a month whose awards exist is left as it is."""
+    client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
+    client.login()
+    got = client.call("POST", f"/api/v1/admin/awards/{args.month}/grant", json={},
+                      timeout=600)
+    if args.json:
+        json.dump(got, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        done = "granted now" if got["granted"] else "already granted: nothing changed"
+        sys.stdout.write(f"{got['month']}: {done}; {got['awards']} awards, "
+                         f"{got['held']} held for review\n")
+    return 0
+
+
 def run_awards_export(args) -> int:
     client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
     client.login()
@@ -258,4 +281,111 @@ def run_awards_export(args) -> int:
     with open(out, "wb") as handle:
         handle.write(response.content)
     sys.stdout.write(f"wrote {out} ({len(response.content):,} bytes)\n")
+    return 0
+
+
+# -- campaigns (issue 19): a campaign is named by its year on the command line ---------------
+
+def _logged_in(args) -> Client:
+    client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
+    client.login()
+    return client
+
+
+def campaign_of_year(client: Client, year) -> dict:
+    items = client.call("GET", "/api/v1/admin/campaigns")["items"]
+    for campaign in items:
+        if str(campaign["year"]) == str(year):
+            return campaign
+    raise CommandError(f"no campaign for {year} (see `challenge campaign list`)")
+
+
+def run_campaign_template(args) -> int:
+    """The seed's pattern for a year as a campaign sheet; written here, no platform needed."""
+    from kernel import sheets
+    from kernel.errors import BadInput
+    from services.question_bank.campaign_sheet import HEADERS, template_rows
+
+    out = args.out or f"campaign-{args.year}.xlsx"
+    try:
+        rows = template_rows(args.year, args.time_zone)
+    except BadInput as err:
+        raise CommandError(str(err)) from None
+    data, _ = sheets.write_rows(rows, list(HEADERS.values()),
+                                "csv" if out.lower().endswith(".csv") else "xlsx")
+    with open(out, "wb") as handle:
+        handle.write(data)
+    sys.stdout.write(f"wrote {out}: {len(rows)} levels of {args.year} (the seed's pattern); "
+                     f"edit it, then `challenge campaign import {out}`\n")
+    return 0
+
+
+def run_campaign_import(args) -> int:
+    if not os.path.isfile(args.file):
+        raise CommandError(f"{args.file}: no such file")
+    client = _logged_in(args)
+    report = client.upload("/api/v1/admin/campaigns/import", args.file,
+                           {"dry_run": "true" if args.dry_run else "false",
+                            "force": "true" if args.force else "false"})
+    status = show_report(args, report)
+    if args.json:
+        return status
+    campaign = report.get("campaign")
+    if campaign and not args.dry_run:
+        state = "published" if campaign["published_at"] else (
+            f"a draft: publish it with `challenge campaign publish {campaign['year']}`")
+        sys.stdout.write(printable(f"{campaign['name']} ({campaign['year']}): "
+                                   f"{len(campaign['levels'])} levels, {state}\n"))
+    return status
+
+
+def run_campaign_publish(args) -> int:
+    client = _logged_in(args)
+    campaign = campaign_of_year(client, args.year)
+    published = client.call("POST", f"/api/v1/admin/campaigns/{campaign['campaign_id']}"
+                            "/publish", json={})
+    sys.stdout.write(printable(f"{published['name']} is published: members play it from "
+                               f"{published['starts_at']}\n"))
+    return 0
+
+
+def run_campaign_list(args) -> int:
+    items = _logged_in(args).call("GET", "/api/v1/admin/campaigns")["items"]
+    if args.json:
+        json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for c in items:
+        state = "current" if c["current"] else "published" if c["published_at"] else "draft"
+        sys.stdout.write(printable(f"{c['year']}  {state:<9} {c['levels']:>2} levels "
+                                   f"{c['active_questions']:>5} questions  {c['name']}\n"))
+    if not items:
+        sys.stdout.write("no campaign yet: `challenge campaign template YEAR`, then "
+                         "`challenge campaign import FILE`\n")
+    return 0
+
+
+def run_bank_copy(args) -> int:
+    client = _logged_in(args)
+    source = campaign_of_year(client, args.source)
+    target = campaign_of_year(client, args.target)
+    report = client.call("POST", f"/api/v1/admin/campaigns/{target['campaign_id']}/bank/copy",
+                         json={"from_campaign_id": source["campaign_id"],
+                               "dry_run": args.dry_run}, timeout=600)
+    return show_report(args, report)
+
+
+def run_login(args) -> int:
+    """Without --code: send a login code to the phone. With it: print the token alone, for
+    `export CHALLENGE_TOKEN=$(challenge login --phone P --code C)`."""
+    client = Client(args.url)
+    if not args.code:
+        client.call("POST", "/api/v1/auth/code", json={"phone": args.phone})
+        sys.stderr.write(f"a code was sent to {args.phone} (`challenge dev` writes it to "
+                         "login-codes.log in its data folder); then:\n  export CHALLENGE_TOKEN"
+                         f"=$(challenge login --phone {args.phone} --code CODE)\n")
+        return 0
+    token = client.call("POST", "/api/v1/auth/token",
+                        json={"phone": args.phone, "code": args.code})["token"]
+    sys.stdout.write(token + "\n")
     return 0

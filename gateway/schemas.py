@@ -6,7 +6,7 @@ from marshmallow import (
 
 from kernel.audit import AuditEntryOut
 from services.attempts.schemas import FlagOut, FlagPageOut, ProgressOut
-from services.awards.schemas import AnnualResultsOut, PeriodAwardOut, PolicyLine
+from services.awards.schemas import AnnualResultsOut, PeriodAwardOut, PolicyLine, SettingsOut
 from services.question_bank.schemas import (
     CampaignOut, LevelChangesIn, LevelOut, QuestionFilterIn,
 )
@@ -40,6 +40,16 @@ class SubmitRequest(_Body):
     answers = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()), required=True)
 
 
+class SaveRequest(_Body):
+    """The answers so far, all of them (each save replaces the last): at most a paper's
+    worth; attempts checks them against the paper (its questions and their options)."""
+    answers = fields.Dict(
+        keys=fields.Str(validate=validate.Length(min=1, max=64)),
+        values=fields.List(fields.Str(validate=validate.Length(equal=1)),
+                           validate=validate.Length(max=10)),
+        required=True, validate=validate.Length(max=200))
+
+
 MAX_OFFSET = 10**9  # past any list we hold; an unbounded one overflowed SQL's OFFSET (500)
 AUDIT_WINDOW = 500  # roster's AuditIn: the most entries one audit_log call returns
 
@@ -70,6 +80,9 @@ class AuditQuery(PageQuery):
 
 class BoardQuery(PageQuery):
     month = fields.Str(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    campaign_id = fields.Str(load_default=None, validate=validate.Length(min=1, max=36),
+                             metadata={"description": "a past campaign's board (default: "
+                                       "the current campaign's)"})
 
 
 class MemberQuery(PageQuery):
@@ -96,6 +109,8 @@ class UnitAdminBody(_Body):
 class LevelPatch(LevelChangesIn):
     force = fields.Bool(load_default=False, metadata={
         "description": "change a level that has opened anyway (logged as forced)"})
+    confirm = fields.Bool(load_default=False, metadata={
+        "description": "draw other than R10's 20 questions (409 draw_count_not_r10 without)"})
 
 
 class QuestionChanges(_Body):
@@ -109,11 +124,61 @@ class QuestionChanges(_Body):
     topic = fields.Str()
 
 
+class CampaignQuery(_Body):
+    campaign_id = fields.Str(load_default=None, validate=validate.Length(min=1, max=36),
+                             metadata={"description": "a campaign (GET /api/v1/admin/campaigns"
+                                       "); default: the members' current one"})
+
+
+class CampaignImportForm(_Body):
+    """The form fields beside an uploaded campaign sheet."""
+    dry_run = fields.Bool(load_default=False)
+    force = fields.Bool(load_default=False, metadata={
+        "description": "change what has begun (a level that has opened) anyway, logged"})
+
+
+class CampaignBody(_Body):
+    """A new campaign from the seed's pattern (R5/R9) for a year, as a draft to edit."""
+    year = fields.Int(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    name = fields.Str(load_default=None, validate=validate.Length(min=1, max=200))
+    time_zone = fields.Str(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+    dry_run = fields.Bool(load_default=False)
+
+
+class TemplateQuery(_Body):
+    year = fields.Int(load_default=None, validate=validate.Range(min=2000, max=2100),
+                      metadata={"description": "default: this year"})
+    time_zone = fields.Str(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+    format = fields.Str(load_default="xlsx", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class SheetQuery(_Body):
+    format = fields.Str(load_default="xlsx", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class CopyBankBody(_Body):
+    from_campaign_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+    dry_run = fields.Bool(load_default=False)
+
+
+class SetupOut(Schema):
+    """A fresh install's checklist, in the order to do it: each done or not."""
+    organisation = fields.Bool(metadata={"description": "the organisation sheet is in (a "
+                                         "unit or an organ branch exists)"})
+    campaign = fields.Bool(metadata={"description": "a campaign is published"})
+    members = fields.Bool(metadata={"description": "members are in a unit or a branch"})
+    questions = fields.Bool(metadata={"description": "the current campaign's level 1 holds "
+                                      "at least its draw"})
+    campaign_id = fields.Str(allow_none=True)
+
+
 class QuestionQuery(QuestionFilterIn):
     offset = page_offset()
+    campaign_id = CampaignQuery._declared_fields["campaign_id"]
 
 
 class ExportQuery(_Body):
+    campaign_id = CampaignQuery._declared_fields["campaign_id"]
     format = fields.Str(load_default="xlsx", validate=validate.OneOf(["csv", "xlsx", "json"]))
     level = fields.Int(load_default=None)
     status = fields.Str(load_default="active",
@@ -122,6 +187,9 @@ class ExportQuery(_Body):
 
 class QuestionImportForm(_Body):
     dry_run = fields.Bool(load_default=False)
+    campaign_id = fields.Str(load_default=None, validate=validate.Length(min=1, max=36),
+                             metadata={"description": "a campaign's bank (a draft's too); "
+                                       "default: the current campaign"})
 
 
 class FlagQuery(PageQuery):
@@ -136,6 +204,19 @@ class RegradeBody(_Body):
 
 class ReviewBody(_Body):
     note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
+    # cleared: nothing wrong (the member's held awards become payable once no flag of theirs
+    # is open); upheld: the flag stands (awards stay held until a disqualification, R20)
+    outcome = fields.Str(required=True, validate=validate.OneOf(["cleared", "upheld"]))
+
+
+class AwardSettingsBody(_Body):
+    """Any of the campaign's award settings (the others stay as they are)."""
+    exclude_inactive = fields.Bool()
+    exclude_withdrawn = fields.Bool()
+    exclude_bank_admins = fields.Bool()
+    monthly_needs_pass_in_month = fields.Bool()
+    excellent_units = fields.Int(strict=True, validate=validate.Range(min=0, max=100))
+    excellent_branches = fields.Int(strict=True, validate=validate.Range(min=0, max=100))
 
 
 class PolicyBody(_Body):
@@ -191,6 +272,9 @@ class CampaignPageOut(Schema):
     campaign = fields.Nested(MemberCampaignOut)
     progress = fields.Nested(ProgressOut)
     server_now = fields.AwareDateTime()
+    month = fields.Str(metadata={"description": "R15: the campaign-local month it is now"})
+    month_cutoff = fields.AwareDateTime(metadata={
+        "description": "R15: an attempt submitted by then counts in `month`"})
 
 
 class OrgTreeOut(Schema):
@@ -217,6 +301,8 @@ class AuditOut(Schema):
 
 class NamedMonthOut(MonthOut):
     closed_by_name = fields.Str(allow_none=True, metadata={"description": "once closed"})
+    awards_missing = fields.Bool(metadata={
+        "description": "closed, but its awards were never granted (grant them again)"})
 
 
 class MonthsOut(Schema):
@@ -225,6 +311,10 @@ class MonthsOut(Schema):
 
 class PeriodAwardsOut(Schema):
     items = fields.List(fields.Nested(PeriodAwardOut))
+
+
+class AwardSettingsOut(SettingsOut):
+    updated_by_name = fields.Str(allow_none=True)
 
 
 class PolicyOut(Schema):
@@ -254,6 +344,7 @@ class OpenApiOut(Schema):
 # import's headers)
 QUESTION_EXPORT = {"text/csv": None, XLSX: None,
                    "application/json": {"type": "array", "items": {"type": "object"}}}
+CAMPAIGN_SHEET = {"text/csv": None, XLSX: None}  # a campaign sheet: one row a level
 
 
 class ReplayBody(_Body):

@@ -21,7 +21,8 @@ from gateway.views import in_scope, level_states, without_bank
 from gateway.schemas import (
     AuditQuery, BoardQuery, CodeRequest, EmptyBody, ExportQuery, FlagQuery, ImportForm,
     LevelPatch, MemberQuery, OrgUnitsBody, PageQuery, PolicyBody, QuestionChanges, RegradeBody,
-    QuestionImportForm, QuestionQuery, ReplayBody, ReviewBody, StartRequest, SubmitRequest,
+    QuestionImportForm, QuestionQuery, ReplayBody, ReviewBody, SaveRequest, StartRequest,
+    SubmitRequest,
     TokenRequest, UnitAdminBody,
 )
 from gateway.schemas import (  # what the gateway answers of its own making
@@ -29,10 +30,17 @@ from gateway.schemas import (  # what the gateway answers of its own making
     DisqualificationsOut, HealthOut, MeOut, MonthsOut, NamedFlagPageOut, OpenApiOut,
     OrgTreeOut, PeriodAwardsOut, PolicyOut, ReadinessOut, TokenOut, UpsertedOut,
 )
+from gateway.schemas import (  # campaigns as data (issue 19)
+    CAMPAIGN_SHEET, CampaignBody, CampaignImportForm, CampaignQuery, CopyBankBody, SetupOut,
+    SheetQuery, TemplateQuery,
+)
+from services.question_bank.schemas import CampaignImportOut, CampaignListOut
 from services.attempts.rules import play_refusal
 from services.attempts.schemas import AttemptOut, FlagOut, HistoryPageOut, ResultOut, RunOut
+from services.attempts.schemas import SavedOut
 from services.attempts.schemas import RegradeOut
-from services.awards.schemas import AwardOut, ParticipationOut
+from gateway.schemas import AwardSettingsBody, AwardSettingsOut  # awards' settings (issue 18)
+from services.awards.schemas import AwardOut, GrantOut, ParticipationOut
 from services.question_bank.schemas import (
     CampaignViewOut, ImportReportOut, LevelStatisticsOut, QuestionPageOut, QuestionRowOut,
 )
@@ -45,7 +53,7 @@ from services.roster.schemas import (
 )
 from kernel.clock import Clock
 from kernel.rpc import TimedRpcProxy
-from kernel import sheets
+from kernel import r15, sheets
 from kernel.errors import BadInput, Forbidden, NotFound, ServiceUnavailable
 from kernel.settings import SERVICES
 from kernel.logs import WorkerContext
@@ -59,6 +67,15 @@ API = "/api/v1"
 ADMIN = f"{API}/admin"
 BANK_ROLES = ("system_admin", "organisation_admin")  # who edits the campaign and its bank
 IMPORT_TIMEOUT = 300  # seconds: a 20,000-row sheet is a long RPC, not a hung one
+
+
+def _file(export: dict) -> Response:
+    """A file a service made (ExportOut: its name, media type and base64 content) as a
+    download."""
+    return Response(base64.b64decode(export["content_b64"]),
+                    mimetype=export["media_type"].split(";")[0],
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{export["filename"]}"'})
 
 
 class GatewayService:
@@ -144,13 +161,27 @@ class GatewayService:
         now = self.clock.now()
         campaign["levels"] = level_states(campaign["levels"], progress["active_run"], now,
                                           campaign["ends_at"])
-        return {"campaign": campaign, "progress": progress, "server_now": now.isoformat()}
+        month = r15.month_of(now, campaign["time_zone"])
+        return {"campaign": campaign, "progress": progress, "server_now": now.isoformat(),
+                "month": month, "month_cutoff": r15.cutoff(month, campaign["time_zone"])}
 
     @http("POST", f"{API}/attempts", auth=True, body=StartRequest, response=AttemptOut)
     def start_attempt(self, request, member_id, body):
-        """Start an attempt at my current level, or resume the open one (no answer keys)."""
+        """Start an attempt at my current level, or resume the open one (no answer keys),
+        with the answers saved so far, its deadline (the time limit, or the campaign's end
+        if sooner) and the month's cutoff by which it must be submitted to count then (R15)."""
         self._require_playing(member_id)
         return self.attempts.start_attempt(member_id, body["level"])
+
+    @http("PUT", f"{API}/attempts/<string:attempt_id>/answers", auth=True, body=SaveRequest,
+          response=SavedOut)
+    def save_answers(self, request, attempt_id, member_id, body):
+        """Save my answers so far on my open attempt (all of them; the last save wins, and
+        saving the same again changes nothing): another device resumes them, and at the
+        deadline they are submitted for me if I have not (timed by the last change).
+        409 `attempt_closed` once it can no longer be submitted."""
+        self._require_playing(member_id)
+        return self.attempts.save_answers(member_id, attempt_id, body["answers"])
 
     @http("POST", f"{API}/attempts/<string:attempt_id>/submit", auth=True, body=SubmitRequest,
           response=ResultOut)
@@ -184,9 +215,10 @@ class GatewayService:
           response=BoardOut)
     def leaderboard(self, request, scope_id, member_id, query):
         """The live board of a scope (`system`, or an organisation, unit or branch id), or
-        with `month=YYYY-MM` that month's closed snapshot (409 while it is not closed)."""
-        return self.ranking.leaderboard(scope_id, None, query["limit"], query["offset"],
-                                        query["month"])
+        with `month=YYYY-MM` that month's closed snapshot (409 while it is not closed); a
+        past campaign's with `campaign_id`."""
+        return self.ranking.leaderboard(scope_id, query["campaign_id"], query["limit"],
+                                        query["offset"], query["month"])
 
     @http("PUT", f"{API}/me/participation", auth=True, body=ParticipationIn, response=MemberOut)
     def participation(self, request, member_id, body):
@@ -278,7 +310,8 @@ class GatewayService:
         who = self.roster.authorize(member_id)
         logs = [self.roster.audit_log(member_id, window, 0),
                 self.question_bank.audit_log(who["visible"], window, 0),
-                self.attempts.audit_log(who["visible"], window, 0)]
+                self.attempts.audit_log(who["visible"], window, 0),
+                self.awards.audit_log(who["visible"], window, 0)]
         items = sorted((item for log in logs for item in log["items"]),
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
         items = items[query["offset"]:window]
@@ -294,14 +327,18 @@ class GatewayService:
 
     # -- admin: months (R15) -----------------------------------------------------------------
 
-    @http("GET", f"{ADMIN}/months", auth=True, response=MonthsOut)
-    def admin_months(self, request, member_id):
+    @http("GET", f"{ADMIN}/months", auth=True, query=CampaignQuery, response=MonthsOut)
+    def admin_months(self, request, member_id, query):
         """The campaign's months: each cutoff, and for closed ones when, by whom, how many
         were ranked and the snapshot."""
         self.roster.authorize(member_id)
-        months = self.ranking.months()
+        months = self.ranking.months(query["campaign_id"])
         names = self._names(m.get("closed_by") for m in months)
-        return {"months": [dict(m, closed_by_name=names.get(m.get("closed_by"))) if m["closed"]
+        closed = [m["month"] for m in months if m["closed"]]
+        missing = set(self.awards.missing_months(months[0]["campaign_id"], closed)
+                      if closed else ())
+        return {"months": [dict(m, closed_by_name=names.get(m.get("closed_by")),
+                                awards_missing=m["month"] in missing) if m["closed"]
                            else m for m in months]}
 
     @http("POST", f"{ADMIN}/months/<month:month>/close", auth=True, body=EmptyBody,
@@ -331,11 +368,12 @@ class GatewayService:
 
     # -- admin: awards (R16, R20) ------------------------------------------------------------
 
-    @http("GET", f"{ADMIN}/awards/<month:period>", auth=True, response=PeriodAwardsOut)
-    def admin_awards(self, request, period, member_id):
+    @http("GET", f"{ADMIN}/awards/<month:period>", auth=True, query=CampaignQuery,
+          response=PeriodAwardsOut)
+    def admin_awards(self, request, period, member_id, query):
         """A month's awards (granted, paid, revoked) with what the board showed."""
         who = self.roster.authorize(member_id)
-        campaign = self.question_bank.get_campaign()
+        campaign = self.question_bank.get_campaign(query["campaign_id"])
         items = self.awards.awards_of_period(campaign["campaign_id"], period)
         if who["visible"] is not None:  # an administrator below the top sees their part
             places = self.roster.member_places(
@@ -344,10 +382,11 @@ class GatewayService:
                              or places.get(award.get("member_id"), {}).get("org_unit_id"))
         return {"items": items}
 
-    @http("GET", f"{ADMIN}/awards/<month:period>/ledger.xlsx", auth=True, response=XLSX)
-    def admin_awards_ledger(self, request, period, member_id):
+    @http("GET", f"{ADMIN}/awards/<month:period>/ledger.xlsx", auth=True, query=CampaignQuery,
+          response=XLSX)
+    def admin_awards_ledger(self, request, period, member_id, query):
         """The month's award ledger for finance (XLSX, Chinese headers, payable total)."""
-        campaign = self._bank_admin(member_id)
+        campaign = self._bank_admin(member_id, query["campaign_id"])
         awards = self.awards.awards_of_period(campaign["campaign_id"], period)
         places = self.roster.member_places(
             sorted({a["member_id"] for a in awards if a.get("member_id")}))
@@ -357,11 +396,11 @@ class GatewayService:
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             headers={"Content-Disposition": f'attachment; filename="{ledger["filename"]}"'})
 
-    @http("GET", f"{ADMIN}/awards-policy", auth=True, response=PolicyOut)
-    def admin_award_policy(self, request, member_id):
+    @http("GET", f"{ADMIN}/awards-policy", auth=True, query=CampaignQuery, response=PolicyOut)
+    def admin_award_policy(self, request, member_id, query):
         """The campaign's monthly award policy (R16), as data."""
         self.roster.authorize(member_id)
-        campaign = self.question_bank.get_campaign()
+        campaign = self.question_bank.get_campaign(query["campaign_id"])
         return {"lines": self.awards.policies(campaign["campaign_id"])}
 
     @http("PUT", f"{ADMIN}/awards-policy", auth=True, body=PolicyBody, response=PolicyOut)
@@ -371,18 +410,48 @@ class GatewayService:
         campaign = self._bank_admin(member_id)
         return {"lines": self.awards.set_policies(campaign["campaign_id"], body["lines"])}
 
-    @http("GET", f"{ADMIN}/annual", auth=True, response=AnnualOut)
-    def admin_annual(self, request, member_id):
+    @http("GET", f"{ADMIN}/awards-settings", auth=True, response=AwardSettingsOut)
+    def admin_award_settings(self, request, member_id):
+        """Who is eligible for a prize (R16, R20) and R18's numbers of excellent units and
+        organ branches, with who changed them last and when."""
+        self.roster.authorize(member_id)
+        campaign = self.question_bank.get_campaign()
+        return self._named_settings(self.awards.settings(campaign["campaign_id"]))
+
+    @http("PUT", f"{ADMIN}/awards-settings", auth=True, body=AwardSettingsBody,
+          response=AwardSettingsOut)
+    def admin_set_award_settings(self, request, member_id, body):
+        """Change any of them (system/organisation administrators; audited); months already
+        granted keep the settings they were granted under."""
+        campaign = self._bank_admin(member_id)
+        return self._named_settings(
+            self.awards.set_settings(member_id, campaign["campaign_id"], body))
+
+    def _named_settings(self, settings):
+        return dict(settings, updated_by_name=self._names([settings.get("updated_by")]).get(
+            settings.get("updated_by")))
+
+    @http("POST", f"{ADMIN}/awards/<month:month>/grant", auth=True, body=EmptyBody,
+          response=GrantOut)
+    def admin_grant_month(self, request, month, member_id, body):
+        """Grant a closed month's awards from its snapshot if they are missing (idempotent:
+        a month whose awards exist is left as it is; system/organisation administrators)."""
+        campaign = self._bank_admin(member_id)
+        return self.awards.with_timeout(IMPORT_TIMEOUT).grant_month(
+            member_id, campaign["campaign_id"], month)
+
+    @http("GET", f"{ADMIN}/annual", auth=True, query=CampaignQuery, response=AnnualOut)
+    def admin_annual(self, request, member_id, query):
         """R17/R18: the champion and every unit's and organ branch's score with the figures
         behind it (participation, results, members expected and playing)."""
-        return self._annual_in_scope(member_id)[1]
+        return self._annual_in_scope(member_id, query["campaign_id"])[1]
 
-    def _annual_in_scope(self, member_id):
+    def _annual_in_scope(self, member_id, campaign_id=None):
         """The campaign and its annual results as the actor may read them, for the JSON and
         the XLSX alike: the units and branches of their part of the tree, and the champion
         only if the champion is a member of it."""
         who = self.roster.authorize(member_id)
-        campaign = self.question_bank.get_campaign()
+        campaign = self.question_bank.get_campaign(campaign_id)
         results = self.awards.annual_results(campaign["campaign_id"])
         champion = results["champion_member_id"]
         place = self.roster.member_places([champion]).get(champion, {}) if champion else {}
@@ -393,12 +462,13 @@ class GatewayService:
             results[kind] = in_scope(results.get(kind, []), who["visible"])
         return campaign, results
 
-    @http("GET", f"{ADMIN}/participation", auth=True, response=ParticipationOut)
-    def admin_participation(self, request, member_id):
+    @http("GET", f"{ADMIN}/participation", auth=True, query=CampaignQuery,
+          response=ParticipationOut)
+    def admin_participation(self, request, member_id, query):
         """R19, live: every unit's and organ branch's members expected, playing, the rate,
         and the score R18 would give now; an administrator sees their part."""
         who = self.roster.authorize(member_id)
-        campaign = self.question_bank.get_campaign()
+        campaign = self.question_bank.get_campaign(query["campaign_id"])
         table = self.awards.with_timeout(IMPORT_TIMEOUT).participation(campaign["campaign_id"])
         names = {node["id"]: node["name"] for node in self.roster.org_tree()}
         for kind in ("units", "branches"):
@@ -406,11 +476,11 @@ class GatewayService:
                            for row in in_scope(table[kind], who["visible"])]
         return table
 
-    @http("GET", f"{ADMIN}/annual.xlsx", auth=True, response=XLSX)
-    def admin_annual_xlsx(self, request, member_id):
+    @http("GET", f"{ADMIN}/annual.xlsx", auth=True, query=CampaignQuery, response=XLSX)
+    def admin_annual_xlsx(self, request, member_id, query):
         """The annual results as XLSX (Chinese headers, every figure): the rows the JSON
         shows the same administrator, no more."""
-        campaign, results = self._annual_in_scope(member_id)
+        campaign, results = self._annual_in_scope(member_id, query["campaign_id"])
         names = {node["id"]: node["name"] for node in self.roster.org_tree()}
         xlsx = self.awards.annual_xlsx(campaign["campaign_id"], names,
                                        results["champion_name"], results)
@@ -444,13 +514,15 @@ class GatewayService:
     def admin_review_flag(self, request, flag_id, member_id, body):
         """Record the review's conclusion (disqualifying is a separate, explicit decision)."""
         who = self.roster.authorize(member_id)
-        return self.attempts.review_flag(member_id, flag_id, body["note"], who["visible"])
+        return self.attempts.review_flag(member_id, flag_id, body["note"], body["outcome"],
+                                         who["visible"])
 
     # -- admin: campaign, levels and the question bank ---------------------------------------
 
-    def _bank_admin(self, member_id):
-        """The current campaign, if the actor administers its organisation."""
-        campaign = self.question_bank.get_campaign()
+    def _bank_admin(self, member_id, campaign_id=None):
+        """The campaign (the current one by default), if the actor administers its
+        organisation."""
+        campaign = self.question_bank.get_campaign(campaign_id)
         self.roster.authorize(member_id, campaign["organisation_id"], BANK_ROLES)
         return campaign
 
@@ -464,32 +536,34 @@ class GatewayService:
             self.roster.authorize(member_id)
             return False
 
-    @http("GET", f"{ADMIN}/campaign", auth=True, response=CampaignViewOut)
-    def admin_campaign(self, request, member_id):
+    @http("GET", f"{ADMIN}/campaign", auth=True, query=CampaignQuery, response=CampaignViewOut)
+    def admin_campaign(self, request, member_id, query):
         """The campaign's levels with their settings, active question counts and the
         warnings to fix before a level opens (a bank smaller than the draw); a unit's
-        administrator gets the levels without the bank's information, as members do."""
-        campaign = self.question_bank.get_campaign()
+        administrator gets the levels without the bank's information, as members do. The
+        current campaign, or a draft or past one by `campaign_id`."""
+        campaign = self.question_bank.get_campaign(query["campaign_id"])
         return campaign if self._administers_bank(member_id, campaign) else without_bank(
             campaign)
 
     @http("PATCH", f"{ADMIN}/campaign/levels/<int:number>", auth=True, body=LevelPatch,
-          response=CampaignViewOut)
-    def admin_update_level(self, request, number, member_id, body):
-        """Edit a level before it opens; after, only with `force` (logged)."""
-        campaign = self._bank_admin(member_id)
-        force = body.pop("force")
+          query=CampaignQuery, response=CampaignViewOut)
+    def admin_update_level(self, request, number, member_id, body, query):
+        """Edit a level before it opens; after, only with `force` (logged); a draw other
+        than R10's 20 questions only with `confirm`."""
+        campaign = self._bank_admin(member_id, query["campaign_id"])
+        force, confirm = body.pop("force"), body.pop("confirm")
         return self.question_bank.update_level(member_id, campaign["campaign_id"], number,
-                                               body, force)
+                                               body, force, confirm)
 
     @http("GET", f"{ADMIN}/campaign/levels/<int:number>/statistics", auth=True,
-          response=LevelStatisticsOut)
-    def admin_level_statistics(self, request, number, member_id):
+          query=CampaignQuery, response=LevelStatisticsOut)
+    def admin_level_statistics(self, request, number, member_id, query):
         """Pass rate, mean attempts to pass, and each question's facility and
         discrimination; flagged and most-often-wrong questions first. A unit's
         administrator (who may play too) gets the level's figures only: per-question
         counters would tell a player which of their answers were wrong."""
-        campaign = self.question_bank.get_campaign()
+        campaign = self.question_bank.get_campaign(query["campaign_id"])
         return self.question_bank.level_statistics(
             campaign["campaign_id"], number,
             per_question=self._administers_bank(member_id, campaign))
@@ -499,7 +573,7 @@ class GatewayService:
     def admin_import_questions(self, request, member_id, upload):
         """A question sheet (multipart field `file`: CSV in UTF-8 or GBK, XLSX or JSON;
         field `dry_run`). Answers the per-row report."""
-        campaign = self._bank_admin(member_id)
+        campaign = self._bank_admin(member_id, upload["form"]["campaign_id"])
         return self.question_bank.with_timeout(IMPORT_TIMEOUT).import_sheet(
             campaign["campaign_id"], base64.b64encode(upload["data"]).decode(),
             upload["filename"], upload["form"]["dry_run"], member_id)
@@ -507,7 +581,7 @@ class GatewayService:
     @http("GET", f"{ADMIN}/questions", auth=True, query=QuestionQuery, response=QuestionPageOut)
     def admin_questions(self, request, member_id, query):
         """Questions with answers and statistics, filtered and paged."""
-        campaign = self._bank_admin(member_id)
+        campaign = self._bank_admin(member_id, query.pop("campaign_id"))
         return self.question_bank.list_questions(campaign["campaign_id"], **query)
 
     @http("GET", f"{ADMIN}/questions/export", auth=True, query=ExportQuery,
@@ -515,7 +589,7 @@ class GatewayService:
     def admin_export_questions(self, request, member_id, query):
         """The bank as CSV, XLSX or JSON in the import's shape (ids included, so an edited
         export re-imports as updates)."""
-        campaign = self._bank_admin(member_id)
+        campaign = self._bank_admin(member_id, query["campaign_id"])
         export = self.question_bank.export_questions(
             campaign["campaign_id"], query["format"], query["level"], query["status"])
         return Response(base64.b64decode(export["content_b64"]),
@@ -561,6 +635,92 @@ class GatewayService:
         for row in named:
             row["name"] = names.get(row["member_id"])
         return report
+
+    # -- admin: campaigns as data, several over the years (issue 19) -----------------------
+
+    def _organisation(self):
+        """The organisation a new campaign belongs to: the tree's first organisation (the
+        organisation sheet's top), or None before the sheet is in."""
+        return next((node["id"] for node in self.roster.org_tree()
+                     if node["kind"] == "organisation"), None)
+
+    @http("GET", f"{ADMIN}/setup", auth=True, response=SetupOut)
+    def admin_setup(self, request, member_id):
+        """A fresh install's checklist, ticked as it is done: the organisation sheet, a
+        published campaign, members in a unit or branch, and level 1's questions."""
+        self.roster.authorize(member_id)
+        nodes = self.roster.org_tree()
+        bank = self.question_bank.setup()
+        places = [node for node in nodes if node["kind"] in ("unit", "branch")]
+        return {"organisation": bool(places), "campaign": bank["published"],
+                "members": any(node["members"] for node in places),
+                "questions": bank["questions"], "campaign_id": bank["campaign_id"]}
+
+    @http("GET", f"{ADMIN}/campaigns", auth=True, response=CampaignListOut)
+    def admin_campaigns(self, request, member_id):
+        """Every campaign, newest first: drafts, the members' current one, past ones (whose
+        boards, awards and results stay readable with `campaign_id`)."""
+        self.roster.authorize(member_id)
+        return self.question_bank.list_campaigns()
+
+    @http("POST", f"{ADMIN}/campaigns", auth=True, body=CampaignBody, status=201,
+          response=CampaignImportOut)
+    def admin_create_campaign(self, request, member_id, body):
+        """A year's campaign from the seed's pattern (R5/R9), as a draft to edit and
+        publish; a year that exists already is refused (edit it by its sheet)."""
+        organisation = self._organisation()
+        self.roster.authorize(member_id, organisation, BANK_ROLES)
+        return self.question_bank.create_campaign(member_id, organisation, body["year"],
+                                                  body["time_zone"], body["name"],
+                                                  body["dry_run"])
+
+    @http("POST", f"{ADMIN}/campaigns/import", auth=True, upload=CampaignImportForm,
+          upload_max=sheets.MAX_BYTES, response=CampaignImportOut)
+    def admin_import_campaign(self, request, member_id, upload):
+        """A campaign sheet (multipart field `file`, CSV or XLSX, one row a level; fields
+        `dry_run`, `force`): a new year is a draft; a year that exists is edited, its begun
+        parts only with `force` (logged). Applied whole or not at all."""
+        organisation = self._organisation()
+        self.roster.authorize(member_id, organisation, BANK_ROLES)
+        form = upload["form"]
+        return self.question_bank.with_timeout(IMPORT_TIMEOUT).import_campaign_sheet(
+            member_id, base64.b64encode(upload["data"]).decode(), upload["filename"],
+            organisation_id=organisation, dry_run=form["dry_run"], force=form["force"])
+
+    @http("GET", f"{ADMIN}/campaigns/template", auth=True, query=TemplateQuery,
+          response=CAMPAIGN_SHEET)
+    def admin_campaign_template(self, request, member_id, query):
+        """The seed's pattern for a year as a campaign sheet to start from (one level a
+        month March–June, two a month July–October, from 12 March)."""
+        self.roster.authorize(member_id)
+        year = query["year"] or self.clock.now().year
+        return _file(self.question_bank.campaign_template(year, query["time_zone"],
+                                                          query["format"]))
+
+    @http("GET", f"{ADMIN}/campaigns/<string:campaign_id>/sheet", auth=True,
+          query=SheetQuery, response=CAMPAIGN_SHEET)
+    def admin_campaign_sheet(self, request, campaign_id, member_id, query):
+        """A campaign as its sheet: edited and imported again, it is an edit."""
+        self._bank_admin(member_id, campaign_id)
+        return _file(self.question_bank.export_campaign(campaign_id, query["format"]))
+
+    @http("POST", f"{ADMIN}/campaigns/<string:campaign_id>/publish", auth=True,
+          body=EmptyBody, response=CampaignViewOut)
+    def admin_publish_campaign(self, request, campaign_id, member_id, body):
+        """The draft becomes the members' campaign: refused while another published
+        campaign runs (members never lose the one they are playing)."""
+        self._bank_admin(member_id, campaign_id)
+        return self.question_bank.publish_campaign(member_id, campaign_id)
+
+    @http("POST", f"{ADMIN}/campaigns/<string:campaign_id>/bank/copy", auth=True,
+          body=CopyBankBody, response=ImportReportOut)
+    def admin_copy_bank(self, request, campaign_id, member_id, body):
+        """Copy a past campaign's active questions into this one's same-numbered levels
+        (twice changes nothing the second time)."""
+        self._bank_admin(member_id, body["from_campaign_id"])
+        self._bank_admin(member_id, campaign_id)
+        return self.question_bank.with_timeout(IMPORT_TIMEOUT).copy_bank(
+            member_id, body["from_campaign_id"], campaign_id, body["dry_run"])
 
     # -- other agencies (docs/agencies.md): an AGENCY_API_KEYS key, read only -------------------
 

@@ -14,6 +14,8 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kernel.errors import BadInput
+
 from . import schedule
 
 # our key -> the header the template writes (and errors name)
@@ -39,7 +41,11 @@ class SheetErrors(Exception):
 def template_rows(year: int, time_zone: str = "Asia/Shanghai") -> list[dict]:
     """The seed's pattern (schedule.pattern) for `year`, as the sheet's rows under its
     Chinese headers: what `challenge campaign template YEAR` writes."""
-    plan = schedule.pattern(year, time_zone)
+    try:
+        plan = schedule.pattern(year, time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput(f"unknown time zone {time_zone} (e.g. Asia/Shanghai)",
+                       fields={"time_zone": [time_zone]}) from None
     rows = []
     for level in plan["levels"]:
         row = {HEADERS["level"]: level["number"], HEADERS["title"]: level["title"],

@@ -56,6 +56,19 @@ def import_campaign(tx, actor, organisation_id, rows: list[dict], dry_run: bool,
     return report
 
 
+def from_pattern(tx, actor, organisation_id, year: int, time_zone: str, name, dry_run) -> dict:
+    """A new year's campaign from the seed's pattern (the admin page's form): the template's
+    rows imported as a sheet would be; a year that exists is refused (edit it by its sheet)."""
+    if tx.store.campaign_of_year(year) is not None:
+        raise Conflict(f"a campaign for {year} exists: edit it by its sheet",
+                       fields={"year": [year]}, reason="campaign_year_exists")
+    rows = campaign_sheet.keyed(campaign_sheet.template_rows(year, time_zone))
+    if name:
+        rows[0]["name"] = name
+    return import_campaign(tx, actor, organisation_id, rows, dry_run,
+                           source=f"template {year}")
+
+
 def _create(tx, organisation_id, plan: dict, report: dict) -> Campaign:
     if not organisation_id:
         raise BadInput("a campaign belongs to an organisation: import the organisation first",

@@ -101,6 +101,15 @@ class ImportCampaignIn(_In):
     source = fields.Str(load_default=None, allow_none=True)
 
 
+class CreateCampaignIn(_In):
+    actor = _actor()
+    organisation_id = fields.Str(required=True, allow_none=True)
+    year = fields.Int(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    time_zone = fields.Str(load_default="Asia/Shanghai")
+    name = fields.Str(load_default=None, allow_none=True)
+    dry_run = fields.Bool(load_default=False)
+
+
 class CampaignSheetIn(_In):
     actor = _actor()
     organisation_id = fields.Str(load_default=None, allow_none=True)
@@ -139,6 +148,7 @@ class UpdateLevelIn(_In):
     number = fields.Int(required=True, strict=True)
     changes = fields.Raw(required=True, allow_none=True)  # LevelChangesIn, naming its fields
     force = fields.Bool(load_default=False)
+    confirm = fields.Bool(load_default=False)  # a draw other than R10's 20
 
 
 class ImportQuestionsIn(ImportIn):
@@ -198,6 +208,8 @@ class AuditLogIn(_In):
 
 class CampaignLevelOut(LevelOut):
     active_questions = fields.Int()
+    # questions the active bank lacks for one paper: above 0, every start is refused
+    bank_short = fields.Int()
     warnings = fields.List(fields.Str())
 
 

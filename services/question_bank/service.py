@@ -20,6 +20,7 @@ from .questions import SHEET_COLUMNS
 from .schemas import (
     AuditLogIn, BankSetupOut, CampaignExportIn, CampaignImportOut, CampaignListOut,
     CampaignRefIn, CampaignSheetIn, CampaignTemplateIn, CampaignViewOut, CopyBankIn,
+    CreateCampaignIn,
     ImportCampaignIn, PublishIn, CountIn, DrawIn, ExportOut,
     ExportQuestionsIn, ImportQuestionsIn, ImportReportOut, ImportSheetIn, LevelStatisticsIn,
     LevelStatisticsOut, ListQuestionsIn, PaperOut, QuestionChangeIn, QuestionIdIn,
@@ -51,8 +52,9 @@ class QuestionBankService(entrypoints.Answers):
         """A campaign sheet as uploaded (CSV or XLSX, one row a level): a file that is not
         a sheet is one clear error and changes nothing; otherwise `import_campaign`."""
         rows = sheets.read_upload(content_b64, filename, campaign_sheet.COLUMNS)
-        return self.import_campaign(actor, organisation_id, rows, dry_run, force,
-                                    source=filename)
+        with self.uow as tx:
+            return campaigns.import_campaign(tx, actor, organisation_id, rows, dry_run,
+                                             force, filename)
 
     @rpc(args=ImportCampaignIn, result=CampaignImportOut)
     def import_campaign(self, actor, organisation_id, rows, dry_run=False, force=False,
@@ -63,6 +65,14 @@ class QuestionBankService(entrypoints.Answers):
         with self.uow as tx:
             return campaigns.import_campaign(tx, actor, organisation_id, rows, dry_run,
                                              force, source)
+
+    @rpc(args=CreateCampaignIn, result=CampaignImportOut)
+    def create_campaign(self, actor, organisation_id, year, time_zone="Asia/Shanghai",
+                        name=None, dry_run=False):
+        """A new year's campaign from the seed's pattern, as a draft (campaigns.from_pattern)."""
+        with self.uow as tx:
+            return campaigns.from_pattern(tx, actor, organisation_id, year, time_zone, name,
+                                          dry_run)
 
     @rpc(args=PublishIn, result=CampaignViewOut)
     def publish_campaign(self, actor, campaign_id):
@@ -112,11 +122,13 @@ class QuestionBankService(entrypoints.Answers):
             return levels.campaign_view(tx, levels.current_campaign(tx, campaign_id))
 
     @rpc(args=UpdateLevelIn, result=CampaignViewOut)
-    def update_level(self, actor, campaign_id, number, changes, force=False):
+    def update_level(self, actor, campaign_id, number, changes, force=False, confirm=False):
         """Edit a level before it opens. After it has opened the change is refused unless
-        `force`, and then it is logged as forced. Emits `level_updated`."""
+        `force`, and then it is logged as forced; a draw other than R10's 20 needs `confirm`.
+        Emits `level_updated`."""
         with self.uow as tx:
-            return levels.update_level(tx, actor, campaign_id, number, changes, force)
+            return levels.update_level(tx, actor, campaign_id, number, changes, force,
+                                       confirm)
 
     # -- questions -------------------------------------------------------------------------
 

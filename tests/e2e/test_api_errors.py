@@ -29,10 +29,14 @@ MEMBER_ID = "{member}"
 PARAMS = {"award_id": "no-such-award", "period": "2018-04", "month": "2018-04",
           "target": MEMBER_ID, "unit_id": "unit-education", "number": "1", "flag_id": "1",
           "question_id": "{question}", "attempt_id": "{attempt}", "scope_id": "system",
-          "name": "common.js"}
+          "name": "common.js", "campaign_id": "{campaign}"}
+NO_SUCH_CAMPAIGN = "campaign_id=" + "x" * 37  # longer than any id: refused, not looked up
 
 # route name -> a body that passes validation (None: the route takes no JSON body)
 VALID = {
+    "admin_create_campaign": {"year": 2019, "dry_run": True},
+    "admin_publish_campaign": {},
+    "admin_copy_bank": {"from_campaign_id": "{campaign}", "dry_run": True},
     "admin_award_paid": {}, "admin_close_month": {}, "admin_rebuild_ranking": {},
     "admin_retire_question": {}, "restart_run": {}, "admin_void_question": {},
     "admin_regrade_question": {"dry_run": True},
@@ -58,6 +62,9 @@ VALID = {
 }
 # route name -> (a body that fails validation, the field it names)
 INVALID = {
+    "admin_create_campaign": ({"year": 1999}, "year"),
+    "admin_publish_campaign": ({"x": 1}, "x"),
+    "admin_copy_bank": ({}, "from_campaign_id"),
     "admin_award_paid": ({"x": 1}, "x"), "admin_close_month": ({"x": 1}, "x"),
     "admin_rebuild_ranking": ({"x": 1}, "x"), "admin_retire_question": ({"x": 1}, "x"),
     "admin_void_question": ({"x": 1}, "x"),
@@ -83,6 +90,12 @@ INVALID = {
 }
 # route name -> query strings that fail validation, and the field named
 BAD_QUERY = {
+    "admin_campaign_template": ("year=1999", "year"),
+    "admin_campaign_sheet": ("format=pdf", "format"),
+    **{name: (NO_SUCH_CAMPAIGN, "campaign_id") for name in (
+        "admin_campaign", "admin_update_level", "admin_level_statistics", "admin_months",
+        "admin_awards", "admin_awards_ledger", "admin_award_policy", "admin_annual",
+        "admin_annual_xlsx", "admin_participation")},
     "admin_audit": ("limit=0", "limit"), "admin_flags": ("reviewed=maybe", "reviewed"),
     "admin_members": ("status=gone", "status"), "admin_questions": ("limit=9999", "limit"),
     "admin_export_questions": ("format=pdf", "format"), "my_attempts": ("offset=-1", "offset"),
@@ -94,11 +107,19 @@ BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions"
              "admin_retire_question", "admin_void_question", "admin_regrade_question",
              "admin_set_award_policy", "admin_award_paid",
              "admin_awards_ledger", "admin_rebuild_ranking", "admin_change_role",
-             "admin_upsert_org_units", "admin_replay_events", "admin_import_org_units"}
-UPLOADS = {"admin_import_members", "admin_import_questions", "admin_import_org_units"}
+             "admin_upsert_org_units", "admin_replay_events", "admin_import_org_units",
+             "admin_create_campaign", "admin_import_campaign", "admin_publish_campaign",
+             "admin_copy_bank", "admin_campaign_sheet"}
+UPLOADS = {"admin_import_members", "admin_import_questions", "admin_import_org_units",
+           "admin_import_campaign"}
 PUBLIC = {"healthz", "readyz", "prometheus", "openapi_document", "docs_page", "member_page",
           "admin_page", "static_file", "request_code", "token"}
 NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
+    "admin_publish_campaign": ("POST", "/api/v1/admin/campaigns/no-such-campaign/publish", {}),
+    "admin_campaign_sheet": ("GET", "/api/v1/admin/campaigns/no-such-campaign/sheet", None),
+    "admin_copy_bank": ("POST", "/api/v1/admin/campaigns/no-such-campaign/bank/copy",
+                        {"from_campaign_id": "{campaign}"}),
+    "admin_campaign": ("GET", "/api/v1/admin/campaign?campaign_id=no-such-campaign", None),
     "admin_member": ("GET", "/api/v1/admin/members/no-such-member", None),
     "admin_update_member": ("PATCH", "/api/v1/admin/members/no-such-member", {"name": "x"}),
     "admin_disqualify": ("POST", "/api/v1/admin/members/no-such-member/disqualify",
@@ -124,6 +145,9 @@ NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
     "static_file": ("GET", "/static/secret.py", None),
 }
 CONFLICT = {  # route name -> (who, method, path, body): not possible in this state
+    "admin_publish_campaign": ("admin", "POST", "/api/v1/admin/campaigns/{campaign}/publish",
+                               {}),
+    "admin_create_campaign": ("admin", "POST", "/api/v1/admin/campaigns", {"year": 2018}),
     "admin_close_month": ("admin", "POST", "/api/v1/admin/months/2018-05/close", {}),
     "start_attempt": ("unit_admin", "POST", "/api/v1/attempts", {"level": 2}),
     "restart_run": ("member", "POST", "/api/v1/runs", {}),
@@ -179,7 +203,10 @@ def api(tmp_path_factory):
                           timeout=10).json()
     question = requests.get(f"{base}/api/v1/admin/questions", headers=admin,
                             params={"limit": 1}, timeout=10).json()["items"][0]["id"]
-    ids = {"member": me["member_id"], "attempt": paper["attempt_id"], "question": question}
+    campaign = requests.get(f"{base}/api/v1/admin/campaign", headers=admin,
+                            timeout=10).json()["campaign_id"]
+    ids = {"member": me["member_id"], "attempt": paper["attempt_id"], "question": question,
+           "campaign": campaign}
     audit = requests.get(f"{base}/api/v1/admin/audit", headers=admin, timeout=10).json()
     yield {"base": base, "member": member, "admin": admin, "unit_admin": unit_admin,
            "agency": {"X-Agency-Key": AGENCY_KEY},
@@ -189,6 +216,7 @@ def api(tmp_path_factory):
 
 def fill(text, ids):
     return json.loads(json.dumps(text).replace("{member}", ids["member"])
+                      .replace("{campaign}", ids["campaign"])
                       .replace("{attempt}", ids["attempt"]).replace("{question}", ids["question"]))
 
 

@@ -1,0 +1,98 @@
+"""Campaigns as data and several campaigns over the years (issue 19 items 3 and 4), over HTTP
+on the embedded platform with the demo (its 2018 campaign is 2018's template sheet imported
+and published): a 2019 campaign made from the template, refused publication while 2018 runs,
+published once 2018 has ended, its bank copied from 2018's, and played with its own boards,
+while 2018's board and results stay as they were."""
+from datetime import datetime, timezone
+
+import requests
+
+from challenge import demo
+from tests.thin_path import answers_for, login, start, wait_for
+
+API = "/api/v1"
+
+
+def get(base, path, auth, **params):
+    r = requests.get(f"{base}{API}{path}", headers=auth, params=params, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def post(base, path, auth, status=200, **kwargs):
+    r = requests.post(f"{base}{API}{path}", headers=auth, timeout=60, **kwargs)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def pass_level_1(base, auth):
+    paper = start(base, auth, 1)
+    return paper, post(base, f"/attempts/{paper['attempt_id']}/submit", auth,
+                       json={"answers": answers_for(paper)})
+
+
+def test_a_2019_campaign_after_2018_with_its_own_boards(embedded):
+    base, sms, clock = embedded["base"], embedded["sms"], embedded["clock"]
+    admin, _ = login(base, sms, demo.SYSTEM_ADMIN_PHONE)
+    [demo_2018] = get(base, "/admin/campaigns", admin)["items"]
+    assert demo_2018["year"] == 2018 and demo_2018["current"] and demo_2018["levels"] == 12
+    assert get(base, "/admin/setup", admin) == {
+        "organisation": True, "campaign": True, "members": True, "questions": True,
+        "campaign_id": demo_2018["campaign_id"]}
+
+    # 2019 from the template sheet: a dry run, then a draft
+    template = requests.get(f"{base}{API}/admin/campaigns/template", headers=admin,
+                            params={"year": 2019, "format": "csv"}, timeout=30)
+    assert template.status_code == 200 and "2019-03-12" in template.content.decode("utf-8-sig")
+    upload = {"file": ("campaign-2019.csv", template.content)}
+    dry = post(base, "/admin/campaigns/import", admin, files=upload, data={"dry_run": "true"})
+    assert (dry["created"], dry["errors"], dry["dry_run"]) == (12, [], True)
+    draft = post(base, "/admin/campaigns/import", admin, files=upload)["campaign"]
+    assert draft["published_at"] is None and draft["year"] == 2019
+    # a bad sheet names its row and column, and changes nothing
+    bad = template.content.decode("utf-8-sig").replace(",2019-04-01,360,", ",2019-04-01,100,")
+    refused = post(base, "/admin/campaigns/import", admin,
+                   files={"file": ("bad.csv", bad.encode())})
+    assert [(e["row"], e["column"]) for e in refused["errors"]] == [(3, "限时秒")]
+
+    # 2018 is running: 2019 waits for it to end
+    r = requests.post(f"{base}{API}/admin/campaigns/{draft['campaign_id']}/publish",
+                      headers=admin, json={}, timeout=30)
+    assert r.status_code == 409 and r.json()["error"]["reason"] == "campaign_still_running"
+
+    member, me = login(base, sms, "13800000003")
+    _, passed_2018 = pass_level_1(base, member)
+    assert passed_2018["passed"]
+    system_2018 = wait_for(lambda: get(base, "/leaderboards/system", member)["entries"],
+                           what="2018's board")
+
+    clock.set(datetime(2018, 11, 15, 1, 0, tzinfo=timezone.utc))  # 2018 has ended
+    admin, _ = login(base, sms, demo.SYSTEM_ADMIN_PHONE)  # tokens last a day
+    post(base, f"/admin/campaigns/{draft['campaign_id']}/publish", admin, json={})
+    copied = post(base, f"/admin/campaigns/{draft['campaign_id']}/bank/copy", admin,
+                  json={"from_campaign_id": demo_2018["campaign_id"]})
+    assert copied["created"] == 360 and copied["errors"] == []
+    listed = {c["year"]: c for c in get(base, "/admin/campaigns", admin)["items"]}
+    assert listed[2019]["current"] and not listed[2018]["current"]
+    assert listed[2019]["active_questions"] == 360
+
+    clock.set(datetime(2019, 3, 12, 1, 0, tzinfo=timezone.utc))  # 2019's first day, 09:00
+    admin, _ = login(base, sms, demo.SYSTEM_ADMIN_PHONE)
+    member, _ = login(base, sms, "13800000003")
+    campaign = get(base, "/campaign", member)["campaign"]
+    assert campaign["name"].startswith("2019年") and campaign["levels"][0]["state"] == "open"
+    paper, passed_2019 = pass_level_1(base, member)
+    assert passed_2019["passed"] and passed_2019["run"]["levels_passed"] == 1
+
+    def board_2019():
+        board = get(base, "/leaderboards/system", member)
+        return board["campaign_id"] == draft["campaign_id"] and board["entries"]
+
+    [entry] = wait_for(board_2019, what="2019's board")
+    assert entry["member_id"] == me["member_id"]
+    assert entry["total_ms"] == passed_2019["duration_ms"]
+    # 2018's board is as it was, read by its id
+    past = get(base, "/leaderboards/system", member, campaign_id=demo_2018["campaign_id"])
+    assert past["entries"] == system_2018
+    assert get(base, "/admin/campaign", admin,
+               campaign_id=demo_2018["campaign_id"])["year"] == 2018
