@@ -119,6 +119,11 @@ def main(argv=None):
     awards_export.add_argument("month", help="YYYY-MM, or `annual` for the annual results")
     awards_export.add_argument("--out", help="the file to write (default awards-YYYY-MM.xlsx)")
     _remote(awards_export)
+    awards_grant = awards.add_parser(
+        "grant", help="grant a closed month's awards from its snapshot if they are missing "
+                      "(idempotent)")
+    awards_grant.add_argument("month", help="YYYY-MM")
+    _remote(awards_grant)
 
     _quiet_warnings()
     from challenge import admins, deadletters, events, ping
@@ -159,6 +164,8 @@ def main(argv=None):
         return _remote_command(lambda: client.run_close_month(args))
     if args.command == "awards" and args.action == "export":
         return _remote_command(lambda: client.run_awards_export(args))
+    if args.command == "awards" and args.action == "grant":
+        return _remote_command(lambda: client.run_awards_grant(args))
     if args.command == "admin":
         return admins.main(args)
     if args.command == "ping":

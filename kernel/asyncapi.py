@@ -130,12 +130,23 @@ DOCS = {
     "campaign_closed": ("The campaign's last month was closed: its final standings.", {
         "campaign_id": CAMPAIGN, "final_snapshot_id": SNAPSHOT}),
     "award_granted": ("R16/R17/R18: an award. A member's (`member_id`) or an organisation's "
-                      "(`org_unit_id`); `amount_cny` is null for titles without money.", {
+                      "(`org_unit_id`); `amount_cny` is null for titles without money. "
+                      "`held`: the member has a flag under review (R20), so the award is not "
+                      "payable until `award_released` (or is revoked).", {
         "award_id": AWARD, "campaign_id": CAMPAIGN, "period": "2018-05",
-        "kind": "monthly_prize", "rank": 1, "amount_cny": 300, "member_id": MEMBER}),
-    "award_revoked": ("An award was withdrawn (a disqualification); the next eligible member "
-                      "gets their own `award_granted`.", {
+        "kind": "monthly_prize", "rank": 1, "amount_cny": 300, "member_id": MEMBER,
+        "held": False}),
+    "award_revoked": ("An award was withdrawn (a disqualification, or a place or amount that "
+                      "changed); the next eligible member gets their own `award_granted`.", {
         "award_id": AWARD, "reason": "member disqualified: 代他人答题"}),
+    "award_held": ("R20: an award is held for review (not payable): its member has a flag "
+                   "open or upheld.", {
+        "award_id": AWARD, "campaign_id": CAMPAIGN, "period": "2018-05",
+        "reason": "flag 41 (fast_pass)", "member_id": MEMBER}),
+    "award_released": ("R20: a held award is payable again: every flag of its member was "
+                       "cleared.", {
+        "award_id": AWARD, "campaign_id": CAMPAIGN, "period": "2018-05",
+        "reason": "flag 41 cleared", "member_id": MEMBER}),
     "annual_results_published": ("R17/R18: the champion and the excellent units and organ "
                                  "branches of the year.", {
         "campaign_id": CAMPAIGN, "champion_member_id": MEMBER,
@@ -148,7 +159,7 @@ WHO = {"name": "张伟", "phone_masked": "138****0001", "unit_id": "unit-educati
        "unit_name": "省教科文卫工会", "branch_id": None, "branch_name": None}
 for _type in ("member_registered", "member_updated", "member_deactivated", "member_reinstated",
               "member_disqualified", "role_granted", "role_revoked", "award_granted",
-              "award_revoked"):
+              "award_revoked", "award_held", "award_released"):
     DOCS[_type][1].update({"member_id": MEMBER, "member": WHO})
 
 

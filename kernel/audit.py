@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 from sqlalchemy import Column, Index, Integer, String, Table, Text, func, select
 
 from kernel import clock as clocks
@@ -58,6 +58,18 @@ def read(session, *, scopes: list[str] | None, limit: int = 50, offset: int = 0,
         "service": service, "id": row.id, "at": row.at.isoformat(), "actor_id": row.actor_id,
         "action": row.action, "target": row.target, "scope_id": row.scope_id,
         "detail": json.loads(row.detail)} for row in rows]}
+
+
+class AuditLogIn(Schema):
+    """A service's `audit_log` RPC arguments: entries inside `visible` org units (None:
+    all), newest first, a window of the gateway's merged list."""
+
+    class Meta:
+        unknown = RAISE
+
+    visible = fields.List(fields.Str(), load_default=None, allow_none=True)
+    limit = fields.Int(load_default=50)
+    offset = fields.Int(load_default=0)
 
 
 class AuditEntryOut(Schema):

@@ -200,8 +200,10 @@ def _database_away(error) -> bool:
 
 def _transient(error) -> bool:
     """Failures that say "not now" rather than "never": the database away or busy, a
-    connection dropped."""
-    return _database_away(error) or isinstance(error, (ConnectionError, TimeoutError))
+    connection dropped, another service away or too slow to answer (TimedRpcProxy's
+    ServiceUnavailable: awards granting a month while ranking restarts)."""
+    return _database_away(error) or isinstance(
+        error, (ConnectionError, TimeoutError, ServiceUnavailable))
 
 
 event_handler = ReliableEventHandler.decorator

@@ -265,6 +265,21 @@ class AwardGrantedData(_Data):
     member_id = fields.Str()
     org_unit_id = fields.Str()
     member = member_display()  # the winner, when it is a member's award
+    # added to v1 (optional): true when the award is held for review (its member has a flag
+    # open or upheld, R20): not payable until award_released, or revoked
+    held = fields.Bool()
+
+
+class AwardHoldData(_Data):
+    """Added to v1 after contracts.md's table: an award held for review (award_held: its
+    member has a flag open or upheld, R20) or released to be paid (award_released: every
+    flag of theirs cleared); `reason` says which flag."""
+    award_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    period = fields.Str(required=True)
+    reason = fields.Str(required=True)
+    member_id = fields.Str()
+    member = member_display()
 
 
 class AwardRevokedData(_Data):
@@ -304,12 +319,15 @@ EVENTS = {
     ("ranking", "campaign_closed"): CampaignClosedData,
     ("awards", "award_granted"): AwardGrantedData,
     ("awards", "award_revoked"): AwardRevokedData,
+    ("awards", "award_held"): AwardHoldData,
+    ("awards", "award_released"): AwardHoldData,
     ("awards", "annual_results_published"): AnnualResultsData,
 }
 
 # types added to v1 after contracts.md's table (new types; the table's own are unchanged)
 BEYOND_CONTRACT = {("roster", "role_granted"), ("roster", "role_revoked"),
-                   ("attempts", "flag_reviewed"), ("attempts", "attempt_regraded")}
+                   ("attempts", "flag_reviewed"), ("attempts", "attempt_regraded"),
+                   ("awards", "award_held"), ("awards", "award_released")}
 
 
 class Envelope(Schema):

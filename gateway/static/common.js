@@ -40,6 +40,9 @@ const ERRORS = {
     queue_not_found: "消息队列不存在：请对方系统先创建并绑定队列，再重放事件",
     queue_is_ours: "这是本平台自己的消息队列：事件只能重放到其他单位系统的队列",
     unknown_event_type: "该服务不发布这种事件类型",
+    month_not_closed: "该月尚未结算，不能发放奖励",
+    award_held: "该奖励待审核：获奖人的异常记录复核通过后才能发放",
+    award_not_payable: "该奖励不是待发放状态，不能标记为已发放",
     question_voided: "该题已作废",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
@@ -78,6 +81,9 @@ const ERRORS = {
     queue_not_found: "No such queue: the subscriber declares and binds its queue before a replay",
     queue_is_ours: "That is one of the platform's own queues: events are replayed to another agency's queue only",
     unknown_event_type: "That service publishes no event of this type",
+    month_not_closed: "The month is not closed yet: its awards cannot be granted",
+    award_held: "The award is held: its winner's flags must be cleared before it is paid",
+    award_not_payable: "Only a payable award can be marked paid",
     question_voided: "The question is already voided",
   },
 };

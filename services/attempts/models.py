@@ -137,3 +137,6 @@ class Flag(Base):
     reviewed_at = mapped_column(UTCDateTime, nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     review_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # the review's conclusion: cleared (nothing wrong) | upheld (the flag stands; R20's
+    # disqualification is roster's, separately); None while open
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -63,6 +63,7 @@ class ReviewIn(_In):
     flag_id = fields.Int(required=True, strict=True)
     visible = fields.List(fields.Str(), load_default=None, allow_none=True)
     note = fields.Str(required=True, validate=validate.Length(min=2, max=500))
+    outcome = fields.Str(required=True, validate=validate.OneOf(["cleared", "upheld"]))
 
 
 class AttemptOut(Schema):
@@ -190,6 +191,7 @@ class FlagOut(Schema):
     reviewed_at = fields.AwareDateTime(allow_none=True)
     reviewed_by = fields.Str(allow_none=True)
     review_note = fields.Str(allow_none=True)
+    outcome = fields.Str(allow_none=True)  # cleared | upheld; None while open
 
 
 class FlagPageOut(Schema):

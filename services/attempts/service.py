@@ -195,7 +195,7 @@ class AttemptsService(entrypoints.Answers):
             return watch.flags_page(tx, visible, limit, offset, reviewed)
 
     @rpc(args=ReviewIn, result=FlagOut)
-    def review_flag(self, actor, flag_id, note, visible=None):
+    def review_flag(self, actor, flag_id, note, outcome, visible=None):
         """An administrator's conclusion on a flag (disqualifying is roster's, R20)."""
         with self.uow as tx:
-            return watch.review_flag(tx, actor, flag_id, note, visible)
+            return watch.review_flag(tx, actor, flag_id, note, visible, outcome)

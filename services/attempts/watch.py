@@ -56,11 +56,15 @@ def check_fast_pass(tx, knobs, attempt: Attempt) -> None:
 
 
 def raise_flag(tx, attempt: Attempt, reason: str, detail: dict) -> None:
-    tx.store.add(Flag(attempt_id=attempt.id, member_id=attempt.member_id,
-                      campaign_id=attempt.campaign_id, level=attempt.level, reason=reason,
-                      detail=detail, flagged_at=tx.now))
+    """A flag for review; its id goes with attempt_flagged, so flag_reviewed can name it
+    (awards hold the member's awards until then)."""
+    flag = Flag(attempt_id=attempt.id, member_id=attempt.member_id,
+                campaign_id=attempt.campaign_id, level=attempt.level, reason=reason,
+                detail=detail, flagged_at=tx.now)
+    tx.store.add(flag)
+    tx.store.flush()
     tx.emit("attempt_flagged", {"attempt_id": attempt.id, "member_id": attempt.member_id,
-                                "reason": reason, "detail": detail})
+                                "reason": reason, "detail": detail, "flag_id": flag.id})
 
 
 def flags_page(tx, visible: list[str] | None, limit: int, offset: int,
@@ -74,8 +78,12 @@ def flags_page(tx, visible: list[str] | None, limit: int, offset: int,
     return {"total": len(rows), "items": [flag for flag, _ in rows[offset:offset + limit]]}
 
 
-def review_flag(tx, actor: str, flag_id: int, note: str, visible: list[str] | None) -> Flag:
-    """An administrator's conclusion on a flag, inside their part of the tree."""
+def review_flag(tx, actor: str, flag_id: int, note: str, visible: list[str] | None,
+                outcome: str = "cleared") -> Flag:
+    """An administrator's conclusion on a flag, inside their part of the tree: `cleared`
+    (nothing wrong: the member's held awards become payable once no flag of theirs is
+    open) or `upheld` (the flag stands: the awards stay held until roster disqualifies, R20,
+    or a later review clears it). A flag may be reviewed again; each review is an event."""
     flag = tx.store.flag(flag_id)
     if flag is None:
         raise NotFound("no such flag")
@@ -83,4 +91,8 @@ def review_flag(tx, actor: str, flag_id: int, note: str, visible: list[str] | No
     if visible is not None and not set(visible) & set((member and member.org_path) or []):
         raise Forbidden("that member is outside your part of the organisation")
     flag.reviewed_at, flag.reviewed_by, flag.review_note = tx.now, actor, note
+    flag.outcome = outcome
+    tx.emit("flag_reviewed", {"flag_id": flag.id, "attempt_id": flag.attempt_id,
+                              "member_id": flag.member_id, "outcome": outcome,
+                              "reviewed_by": actor, "reviewed_at": tx.now})
     return flag

@@ -1,13 +1,18 @@
 """The month's award ledger as a finance office wants it: one row per award, Chinese headers,
-amounts in yuan, a total of what is payable, revoked awards shown but not counted. Every
-text goes in as text (`kernel.sheets.sheet_row`): a member's name is never a formula."""
+amounts in yuan, its 状态 (待发放 payable, 待审核 held for review and why, 已发放, 已撤销) and
+totals: what is payable counts payable awards only (待发放 and 已发放), held and revoked
+awards are shown but not counted. Every text goes in as text (`kernel.sheets.sheet_row`):
+a member's name is never a formula."""
 from __future__ import annotations
 
 import io
 
 from kernel.sheets import sheet_row
 
-STATUS = {"granted": "待发放", "paid": "已发放", "revoked": "已撤销"}
+STATUS = {"granted": "待发放", "held": "待审核", "paid": "已发放", "revoked": "已撤销"}
+FLAG_REASONS = {"fast_pass": "答题用时过短", "bank_exposure": "已看过题库大部分题目"}
+FLAG_STATES = {"open": "待复核", "upheld": "复核认定异常，待取消资格决定"}
+PAYABLE = ("granted", "paid")
 KINDS = {"monthly_champion": "月度冠军", "monthly_prize": "月度奖励"}
 HEADERS = ["名次", "奖项", "姓名", "单位", "部门", "手机号", "闯关数", "用时", "金额（元）",
            "状态", "备注"]
@@ -32,26 +37,41 @@ def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
     sheet.append(HEADERS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    payable = 0
     for award in awards:
-        amount = award.get("amount_cny")
-        if award["status"] != "revoked" and amount:
-            payable += amount
         sheet.append(sheet_row(sheet, [
             award["rank"], KINDS.get(award["kind"], award["kind"]), award.get("name"),
             award.get("unit_name"), departments.get(award.get("member_id"), ""),
             award.get("phone_masked"), award.get("levels"), duration(award.get("total_ms")),
-            amount, STATUS.get(award["status"], award["status"]),
-            award.get("attention") or award.get("reason") or ""]))
+            award.get("amount_cny"), STATUS.get(award["status"], award["status"]),
+            remark(award)]))
     sheet.append([])
-    sheet.append(["合计", f"{sum(1 for a in awards if a['status'] != 'revoked')} 项", "", "", "",
-                  "", "", "", payable, "", "不含已撤销"])
-    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    for label, statuses, note in (("待审核", ("held",), "不计入合计：待复核异常记录"),
+                                  ("已发放", ("paid",), ""), ("待发放", ("granted",), ""),
+                                  ("合计", PAYABLE, "可发放：不含待审核、已撤销")):
+        rows = [a for a in awards if a["status"] in statuses]
+        sheet.append([label, f"{len(rows)} 项", "", "", "", "", "", "",
+                      sum(a.get("amount_cny") or 0 for a in rows), "", note])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
     for column, width in zip("ABCDEFGHIJK", (6, 10, 10, 18, 12, 14, 8, 14, 10, 8, 30)):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def remark(award: dict) -> str:
+    """备注: why an award is held (its member's flags), or what an administrator should know
+    of a paid one, or why it was revoked."""
+    if award["status"] == "held":
+        flags = award.get("held_for") or []
+        why = "；".join(
+            f"{FLAG_REASONS.get(f.get('reason'), '异常记录')}"
+            f"{'（第' + str(f['level']) + '关）' if f.get('level') else ''}"
+            f"，{FLAG_STATES.get(f.get('state'), '待复核')}" for f in flags)
+        return f"待审核：{why or '有待复核的异常记录'}"
+    from .grants import reason_zh  # grants reads this module's remark for its answers
+
+    return award.get("attention") or reason_zh(award.get("reason"))
 
 
 ORG_KINDS = (("units", "直属单位"), ("branches", "机关支部"))

@@ -2,6 +2,7 @@
 from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kernel.audit import audit_table
 from kernel.db import UTCDateTime, new_base
 from kernel.inbox import inbox_table
 from kernel.outbox import outbox_table
@@ -9,6 +10,7 @@ from kernel.outbox import outbox_table
 Base = new_base()
 outbox = outbox_table(Base.metadata)
 processed_events = inbox_table(Base.metadata)
+audit_log = audit_table(Base.metadata)  # every change to money: grant, hold, release, pay, settings
 
 
 class AwardPolicy(Base):
@@ -52,8 +54,11 @@ SETTINGS_DEFAULTS = {
 
 
 class Award(Base):
-    """An award and its life: granted → paid, or granted → revoked (R20). A paid award is
-    never changed; when it should be, `attention` says why, for an administrator."""
+    """An award and its life (docs/decisions.md, issue 18): a closed month's awards are
+    proposed as `granted` (payable, 待发放) or `held` (待审核: the member has a flag open or
+    upheld, R20); held → granted when every flag of theirs is cleared; granted → paid by
+    finance; held or granted → revoked (R20, or the place lost). A paid award is never
+    changed; when it should be, `attention` says why and how much is owed either way."""
 
     __tablename__ = "awards"
     __table_args__ = (Index("ix_awards_period", "campaign_id", "period", "status"),)
@@ -87,6 +92,9 @@ class GrantedPeriod(Base):
     snapshot_id: Mapped[str] = mapped_column(String(36))
     policy: Mapped[list] = mapped_column(JSON)
     granted_at = mapped_column(UTCDateTime, nullable=False)
+    # the eligibility settings the month was granted under (None: granted before they
+    # existed, only the disqualified are skipped); a later change never touches the month
+    settings: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class BoardEntry(Base):
@@ -106,6 +114,28 @@ class BoardEntry(Base):
     unit_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     phone_masked: Mapped[str | None] = mapped_column(String(20), nullable=True)
     disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what eligibility depends on at the close (month_closed's tops); None: not known
+    active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    participation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    bank_admin: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    passed_in_month: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class FlagReplica(Base):
+    """attempts' flags (R20), from attempt_flagged and flag_reviewed: a member with a flag
+    `open` or `upheld` has their unpaid awards held until every flag of theirs is cleared
+    (or roster disqualifies them)."""
+
+    __tablename__ = "member_flags"
+
+    flag_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    member_id: Mapped[str] = mapped_column(String(36), index=True)
+    attempt_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    state: Mapped[str] = mapped_column(String(16))  # open | cleared | upheld
+    updated_at = mapped_column(UTCDateTime, nullable=False)
+    reviewed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class MemberReplica(Base):

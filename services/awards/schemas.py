@@ -28,7 +28,7 @@ class AwardOut(Schema):
     amount_cny = fields.Int(allow_none=True)
     member_id = fields.Str(allow_none=True)
     org_unit_id = fields.Str(allow_none=True)
-    status = fields.Str()
+    status = fields.Str()  # held (待审核) | granted (payable, 待发放) | paid | revoked
     granted_at = fields.AwareDateTime()
     scope_id = fields.Str(allow_none=True)
     revoked_at = fields.AwareDateTime(allow_none=True)
@@ -85,6 +85,8 @@ class PeriodAwardOut(AwardOut):
     phone_masked = fields.Str(allow_none=True)
     levels = fields.Int()
     total_ms = fields.Int()
+    held_for = fields.List(fields.Dict())  # a held award's flags: flag_id, reason, level, state
+    remark = fields.Str()  # why it is held, what is owed, or why it was revoked (Chinese)
 
 
 class AnnualResultsOut(Schema):
@@ -105,3 +107,52 @@ class XlsxOut(Schema):
     filename = fields.Str()
     content_b64 = fields.Str()
     rows = fields.Int()  # the ledger's award rows
+
+
+# -- the eligibility settings, a month granted again ---------------------------------------
+
+class SettingsIn(_Args):
+    """A campaign's award settings as an administrator changes them (any subset)."""
+    exclude_inactive = fields.Bool(required=True)
+    exclude_withdrawn = fields.Bool(required=True)
+    exclude_bank_admins = fields.Bool(required=True)
+    monthly_needs_pass_in_month = fields.Bool(required=True)
+    excellent_units = fields.Int(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    excellent_branches = fields.Int(required=True, strict=True,
+                                    validate=validate.Range(min=0, max=100))
+
+
+class SetSettingsIn(_Args):
+    actor = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    changes = fields.Dict(required=True)  # a SettingsIn, partial
+
+
+class SettingsOut(Schema):
+    campaign_id = fields.Str()
+    exclude_inactive = fields.Bool()
+    exclude_withdrawn = fields.Bool()
+    exclude_bank_admins = fields.Bool()
+    monthly_needs_pass_in_month = fields.Bool()
+    excellent_units = fields.Int()
+    excellent_branches = fields.Int()
+    updated_at = fields.AwareDateTime(allow_none=True)
+    updated_by = fields.Str(allow_none=True)
+
+
+class GrantIn(_Args):
+    actor = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+    month = fields.Str(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+
+
+class GrantOut(Schema):
+    month = fields.Str()
+    granted = fields.Bool()  # false: its awards were there already (nothing done)
+    awards = fields.Int()  # the month's awards not revoked, now
+    held = fields.Int()  # of which held for review
+
+
+class MissingIn(_Args):
+    campaign_id = fields.Str(required=True)
+    months = fields.List(fields.Str(), required=True)  # ranking's closed months

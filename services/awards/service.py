@@ -17,9 +17,13 @@ from kernel.uow import UnitOfWork, handles_once
 from . import grants, results
 from .models import Base
 from .results import annual_xlsx as annual_results_xlsx  # `results` is a parameter below
+from kernel import audit
+from kernel.errors import Conflict
+
 from .schemas import (
-    AnnualResultsOut, AnnualXlsxIn, AwardOut, CampaignIn, LedgerIn, MarkPaidIn,
-    ParticipationOut, PeriodAwardOut, PeriodQuery, PolicyIn, PolicyLine, XlsxOut,
+    AnnualResultsOut, AnnualXlsxIn, AwardOut, CampaignIn, GrantIn, GrantOut,
+    LedgerIn, MarkPaidIn, MissingIn, ParticipationOut, PeriodAwardOut, PeriodQuery, PolicyIn,
+    PolicyLine, SetSettingsIn, SettingsOut, XlsxOut,
 )
 from .store import AwardsStore
 
@@ -46,7 +50,9 @@ class AwardsService(entrypoints.Answers):
         with self.uow as tx:
             if not results.annual_pending(tx, campaign_id):
                 return
-        month = results.final_month(self.ranking.months(campaign_id), snapshot_id)
+            month = tx.store.period_of_snapshot(campaign_id, snapshot_id)  # granted here
+        if month is None:  # the last month's grant is missing: ask ranking which it was
+            month = results.final_month(self.ranking.months(campaign_id), snapshot_id)
         final = self._board(campaign_id, month, "system", 10 ** 9)
         nodes, roster, played, total_levels = self._organisations(campaign_id)
         attempted = {p["member_id"] for p in played}
@@ -91,21 +97,79 @@ class AwardsService(entrypoints.Answers):
     @event_handler("ranking", "month_closed")
     def on_month_closed(self, body):
         """Grant the month's awards once (a redelivered or repeated event grants nothing
-        more): the boards are read from ranking between the check and the grant."""
+        more): from the boards' heads the event carries (`tops`) when they reach deep
+        enough, else read from ranking between the check and the grant."""
         data = contract.parse(body)["data"]
-        campaign_id, month = data["campaign_id"], data["month"]
+        self._grant(data["campaign_id"], data["month"], data["snapshot_id"], data.get("tops"))
+
+    def _grant(self, campaign_id, month, snapshot_id, tops=None, actor=None) -> bool:
         with self.uow as tx:
             lines = grants.policy_to_grant(tx, campaign_id, month)
+            settings = grants.eligibility(tx.store.settings(campaign_id))
         if lines is None:
-            return
-        boards = {scope: self._board(campaign_id, month, scope, needed)
-                  for scope, needed in grants.boards_wanted(lines).items()}
+            return False
+        boards = grants.boards_from_tops(tops, lines, settings)
+        if boards is None:
+            boards = {scope: self._board(campaign_id, month, scope, needed, settings)
+                      for scope, needed in grants.boards_wanted(lines).items()}
         with self.uow as tx:
-            grants.grant_month(tx, campaign_id, month, data["snapshot_id"], lines, boards)
+            return grants.grant_month(tx, campaign_id, month, snapshot_id, lines, boards,
+                                      settings, actor)
 
-    def _board(self, campaign_id, month, scope, eligible_needed):
+    def _board(self, campaign_id, month, scope, eligible_needed, settings=None):
         return grants.read_board(lambda limit, offset: self.ranking.leaderboard(
-            scope, campaign_id, limit, offset, month), eligible_needed)
+            scope, campaign_id, limit, offset, month), eligible_needed, settings)
+
+    @rpc(args=GrantIn, result=GrantOut)
+    def grant_month(self, actor, campaign_id, month):
+        """Grant a closed month's awards from its snapshot if they are missing (a
+        month_closed lost or dead-lettered); idempotent: a granted month is left as it is."""
+        closed = {m["month"]: m for m in self.ranking.months(campaign_id) if m.get("closed")}
+        if month not in closed:
+            raise Conflict(f"{month} is not closed", reason="month_not_closed")
+        done = self._grant(campaign_id, month, closed[month]["snapshot_id"], None, actor)
+        with self.uow as tx:
+            awards = tx.store.standing_awards(campaign_id, month)
+            return {"month": month, "granted": done, "awards": len(awards),
+                    "held": sum(1 for a in awards if a.status == "held")}
+
+    @rpc(args=MissingIn)
+    def missing_months(self, campaign_id, months):
+        """Of ranking's closed months, those whose awards were never granted."""
+        with self.uow as tx:
+            return grants.missing_months(tx, campaign_id, months)
+
+    # -- held for review (R20): attempts' flags --------------------------------------------------
+
+    @event_handler("attempts", "attempt_flagged")
+    @handles_once
+    def on_attempt_flagged(self, tx, event):
+        grants.flag_raised(tx, event["data"])
+
+    @event_handler("attempts", "flag_reviewed")
+    @handles_once
+    def on_flag_reviewed(self, tx, event):
+        grants.flag_reviewed(tx, event["data"])
+
+    # -- the eligibility settings (R16, R18, R20) ----------------------------------------------
+
+    @rpc(args=CampaignIn, result=SettingsOut)
+    def settings(self, campaign_id):
+        with self.uow as tx:
+            return grants.settings(tx, campaign_id)
+
+    @rpc(args=SetSettingsIn, result=SettingsOut)
+    def set_settings(self, actor, campaign_id, changes):
+        """Change who is eligible and R18's numbers (months granted keep their settings)."""
+        with self.uow as tx:
+            return grants.set_settings(tx, actor, campaign_id, changes)
+
+    @rpc(args=audit.AuditLogIn, result=audit.AuditPageOut)
+    def audit_log(self, visible=None, limit=50, offset=0):
+        """Every change to money (grant, hold, release, pay, settings), newest first (the
+        entries are not scoped to a part of the tree: `visible` other than None reads none)."""
+        with self.uow as tx:
+            return tx.store.audit_log(visible, limit, offset)
 
     @rpc(args=PeriodQuery, result=PeriodAwardOut(many=True))
     def awards_of_period(self, campaign_id, period):
@@ -131,13 +195,14 @@ class AwardsService(entrypoints.Answers):
     @handles_once
     def on_member_disqualified(self, tx, event):
         grants.remember_member(tx, event["data"])
-        grants.disqualify(tx, event["data"]["member_id"], event["data"]["decided_at"])
+        grants.disqualify(tx, event["data"]["member_id"], event["data"]["decided_at"],
+                          event["data"].get("decided_by"))
 
     @event_handler("roster", "member_reinstated")
     @handles_once
     def on_member_reinstated(self, tx, event):
         grants.remember_member(tx, event["data"])
-        grants.reinstate(tx, event["data"]["member_id"])
+        grants.reinstate(tx, event["data"]["member_id"], event["data"].get("decided_by"))
 
     # -- who members are: the winners named in the awards' events ---------------------------
 

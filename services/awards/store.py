@@ -7,11 +7,55 @@ from sqlalchemy.exc import IntegrityError
 from kernel.uow import Store
 
 from .models import (
-    SETTINGS_DEFAULTS, AnnualScore, Award, AwardPolicy, AwardSettings, BoardEntry, Disqualified, GrantedPeriod, MemberReplica,
+    SETTINGS_DEFAULTS, AnnualScore, Award, AwardPolicy, AwardSettings, BoardEntry, Disqualified,
+    FlagReplica, GrantedPeriod, MemberReplica,
 )
+
+STANDING = ("held", "granted", "paid")  # an award not revoked
+UNDER_REVIEW = ("open", "upheld")  # a flag that holds its member's unpaid awards
 
 
 class AwardsStore(Store):
+    service = "awards"
+
+    def granted_months(self, campaign_id: str) -> set[str]:
+        """The periods of a campaign whose awards were granted."""
+        return set(self.session.scalars(select(GrantedPeriod.period).where(
+            GrantedPeriod.campaign_id == campaign_id)))
+
+    def period_of_snapshot(self, campaign_id: str, snapshot_id: str) -> str | None:
+        """The granted month whose snapshot this is (the campaign's last, for campaign_closed)."""
+        return self.session.scalars(select(GrantedPeriod.period).where(
+            GrantedPeriod.campaign_id == campaign_id,
+            GrantedPeriod.snapshot_id == snapshot_id)).first()
+
+    # -- flags (R20), from attempts' events ------------------------------------------------------
+
+    def flag(self, flag_id: int, lock: bool = False) -> FlagReplica | None:
+        return self.session.get(FlagReplica, flag_id, with_for_update=lock)
+
+    def under_review(self, member_id: str) -> bool:
+        """Whether the member has a flag open or upheld (their unpaid awards are held)."""
+        return self.session.scalar(select(FlagReplica.flag_id).where(
+            FlagReplica.member_id == member_id,
+            FlagReplica.state.in_(UNDER_REVIEW)).limit(1)) is not None
+
+    def flags_under_review(self, member_ids) -> dict[str, list[FlagReplica]]:
+        """Each member's flags open or upheld, oldest first (why their awards are held)."""
+        out: dict[str, list[FlagReplica]] = {}
+        ids = sorted({m for m in member_ids if m})
+        if ids:
+            for flag in self.session.scalars(select(FlagReplica).where(
+                    FlagReplica.member_id.in_(ids), FlagReplica.state.in_(UNDER_REVIEW))
+                    .order_by(FlagReplica.flag_id)):
+                out.setdefault(flag.member_id, []).append(flag)
+        return out
+
+    def member_awards(self, member_id: str, status: str) -> list[Award]:
+        """A member's awards in one status, every period, oldest first."""
+        return list(self.session.scalars(select(Award).where(
+            Award.member_id == member_id, Award.status == status)
+            .order_by(Award.granted_at, Award.id).with_for_update()))
 
     # -- periods granted -------------------------------------------------------------------------
 
@@ -126,10 +170,10 @@ class AwardsStore(Store):
         return self.session.get(Award, award_id)
 
     def standing_awards(self, campaign_id: str, period: str) -> list[Award]:
-        """The period's awards not revoked (granted or paid)."""
+        """The period's awards not revoked (held, granted or paid)."""
         return list(self.session.scalars(select(Award).where(
             Award.campaign_id == campaign_id, Award.period == period,
-            Award.status.in_(["granted", "paid"]))))
+            Award.status.in_(STANDING))))
 
     def awards_of_period(self, campaign_id: str, period: str) -> list[dict]:
         """Every award of a period, revoked ones too, as column → value (so a board's

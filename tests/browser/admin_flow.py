@@ -65,6 +65,12 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         out["levels"] = len(table(page, "#levels-list"))
         out["funnel_bars"] = page.eval_on_selector_all("#funnel svg rect", "els => els.length")
         page.screenshot(path=f"{shots}/admin-levels.png", full_page=True)
+        # R12: a question's 重新判分 shows the dry run in words before anything changes
+        page.select_option("#level-pick", "1")
+        page.click("#level-detail button:text-is('重新判分')")
+        page.wait_for_selector("#regrade-report h3")
+        out["regrade_preview"] = page.inner_text("#regrade-report")
+        page.screenshot(path=f"{shots}/admin-regrade.png", full_page=True)
 
         # months, participation (R19) and the audit log
         page.click("#tabbtn-months")

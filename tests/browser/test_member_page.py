@@ -109,6 +109,10 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert "新增 1" in seen["import_summary"]
     assert [r[:2] for r in seen["found"]] == [["浏览器测试甲", "139****0001"]]
     assert seen["levels"] == 12 and seen["funnel_bars"] >= 2  # the member's level 1 and 2
+    # the regrade's dry run in Chinese: the demo's keys are right, so nothing would change
+    assert seen["regrade_preview"].startswith("重新判分预览（尚未做任何修改）")
+    assert "按题库中现在的答案重新判分" in seen["regrade_preview"]
+    assert "没有需要改判的答卷。" in seen["regrade_preview"]
     assert seen["months"][:2] == ["2018-03", "2018-04"]
     assert seen["participation_tables"] == 2
     assert seen["audit_first"][3] == "导入成员名单"  # the action in words, not its key

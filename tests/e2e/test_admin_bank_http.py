@@ -149,7 +149,7 @@ def test_a_fast_pass_is_flagged_for_review(embedded):
     seen = requests.get(f"{base}/api/v1/admin/flags", headers=other_unit, timeout=10).json()
     assert seen["total"] == 0  # 13800000005 is in unit-education
     r = requests.post(f"{base}/api/v1/admin/flags/{flag['flag_id']}/review", headers=admin,
-                      json={"note": "线下核实：本人作答"}, timeout=10)
+                      json={"note": "线下核实：本人作答", "outcome": "cleared"}, timeout=10)
     assert r.status_code == 200 and r.json()["review_note"] == "线下核实：本人作答"
     assert flagged() == []
     assert requests.get(f"{base}/api/v1/admin/flags", headers=member,

@@ -129,7 +129,9 @@ def test_a_pass_faster_than_the_floor_is_flagged_not_refused(container_factory, 
     assert flag["data"] == {"attempt_id": paper["attempt_id"], "member_id": "m1",
                             "reason": "fast_pass", "detail": {"duration_ms": 29999,
                                                               "floor_ms": 30000,
-                                                              "questions": 20, "level": 1}}
+                                                              "questions": 20, "level": 1},
+                            "flag_id": flag["data"]["flag_id"]}
+    assert isinstance(flag["data"]["flag_id"], int)
     paper = call(attempts, "start_attempt", "m2", 1)
     fake_clock.advance(seconds=30)  # exactly the floor: not flagged
     call(attempts, "submit_attempt", "m2", paper["attempt_id"],
@@ -158,11 +160,17 @@ def test_a_member_who_has_seen_most_of_a_bank_is_flagged_once(container_factory,
     assert call(attempts, "flags", ["u2"])["total"] == 0
     [listed] = call(attempts, "flags", ["u1"])["items"]
     with pytest.raises(Forbidden):
-        call(attempts, "review_flag", "admin-2", listed["flag_id"], "看过了", ["u2"])
+        call(attempts, "review_flag", "admin-2", listed["flag_id"], "看过了", "cleared",
+             ["u2"])
     reviewed = call(attempts, "review_flag", "admin-1", listed["flag_id"], "已核实，正常练习",
-                    ["u1"])
-    assert reviewed["reviewed_by"] == "admin-1"
+                    "cleared", ["u1"])
+    assert (reviewed["reviewed_by"], reviewed["outcome"]) == ("admin-1", "cleared")
     assert call(attempts, "flags", None, reviewed=False)["total"] == 0
+    # issue 18 item 1: awards hold the member's awards by the flag's id until its review
+    [flagged] = outbox_events(migrated, "attempts", "attempt_flagged")
+    [review] = outbox_events(migrated, "attempts", "flag_reviewed")
+    assert flagged["data"]["flag_id"] == review["data"]["flag_id"] == listed["flag_id"]
+    assert (review["data"]["outcome"], review["data"]["reviewed_by"]) == ("cleared", "admin-1")
 
 
 def test_a_bank_so_small_one_paper_shows_most_of_it_flags_nobody(container_factory, migrated,

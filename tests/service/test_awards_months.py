@@ -135,7 +135,7 @@ def test_disqualified_before_the_close_is_skipped_and_after_it_revoked(awards, m
     [m07] = [a for a in call(container, "awards_of_period", "c", "2018-03")
              if a["member_id"] == "m07" and a["scope_id"] == "federation"]
     assert m07["status"] == "paid" and m07["amount_cny"] == 200  # never changed silently
-    assert "review" in m07["attention"]  # on the board it is now 5th (300): flagged
+    assert "尚欠 100 元" in m07["attention"]  # now 5th (300): says what is still owed
     assert len(outbox_events(migrated, "awards", "award_revoked")) == len(revoked)
 
 

@@ -303,9 +303,14 @@ def test_a_flag_is_reviewed_only_inside_the_reviewers_part_of_the_tree(world):
     assert world.session.get(Flag, flag.id).reviewed_at is None
     with pytest.raises(NotFound):
         world.do(watch.review_flag, "admin-1", flag.id + 1, "seen", None)
-    world.do(watch.review_flag, "admin-1", flag.id, "seen", ["u1"])
+    world.do(watch.review_flag, "admin-1", flag.id, "seen", ["u1"], "upheld")
     assert world.do(watch.flags_page, None, 50, 0, False)["total"] == 0
     assert world.session.get(Flag, flag.id).reviewed_by == "admin-1"
+    assert world.session.get(Flag, flag.id).outcome == "upheld"
+    [(_, raised)] = [e for e in world.events if e[0] == "attempt_flagged"]
+    [(_, reviewed)] = [e for e in world.events if e[0] == "flag_reviewed"]
+    assert raised["flag_id"] == reviewed["flag_id"] == flag.id
+    assert (reviewed["outcome"], reviewed["member_id"]) == ("upheld", flag.member_id)
 
 
 # -- what other services ask ----------------------------------------------------------------

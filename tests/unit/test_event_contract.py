@@ -78,3 +78,12 @@ def test_what_counts_as_a_transient_handler_failure():
     assert _transient(OperationalError("SELECT 1", {}, Exception("server closed")))
     assert not _transient(ValueError("a bug"))
     assert not _transient(KeyError("member_id"))
+
+
+def test_another_service_away_is_transient_so_the_event_is_requeued():
+    """Issue 18 item 11: awards' month_closed handler calling ranking while it restarts
+    raises TimedRpcProxy's ServiceUnavailable; dead-lettering it lost the month's awards."""
+    from kernel.entrypoints import _transient
+    from kernel.errors import ServiceUnavailable
+
+    assert _transient(ServiceUnavailable("ranking did not answer within 30 s"))
