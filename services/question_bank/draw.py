@@ -51,6 +51,16 @@ def paper(chosen: list[dict], rng) -> tuple[list[dict], dict]:
     return shown, key
 
 
+def short_by(count: int, mix: dict | None, buckets: dict[str, int]) -> int:
+    """How many active questions the bank lacks for one paper (0: every draw can be made):
+    the draw's count, or each bucket of the mix, against the active questions it has. A
+    level with any shortfall refuses every start (BankTooSmall)."""
+    if mix:
+        return sum(max(0, wanted - buckets.get(difficulty, 0))
+                   for difficulty, wanted in mix.items())
+    return max(0, count - sum(buckets.values()))
+
+
 def shortfalls(level: int, count: int, mix: dict | None, buckets: dict[str, int]) -> list[str]:
     """What an organiser must fix before the level opens: the draw (or a mix bucket) needs
     more active questions than the bank has. The same words as the draw's refusal."""

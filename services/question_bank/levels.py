@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kernel.errors import BadInput, Conflict, NotFound, load
 
-from . import draw, statistics
+from . import draw, schedule, statistics
 from .models import Campaign, Level, LevelMemberStat, QuestionStat
 from .schemas import LevelChangesIn
 
@@ -39,15 +39,25 @@ def level(tx, campaign_id: str, number: int) -> Level:
 
 # -- campaigns and levels ----------------------------------------------------------------------
 
-def update_level(tx, actor, campaign_id, number: int, changes: dict, force: bool) -> dict:
+def update_level(tx, actor, campaign_id, number: int, changes: dict, force: bool,
+                 confirm: bool = False) -> dict:
     """Edit a level before it opens. After it has opened the change is refused unless
-    `force`, and then it is logged as forced. Emits `level_updated`."""
+    `force`, and then it is logged as forced. A draw other than R10's 20 questions needs
+    `confirm`. Emits `level_updated`."""
     changes = load(LevelChangesIn(), changes, "changes")
     found = campaign(tx, campaign_id)
     edited = level(tx, found.id, number)
     before = {k: getattr(edited, k) for k in changes}
     if before == changes:
         return campaign_view(tx, found)
+    draw_count = changes.get("draw_count", edited.draw_count)
+    if draw_count != before.get("draw_count", draw_count) and \
+            draw_count != schedule.DRAW_COUNT and not confirm:
+        raise Conflict(f"R10: a paper draws {schedule.DRAW_COUNT} questions; send "
+                       f"confirm=true to draw {draw_count}",
+                       fields={"confirm": [f"required to draw other than "
+                                           f"{schedule.DRAW_COUNT}"]},
+                       reason="draw_count_not_r10")
     opened = edited.opens_at <= tx.now
     if opened and not force:
         raise Conflict(f"level {number} opened at {edited.opens_at.isoformat()}; members "
@@ -90,11 +100,13 @@ def _check_level(tx, found: Campaign, edited: Level) -> None:
 
 
 def campaign_view(tx, found: Campaign) -> dict:
-    """The campaign for CampaignOut: each level with its count of active questions and the
-    warnings an organiser must see before it opens."""
+    """The campaign for CampaignOut: each level with its count of active questions, how
+    many it lacks for one paper (`bank_short`: while above 0 every start of the level is
+    refused, before and after it opens) and the warnings an organiser must see."""
     buckets = tx.store.active_buckets(found.id)
     return dict(_columns(found), levels=[
         dict(_columns(lv), active_questions=sum(buckets.get(lv.number, {}).values()),
+             bank_short=draw.short_by(lv.draw_count, lv.mix, buckets.get(lv.number, {})),
              warnings=draw.shortfalls(lv.number, lv.draw_count, lv.mix,
                                       buckets.get(lv.number, {})))
         for lv in tx.store.levels(found.id)])

@@ -132,7 +132,37 @@ def test_the_campaign_view_warns_of_a_bank_smaller_than_the_draw(tx, cid):
     assert view["levels"][0]["warnings"] == ["level 1's bank is 5 question(s) short of the "
                                              "draw"]
     assert set(view["levels"][0]) == {"number", "title", "theme", "opens_at", "time_limit_s",
-                                      "draw_count", "mix", "active_questions", "warnings"}
+                                      "draw_count", "mix", "active_questions", "bank_short",
+                                      "warnings"}
+    # issue 18: the shortfall as a figure, on an open level (1) as on one not yet open (2)
+    assert [lv["bank_short"] for lv in view["levels"][:2]] == [5, 20]
+
+
+def test_a_mix_bucket_short_counts_in_bank_short(tx, cid):
+    bank.import_questions(tx, cid, demo_questions(2, count=30), dry_run=False)
+    levels.update_level(tx, ADMIN, cid, 2, {"mix": {"easy": 10, "medium": 5, "hard": 5}},
+                        force=False)
+    have = tx.store.active_buckets(cid)[2]
+    wanted = {"easy": 10, "medium": 5, "hard": 5}
+    view = levels.campaign_view(tx, tx.store.campaign(cid))
+    assert view["levels"][1]["bank_short"] == sum(max(0, n - have.get(d, 0))
+                                                  for d, n in wanted.items())
+
+
+def test_a_draw_other_than_20_needs_confirming(tx, cid):
+    """R10 says 20 questions a paper: another draw is refused without confirm, with a
+    reason the page asks about; confirmed, it is made and logged."""
+    with pytest.raises(Conflict) as refused:
+        levels.update_level(tx, ADMIN, cid, 3, {"draw_count": 10}, force=False)
+    assert refused.value.reason == "draw_count_not_r10" and "confirm" in refused.value.fields
+    assert tx.emitted == [] and tx.store.level(cid, 3).draw_count == 20
+    view = levels.update_level(tx, ADMIN, cid, 3, {"draw_count": 10}, force=False,
+                               confirm=True)
+    assert view["levels"][2]["draw_count"] == 10
+    # back to 20 needs no confirmation; an unrelated change leaves a confirmed draw alone
+    levels.update_level(tx, ADMIN, cid, 3, {"title": "第三关"}, force=False)
+    levels.update_level(tx, ADMIN, cid, 3, {"draw_count": 20}, force=False)
+    assert tx.store.level(cid, 3).draw_count == 20
 
 
 # -- questions -----------------------------------------------------------------------------------
