@@ -88,7 +88,7 @@ def update_member(tx, actor, member_id, changes) -> dict:
     diff = {k: [before[k], after[k]] for k in EDITABLE if before[k] != after[k]}
     store.audit("member_updated", actor=actor, target=member.id,
                  scope_id=member.org_unit_id, detail=diff)
-    denominators.record_left(tx, actor, member, counts_before, parents)
+    denominators.record_left(tx, actor, member, counts_before, units)
     if before["status"] == "active" and after["status"] != "active":
         tx.emit("member_deactivated", {"member_id": member.id,
                                        "member": display(member, units)})
@@ -151,7 +151,7 @@ def _move_in_as_first_admin(tx, actor, unit, member) -> None:
     member.org_unit_id, member.updated_at = unit.id, tx.now
     store.audit("member_updated", actor=actor, target=member.id, scope_id=unit.id,
                 detail={"org_unit_id": [before, unit.id]})
-    denominators.record_left(tx, actor, member, counts_before, store.parents())
+    denominators.record_left(tx, actor, member, counts_before, store.units())
     tx.emit("member_updated", member_event(member, store.units()))
 
 
@@ -204,7 +204,7 @@ def set_participation(tx, member_id, participation) -> dict:
         tx.store.audit("participation_changed", actor=member.id, target=member.id,
                         scope_id=member.org_unit_id,
                         detail={"participation": [before, member.participation]})
-        denominators.record_left(tx, member.id, member, counts_before, tx.store.parents())
+        denominators.record_left(tx, member.id, member, counts_before, tx.store.units())
         tx.emit("member_updated", member_event(member, tx.store.units()))
     return member_out(tx.store, member)
 

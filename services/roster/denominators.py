@@ -36,18 +36,29 @@ def changes_required(before: dict, after: dict) -> bool:
     return was != now or (was and before["status"] == "active" and after["status"] != "active")
 
 
-def nodes_left(parents: dict, before: dict, after: dict) -> list[str]:
-    """The nodes whose count the member was in before the change and is not in after it."""
-    was = set(access.ancestors(parents, before["org_unit_id"])) if counted(before) else set()
-    now = set(access.ancestors(parents, after["org_unit_id"])) if counted(after) else set()
+def scored(parents: dict, kinds: dict, node_id) -> list[str]:
+    """The nodes at or above `node_id` that R18 scores: units, and organ branches (branches
+    not inside a unit)."""
+    above = access.ancestors(parents, node_id)
+    in_unit = any(kinds.get(n) == "unit" for n in above)
+    return [n for n in above if kinds.get(n) == "unit"
+            or (kinds.get(n) == "branch" and not in_unit)]
+
+
+def nodes_left(parents: dict, kinds: dict, before: dict, after: dict) -> list[str]:
+    """The scored nodes whose count the member was in before the change and is not in
+    after it."""
+    was = set(scored(parents, kinds, before["org_unit_id"])) if counted(before) else set()
+    now = set(scored(parents, kinds, after["org_unit_id"])) if counted(after) else set()
     return sorted(was - now)
 
 
-def record_left(tx, actor, member, before: dict, parents: dict) -> None:
-    """The audit entry of a change that took `member` out of some node's count (none
-    otherwise), in the change's transaction."""
+def record_left(tx, actor, member, before: dict, units: dict) -> None:
+    """The audit entry of a change that took `member` out of some unit's or organ branch's
+    count (none otherwise), in the change's transaction; `units`: the tree by id."""
     after = standing(member)
-    left = nodes_left(parents, before, after)
+    left = nodes_left({u.id: u.parent_id for u in units.values()},
+                      {u.id: u.kind for u in units.values()}, before, after)
     if left:
         tx.store.audit(LEFT, actor=actor, target=member.id, scope_id=before["org_unit_id"],
                        detail={"before": before, "after": after, "left": left})

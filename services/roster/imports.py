@@ -178,7 +178,7 @@ def _apply(tx, sheet, data, place, home, actor) -> str:
         for k, v in values.items():
             setattr(member, k, v)
         member.updated_at = tx.now
-        denominators.record_left(tx, actor, member, counts_before, sheet.parents)
+        denominators.record_left(tx, actor, member, counts_before, sheet.units)
         outcome, event = "updated", "member_updated"
     else:
         outcome, event = "unchanged", None
