@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kernel import events as contract
 from kernel.knobs import read_all
-from services.attempts import play, regrade, replicas
+from services.attempts import play, records, regrade, replicas
 from services.attempts.models import Attempt, Base, Run, audit_log
 from services.attempts.store import AttemptsStore
 
@@ -225,3 +225,24 @@ def test_a_paper_whose_options_were_edited_is_listed_not_guessed(world):
     report = world.regrade(edited)
     assert [p["attempt_id"] for p in report["unmatched"]] == [failed.id]
     assert world.attempt(failed.id).status == "failed"
+
+
+def test_later_levels_keep_their_times_shifted_and_ranking_gets_every_record(world):
+    first = world.play(seconds=40)["attempt"]  # level 1 fails on BAD
+    world.later(minutes=5)
+    second = world.play(ids=(1, 3, 4), seconds=60)["attempt"]  # level 1 passes
+    world.now = datetime(2018, 4, 2, 9, 0, tzinfo=LOCAL)
+    third = world.play(level=2, ids=(1, 2, 3), seconds=80)["attempt"]  # level 2 passes
+    assert (world.run().levels_passed, world.run().total_ms) == (2, 180_000)
+    world.regrade()
+    world.session.expire_all()
+    assert (world.run().levels_passed, world.run().total_ms) == (2, 120_000)
+    [(_, data)] = world.events
+    assert data["run_passes"] == [
+        {"levels": 1, "total_ms": 40_000, "at": first.submitted_at, "attempt_id": first.id},
+        {"levels": 2, "total_ms": 120_000, "at": third.submitted_at, "attempt_id": third.id}]
+    # ranking's rebuild reads the same: the superseded pass is not exported
+    exported = world.do(records.export_passes, "c", None, 10)["passes"]
+    assert [(p["attempt_id"], p["run_levels_passed"], p["run_total_ms"]) for p in exported] == [
+        (first.id, 1, 40_000), (third.id, 2, 120_000)]
+    assert second.id not in {p["attempt_id"] for p in exported}
