@@ -124,3 +124,5 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     for name in ("admin-import-report", "admin-members", "admin-levels",
                  "admin-participation"):
         assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000
+    assert "当月闯过关" in seen["settings_labels"] and seen["settings_before"] is False
+    assert seen["settings_updated"].startswith("最近修改：")
