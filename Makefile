@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test test-fast clean-data clean bench bench-load docs
+.PHONY: install run test test-fast clean-data clean bench bench-load docs
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -13,6 +13,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install $(PIP_QUIET) -r requirements.lock
 	$(BIN)/python -m pip install $(PIP_QUIET) --no-deps -e .
 	@touch $(STAMP)
+
+install: $(STAMP)  ## the virtual environment only (.venv/, the pinned versions)
 
 run: $(STAMP)  ## the embedded platform with demo data at http://127.0.0.1:8000
 	$(BIN)/challenge dev

@@ -335,7 +335,7 @@ def run_campaign_import(args) -> int:
         state = "published" if campaign["published_at"] else (
             f"a draft: publish it with `challenge campaign publish {campaign['year']}`")
         sys.stdout.write(printable(f"{campaign['name']} ({campaign['year']}): "
-                                   f"{len(campaign['levels'])} levels, {state}\n"))
+                                   f"{len(campaign['levels'])} levels, {state}") + "\n")
     return status
 
 
@@ -345,7 +345,7 @@ def run_campaign_publish(args) -> int:
     published = client.call("POST", f"/api/v1/admin/campaigns/{campaign['campaign_id']}"
                             "/publish", json={})
     sys.stdout.write(printable(f"{published['name']} is published: members play it from "
-                               f"{published['starts_at']}\n"))
+                               f"{published['starts_at']}") + "\n")
     return 0
 
 
@@ -358,7 +358,7 @@ def run_campaign_list(args) -> int:
     for c in items:
         state = "current" if c["current"] else "published" if c["published_at"] else "draft"
         sys.stdout.write(printable(f"{c['year']}  {state:<9} {c['levels']:>2} levels "
-                                   f"{c['active_questions']:>5} questions  {c['name']}\n"))
+                                   f"{c['active_questions']:>5} questions  {c['name']}") + "\n")
     if not items:
         sys.stdout.write("no campaign yet: `challenge campaign template YEAR`, then "
                          "`challenge campaign import FILE`\n")

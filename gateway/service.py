@@ -163,7 +163,8 @@ class GatewayService:
                                           campaign["ends_at"])
         month = r15.month_of(now, campaign["time_zone"])
         return {"campaign": campaign, "progress": progress, "server_now": now.isoformat(),
-                "month": month, "month_cutoff": r15.cutoff(month, campaign["time_zone"])}
+                "month": month,
+                "month_cutoff": r15.cutoff(month, campaign["time_zone"]).isoformat()}
 
     @http("POST", f"{API}/attempts", auth=True, body=StartRequest, response=AttemptOut)
     def start_attempt(self, request, member_id, body):
