@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from kernel import campaigns
 from kernel.uow import Store
@@ -69,11 +69,13 @@ class AttemptsStore(Store):
 
     # -- regrades (regrade.py) -------------------------------------------------------------
 
-    def level_attempts(self, campaign_id, level) -> list[Attempt]:
-        """Every attempt at a level of the campaign, oldest first (the regrade keeps those
-        whose paper drew its question: a paper's key is JSON, read in Python)."""
+    def drawn_attempts(self, campaign_id, level, question_id) -> list[Attempt]:
+        """The attempts at a level of the campaign whose paper may have drawn the question,
+        oldest first: their key's JSON text names it (the regrade checks each key itself)."""
         return list(self.session.scalars(
-            select(Attempt).where(Attempt.campaign_id == campaign_id, Attempt.level == level)
+            select(Attempt).where(
+                Attempt.campaign_id == campaign_id, Attempt.level == level,
+                cast(Attempt.key, String).contains(f'"{question_id}"', autoescape=True))
             .order_by(Attempt.started_at, Attempt.id)))
 
     def run_attempts(self, run_id) -> list[Attempt]:
