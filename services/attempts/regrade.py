@@ -50,7 +50,7 @@ def regrade(tx, knobs, actor: str, question: dict, closed_months: list[dict],
               "kept_passes": [], "pending": [], "unmatched": [], "runs": [],
               "closed_months": []}
     changes = {}
-    for attempt in tx.store.drawn_attempts(question["campaign_id"], question["level"], qid):
+    for attempt in tx.store.drawn_attempts(question["campaign_id"], qid):
         if qid not in (attempt.key or {}):
             continue
         report["drawn"] += 1

@@ -69,12 +69,13 @@ class AttemptsStore(Store):
 
     # -- regrades (regrade.py) -------------------------------------------------------------
 
-    def drawn_attempts(self, campaign_id, level, question_id) -> list[Attempt]:
-        """The attempts at a level of the campaign whose paper may have drawn the question,
-        oldest first: their key's JSON text names it (the regrade checks each key itself)."""
+    def drawn_attempts(self, campaign_id, question_id) -> list[Attempt]:
+        """The attempts of the campaign whose paper may have drawn the question (at whatever
+        level it stood then), oldest first: their key's JSON text names it (the regrade
+        checks each key itself)."""
         return list(self.session.scalars(
             select(Attempt).where(
-                Attempt.campaign_id == campaign_id, Attempt.level == level,
+                Attempt.campaign_id == campaign_id,
                 cast(Attempt.key, String).contains(f'"{question_id}"', autoescape=True))
             .order_by(Attempt.started_at, Attempt.id)))
 
