@@ -152,6 +152,11 @@ class HistoryOut(Schema):
     correct = fields.Int(allow_none=True)
     total = fields.Int()
     auto_submitted = fields.Bool()  # submitted by its deadline with the saved answers
+    # graded again after a bank administrator corrected or voided one of its questions (R12)
+    regraded_at = fields.AwareDateTime(allow_none=True)
+    # after a regrade, an attempt at a level its run had already passed: in the history,
+    # out of the run's time (R13)
+    superseded = fields.Bool()
 
 
 class OpenAttemptOut(Schema):

@@ -54,6 +54,7 @@ def test_a_corrected_key_regrades_the_paper_dry_run_first(embedded):
     [attempt] = requests.get(f"{base}/api/v1/attempts", headers=member,
                              timeout=10).json()["items"]
     assert (attempt["status"], attempt["submitted_at"]) == ("passed", submitted_at)
+    assert attempt["regraded_at"] is not None and attempt["superseded"] is False
 
     def on_board():
         board = requests.get(f"{base}/api/v1/leaderboards/system", headers=member,
