@@ -37,6 +37,23 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         page.wait_for_selector("#app:not([hidden])")
         out["who"] = page.inner_text("#who")
 
+        # the organisation sheet (issue 19): a bad row named in Chinese, then a new unit that
+        # has no administrator yet is listed at the top of the page (R4)
+        org_sheet = os.path.join(shots, "组织架构.csv")
+        with open(org_sheet, "w", encoding="utf-8") as handle:
+            handle.write("上级,名称,类型,编码\n省总工会,浏览器测试单位,单位,browser-unit\n"
+                         "省总工会,浏览器测试部门,部门,\n")
+        page.set_input_files("#org-file", org_sheet)
+        page.click("#org-form button[value='1']")
+        page.wait_for_selector("#org-report table.report")
+        out["org_dry_rows"] = table(page, "#org-report tbody")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#org-form button[value='0']")
+        page.wait_for_selector("#alerts p:has-text('浏览器测试单位')")
+        out["alerts"] = page.inner_text("#alerts")
+        page.screenshot(path=f"{shots}/admin-org-import.png", full_page=True)
+        os.remove(org_sheet)
+
         # a member sheet with a bad row: dry run first, the report names the row and column
         page.set_input_files("#members-file", sheet)
         page.click("#members-form button[value='1']")

@@ -107,6 +107,9 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     row, column, message = seen["dry_run_rows"][0]
     assert (row, column) == ("3", "手机号码") and "1391234" in message
     assert "新增 1" in seen["import_summary"]
+    # the organisation sheet's bad row in Chinese, by its sheet's column; the new unit's R4 alert
+    assert seen["org_dry_rows"] == [["3", "类型", "类型应为“组织”“单位”或“支部”"]]
+    assert "“浏览器测试单位”还没有管理员" in seen["alerts"]
     assert [r[:2] for r in seen["found"]] == [["浏览器测试甲", "139****0001"]]
     assert seen["levels"] == 12 and seen["funnel_bars"] >= 2  # the member's level 1 and 2
     # the regrade's dry run in Chinese: the demo's keys are right, so nothing would change
