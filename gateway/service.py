@@ -411,12 +411,13 @@ class GatewayService:
         campaign = self._bank_admin(member_id)
         return {"lines": self.awards.set_policies(campaign["campaign_id"], body["lines"])}
 
-    @http("GET", f"{ADMIN}/awards-settings", auth=True, response=AwardSettingsOut)
-    def admin_award_settings(self, request, member_id):
+    @http("GET", f"{ADMIN}/awards-settings", auth=True, query=CampaignQuery,
+          response=AwardSettingsOut)
+    def admin_award_settings(self, request, member_id, query):
         """Who is eligible for a prize (R16, R20) and R18's numbers of excellent units and
         organ branches, with who changed them last and when."""
         self.roster.authorize(member_id)
-        campaign = self.question_bank.get_campaign()
+        campaign = self.question_bank.get_campaign(query["campaign_id"])
         return self._named_settings(self.awards.settings(campaign["campaign_id"]))
 
     @http("PUT", f"{ADMIN}/awards-settings", auth=True, body=AwardSettingsBody,
