@@ -130,3 +130,40 @@ def test_settings_are_read_changed_and_audited(awards):
     [changed] = [e for e in call(awards, "audit_log", None, 50, 0)["items"]
                  if e["action"] == "award_settings_changed"]
     assert changed["actor_id"] == "admin"
+
+
+class Fake:
+    def __init__(self, **answers):
+        self.__dict__.update(answers)
+
+    def with_timeout(self, seconds):
+        return self
+
+
+def test_campaign_closed_learns_its_last_month_without_asking_ranking(container_factory,
+                                                                       migrated, fake_clock):
+    """Issue 18 item 12: the last month is the one granted with the final snapshot."""
+    asked = []
+    container = container_factory(AwardsService, migrated)
+    replace_dependencies(
+        container,
+        ranking=Fake(months=lambda c: asked.append("months") or [],
+                     leaderboard=lambda s, c, limit, offset, month: asked.append(month) or {
+                         "total": len(BOARD), "entries": BOARD[offset:offset + limit]}),
+        roster=Fake(org_tree=lambda: [{"id": "system", "parent_id": None, "kind": "system",
+                                       "name": "s"}],
+                    roster_for_scoring=lambda: [],
+                    scoring_removals=lambda since, until: []),
+        attempts=Fake(participants=lambda c: []),
+        question_bank=Fake(get_campaign=lambda c: {
+            "levels": [{}] * 12, "starts_at": "2018-03-12T00:00:00+08:00",
+            "ends_at": "2018-10-31T23:59:59.999000+08:00"}))
+    container.start()
+    deliver(container, "on_campaign_published", "question_bank", "campaign_published", {
+        "campaign_id": "c", "name": "c", "time_zone": "Asia/Shanghai", "starts_at": AT,
+        "ends_at": AT + timedelta(days=200), "organisation_id": "federation", "levels": []})
+    close(container)  # March, granted from its tops with snapshot s1
+    deliver(container, "on_campaign_closed", "ranking", "campaign_closed",
+            {"campaign_id": "c", "final_snapshot_id": "s1"})
+    assert asked == ["2018-03"]  # the final board of March only; never ranking.months
+    assert call(container, "annual_results", "c")["champion_member_id"] == "m01"
