@@ -21,6 +21,8 @@ const ERRORS = {
     attempt_open: "请先完成正在进行的答题",
     restart_not_allowed: "需先通过目前已开放的全部关卡，才能从第1关重新开始",
     run_just_started: "新一轮刚刚开始",
+    attempt_closed: "本次答题已结束，答案不能再修改",
+    answers_off_paper: "答案与本次试卷的题目或选项不符，请刷新页面后重试",
     may_not_play: "您的账号暂不能参加答题，请联系本单位管理员",
     sheet_unreadable: "文件无法读取：请上传 CSV（UTF-8 或 GBK）、XLSX 或 JSON 表格",
     sheet_no_known_column: "表格第一行没有可识别的列名，请使用模板中的列名",
@@ -60,6 +62,13 @@ const ERRORS = {
     award_held: "该奖励待审核：获奖人的异常记录复核通过后才能发放",
     award_not_payable: "该奖励不是待发放状态，不能标记为已发放",
     question_voided: "该题已作废",
+    // campaigns as data, several over the years (issue 19)
+    no_campaign: "目前没有进行中的活动：组织方发布本年度的活动后即可开始闯关，请留意通知",
+    campaign_still_running: "另一个活动仍在进行：须等它结束后，才能发布新的活动",
+    campaign_published: "该活动已经发布",
+    campaign_no_levels: "该活动还没有关卡：请先导入活动表",
+    campaign_year_exists: "该年度已有活动：请下载其表格修改后重新导入",
+    no_organisation: "还没有组织架构：请先导入组织架构表，再新建活动",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
     unauthorized: "请重新登录",
@@ -104,6 +113,12 @@ const ERRORS = {
     award_held: "The award is held: its winner's flags must be cleared before it is paid",
     award_not_payable: "Only a payable award can be marked paid",
     question_voided: "The question is already voided",
+    no_campaign: "No campaign is running: play starts once the organisers publish this year's campaign",
+    campaign_still_running: "Another campaign is still running: publish this one after it has ended",
+    campaign_published: "The campaign is already published",
+    campaign_no_levels: "The campaign has no levels yet: import its sheet",
+    campaign_year_exists: "That year has its campaign: download its sheet, edit it and import it again",
+    no_organisation: "There is no organisation yet: import the organisation sheet first",
   },
 };
 

@@ -65,6 +65,21 @@ def answer(page, wrong_first=False):
                 box.check()
 
 
+def open_level(page, notes=None, shot=None):
+    """The level's button: a new attempt first shows what the member must know before it
+    starts (issue 18 item 9), a resumed one opens at once."""
+    page.click("#levels li button")
+    page.wait_for_selector("#prestart:not([hidden]), #attempt:not([hidden])")
+    if page.is_visible("#prestart"):
+        if notes is not None:
+            notes.extend(page.eval_on_selector_all("#prestart-notes li",
+                                                   "els => els.map(e => e.innerText)"))
+        if shot:
+            page.screenshot(path=shot)
+        page.click("#go")
+    page.wait_for_selector("#paper fieldset")
+
+
 def main(base, codes, phone, shots):
     os.makedirs(shots, exist_ok=True)
     out = {}
@@ -87,17 +102,30 @@ def main(base, codes, phone, shots):
         page.wait_for_selector("#levels li button")
         page.screenshot(path=f"{shots}/member-levels.png")
 
-        # level 1: answer, refresh mid-attempt, nothing lost, submit, passed
-        page.click("#levels li button")
-        page.wait_for_selector("#paper fieldset")
+        # level 1: what the paper says before it starts, then answer, refresh mid-attempt,
+        # nothing lost, the same answers on another phone (saved on the server), submit
+        out["prestart"] = []
+        open_level(page, out["prestart"], f"{shots}/member-before-start.png")
         answer(page)
         chosen = page.eval_on_selector_all("#paper input:checked", "els => els.length")
+        page.wait_for_selector("#saved:has-text('答案已保存到服务器')")
         page.reload()
         page.wait_for_selector("#levels li button")
-        page.click("#levels li button")
-        page.wait_for_selector("#paper fieldset")
+        open_level(page)
         out["kept_after_refresh"] = (
             page.eval_on_selector_all("#paper input:checked", "els => els.length") == chosen)
+        other = browser.new_context(viewport={"width": 390, "height": 844})
+        phone_b = other.new_page()  # nothing in its storage but the login
+        phone_b.goto(base + "/")
+        phone_b.evaluate("token => localStorage.setItem('token', token)",
+                         page.evaluate("() => localStorage.getItem('token')"))
+        phone_b.reload()
+        phone_b.wait_for_selector("#levels li button")
+        open_level(phone_b)
+        out["other_phone_answers"] = phone_b.eval_on_selector_all(
+            "#paper input:checked", "els => els.length")
+        out["answers_chosen"] = chosen
+        other.close()
         page.screenshot(path=f"{shots}/member-attempt.png")
         # the first submit meets a 503 (the broker restarting): the page tries again by itself
         refused = []
@@ -122,8 +150,7 @@ def main(base, codes, phone, shots):
         # level 2: one wrong answer, failed
         page.click("#back")
         page.wait_for_selector("#levels li button")
-        page.click("#levels li button")
-        page.wait_for_selector("#paper fieldset")
+        open_level(page)
         out["level2_title"] = page.inner_text("#attempt-h")
         answer(page, wrong_first=True)
         page.click("#submit")
@@ -146,8 +173,7 @@ def main(base, codes, phone, shots):
 
         # level 2 again, one question at a time
         page.wait_for_selector("#levels li button")
-        page.click("#levels li button")
-        page.wait_for_selector("#paper fieldset")
+        open_level(page)
         page.click("#view")
         visible = "els => els.filter(e => e.offsetParent !== null).length"
         out["one_by_one"] = {

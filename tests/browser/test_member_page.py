@@ -68,6 +68,12 @@ def test_member_passes_fails_refreshes_and_sees_their_place(platform):
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["kept_after_refresh"] is True
+    # issue 18 item 8: saved on the server, so another phone resumes them
+    assert seen["other_phone_answers"] == seen["answers_chosen"] > 0
+    # item 9: before it starts, the month's cutoff (R15) and the campaign's end
+    assert any("须在2018年5月31日 23:59:59前交卷，成绩才计入2018年5月" in note
+               for note in seen["prestart"]), seen["prestart"]
+    assert any(note.startswith("活动于2018年10月31日 23:59:59结束") for note in seen["prestart"])
     assert seen["level1"] == "闯关成功！"
     assert seen["submit_refused_then_retried"] == 1  # a 503, then the page's own retry
     assert seen["level2_title"] == "第2关"
@@ -120,6 +126,8 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert seen["participation_tables"] == 2
     assert seen["audit_first"][3] == "导入成员名单"  # the action in words, not its key
     assert seen["english_tab"] == "Audit log"
+    assert "当月闯过关" in seen["settings_labels"] and seen["settings_before"] is False
+    assert seen["settings_updated"].startswith("最近修改：")
     # the administrator of 省教科文卫工会: their unit's 30 members and the one imported there
     assert seen["unit_who"].endswith("省教科文卫工会")
     assert seen["unit_sees_question_import"] is False
@@ -127,5 +135,3 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     for name in ("admin-import-report", "admin-members", "admin-levels",
                  "admin-participation"):
         assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000
-    assert "当月闯过关" in seen["settings_labels"] and seen["settings_before"] is False
-    assert seen["settings_updated"].startswith("最近修改：")

@@ -59,6 +59,7 @@ VALID = {
     "participation": {"participation": "voluntary"},
     "start_attempt": {"level": 1},
     "submit_attempt": {"answers": {}},
+    "save_answers": {"answers": {}},
     "request_code": {"phone": "13800000010"},
     "token": {"phone": "13800000010", "code": "000000"},
 }
@@ -77,9 +78,9 @@ INVALID = {
     "admin_reinstate": ({}, "reason"),
     "admin_review_flag": ({"note": "a note", "outcome": "maybe"}, "outcome"),
     "admin_set_award_policy": ({"lines": "all"}, "lines"),
-    "admin_replay_events": ({"service": "awards", "since": "2018-03-01T00:00:00",
     "admin_set_award_settings": ({"excellent_units": -1}, "excellent_units"),
     "admin_grant_month": ({"x": 1}, "x"),
+    "admin_replay_events": ({"service": "awards", "since": "2018-03-01T00:00:00",
                              "queue": "agency-x"}, "since"),
     "admin_set_unit_admin": ({}, "member_id"),
     "admin_update_level": ({"time_limit_s": 60}, "time_limit_s"),
@@ -89,6 +90,7 @@ INVALID = {
     "participation": ({"participation": "required"}, "participation"),
     "start_attempt": ({"level": "1"}, "level"),
     "submit_attempt": ({"answers": ["A"]}, "answers"),
+    "save_answers": ({"answers": {"q": ["AB"]}}, "answers"),
     "request_code": ({}, "phone"),
     "token": ({"phone": "13800000010"}, "code"),
 }
@@ -147,6 +149,7 @@ NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
     "admin_annual": ("GET", "/api/v1/admin/annual", None),
     "admin_annual_xlsx": ("GET", "/api/v1/admin/annual.xlsx", None),
     "submit_attempt": ("POST", "/api/v1/attempts/no-such-attempt/submit", {"answers": {}}),
+    "save_answers": ("PUT", "/api/v1/attempts/no-such-attempt/answers", {"answers": {}}),
     "agency_member": ("GET", "/api/v1/agency/members/no-such-member", None),
     "static_file": ("GET", "/static/secret.py", None),
 }
@@ -155,10 +158,10 @@ CONFLICT = {  # route name -> (who, method, path, body): not possible in this st
                                {}),
     "admin_create_campaign": ("admin", "POST", "/api/v1/admin/campaigns", {"year": 2018}),
     "admin_close_month": ("admin", "POST", "/api/v1/admin/months/2018-05/close", {}),
+    "admin_grant_month": ("admin", "POST", "/api/v1/admin/awards/2018-05/grant", {}),
     "start_attempt": ("unit_admin", "POST", "/api/v1/attempts", {"level": 2}),
     "restart_run": ("member", "POST", "/api/v1/runs", {}),
     "admin_reinstate": ("admin", "POST", f"/api/v1/admin/members/{MEMBER_ID}/reinstate",
-    "admin_grant_month": ("admin", "POST", "/api/v1/admin/awards/2018-05/grant", {}),
                         {"reason": "was never out"}),
     "leaderboard": ("member", "GET", "/api/v1/leaderboards/system?month=2018-05", None),
 }
@@ -386,6 +389,22 @@ def test_submitting_another_members_attempt_is_refused(api):
     r = requests.post(f"{api['base']}/api/v1/attempts/{api['ids']['attempt']}/submit",
                       headers=api["unit_admin"], json={"answers": {}}, timeout=10)
     error_of(r, 404, "not_found")  # says nothing about whose it is
+    r = requests.put(f"{api['base']}/api/v1/attempts/{api['ids']['attempt']}/answers",
+                     headers=api["unit_admin"], json={"answers": {}}, timeout=10)
+    error_of(r, 404, "not_found")
+
+
+def test_answers_off_the_paper_are_not_saved(api):
+    """Only the paper's questions, only their options (issue 18 item 8: bounded)."""
+    url = f"{api['base']}/api/v1/attempts/{api['ids']['attempt']}/answers"
+    for answers in ({"no-such-question": ["A"]}, {"x" * 65: ["A"]},
+                    {f"q{i}": ["A"] for i in range(201)}):
+        error = error_of(requests.put(url, headers=api["member"], json={"answers": answers},
+                                      timeout=10), 400, "bad_input")
+        assert "answers" in error["fields"], error
+    assert error_of(requests.put(url, headers=api["member"],
+                                 json={"answers": {"no-such-question": ["A"]}}, timeout=10),
+                    400, "bad_input")["reason"] == "answers_off_paper"
 
 
 def test_a_replay_into_one_of_the_platforms_own_queues_is_refused(api):

@@ -227,3 +227,96 @@ def test_export_passes_pages_through_every_pass_as_its_event(attempts, migrated,
     exported = first["passes"] + second["passes"]
     published = [e["data"] for e in outbox_events(migrated, "attempts", "attempt_passed")]
     assert exported == published
+
+
+# -- answers saved as the member answers; the deadline (issue 18 items 8-9) -------------------
+
+def instant(value):
+    return datetime.fromisoformat(value)
+
+
+@pytest.mark.parametrize("late_ms, expired", [(0, 0), (1, 1)])
+def test_the_deadline_submits_the_saved_answers_at_its_edge(attempts, migrated, fake_clock,
+                                                             late_ms, expired):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    fake_clock.advance(seconds=57, milliseconds=250)
+    saved = call(attempts, "save_answers", "m1", paper["attempt_id"], right(paper))
+    assert saved["answered"] == 20
+    fake_clock.advance(seconds=1)  # the same again (a retry): the time of the change stays
+    again = call(attempts, "save_answers", "m1", paper["attempt_id"], right(paper))
+    assert again["saved_at"] == saved["saved_at"]
+    resumed = call(attempts, "start_attempt", "m1", 1)  # another device
+    assert resumed["saved_answers"] == right(paper) and resumed["saved_at"] == saved["saved_at"]
+    fake_clock.set(instant(paper["deadline"]) + timedelta(seconds=10, milliseconds=late_ms))
+    assert call(attempts, "expire_overdue") == expired
+    if not expired:
+        return
+    [passed] = outbox_events(migrated, "attempts", "attempt_passed")
+    assert passed["data"]["duration_ms"] == 57_250 and passed["data"]["run_total_ms"] == 57_250
+    assert instant(passed["data"]["submitted_at"]) == instant(paper["deadline"])
+    history = call(attempts, "my_attempts", "m1")["items"][0]
+    assert (history["status"], history["auto_submitted"]) == ("passed", True)
+
+
+def test_saves_refused_off_the_paper_to_others_and_once_over(attempts, fake_clock):
+    paper = call(attempts, "start_attempt", "m1", 1)
+    first = paper["questions"][0]["id"]
+    for answers in ({"elsewhere": ["A"]}, {first: ["C"]}, {first: ["A", "B"]}):
+        with pytest.raises(BadInput) as refused:
+            call(attempts, "save_answers", "m1", paper["attempt_id"], answers)
+        assert refused.value.reason == "answers_off_paper"
+    with pytest.raises(BadInput) as refused:
+        call(attempts, "save_answers", "m1", paper["attempt_id"], {first: ["AB"]})
+    assert "answers" in refused.value.fields
+    deliver(attempts, "on_member_registered", "roster", "member_registered", {
+        "member_id": "m2", "name": "李娜", "org_path": ["system"], "category": "non_party",
+        "participation": "voluntary", "status": "active"})
+    with pytest.raises(NotFound):
+        call(attempts, "save_answers", "m2", paper["attempt_id"], {})
+    fake_clock.advance(seconds=300 + 10, milliseconds=1)
+    with pytest.raises(Conflict) as refused:
+        call(attempts, "save_answers", "m1", paper["attempt_id"], {first: ["A"]})
+    assert refused.value.reason == "attempt_closed"
+
+
+LAST_START = datetime(2018, 10, 31, 23, 58, 44, tzinfo=LOCAL)
+
+
+@pytest.mark.parametrize("save_first", [True, False])
+def test_an_attempt_started_at_23_58_44_on_the_last_day_ends_with_the_campaign(
+        attempts, migrated, fake_clock, save_first):
+    """R15 at the campaign's end: the deadline is 23:59:59.999 local, not 5 minutes later;
+    what comes after it (grace or not) is graded on what was saved by then."""
+    fake_clock.set(LAST_START)
+    paper = call(attempts, "start_attempt", "m1", 1)
+    assert instant(paper["deadline"]) == END
+    assert instant(paper["month_cutoff"]) == END and paper["month"] == "2018-10"
+    assert instant(paper["campaign_ends_at"]) == END
+    if save_first:
+        fake_clock.set(END)
+        call(attempts, "save_answers", "m1", paper["attempt_id"], right(paper))
+    fake_clock.set(END + timedelta(milliseconds=1))
+    with pytest.raises(Conflict):
+        call(attempts, "save_answers", "m1", paper["attempt_id"], {})
+    fake_clock.set(END + timedelta(seconds=5))  # inside the grace of the deadline: too late
+    result = call(attempts, "submit_attempt", "m1", paper["attempt_id"], right(paper))
+    if save_first:
+        assert result["passed"] and result["auto_submitted"]
+        assert instant(result["submitted_at"]) == END  # October's: on the final board
+        assert result["duration_ms"] == 75_999
+        assert call(attempts, "count_passes", "c2018", END.isoformat()) == 1
+    else:
+        assert (result["passed"], result["reason"], result["duration_ms"]) == (
+            False, "timeout", 75_999)
+
+
+def test_a_months_count_submits_the_overdue_attempts_first(attempts, fake_clock):
+    """ranking asks after the cutoff + settle; the expiry timer may not have run yet."""
+    cutoff = datetime(2018, 3, 31, 23, 59, 59, 999000, tzinfo=LOCAL)
+    fake_clock.set(cutoff - timedelta(minutes=10))
+    paper = call(attempts, "start_attempt", "m1", 1)
+    fake_clock.advance(seconds=90)
+    call(attempts, "save_answers", "m1", paper["attempt_id"], right(paper))
+    fake_clock.set(cutoff + timedelta(seconds=300))
+    assert call(attempts, "count_passes", "c2018", cutoff.isoformat()) == 1
+    assert call(attempts, "progress", "m1")["open_attempt"] is None
