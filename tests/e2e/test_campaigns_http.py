@@ -96,3 +96,35 @@ def test_a_2019_campaign_after_2018_with_its_own_boards(embedded):
     assert past["entries"] == system_2018
     assert get(base, "/admin/campaign", admin,
                campaign_id=demo_2018["campaign_id"])["year"] == 2018
+
+
+def test_a_fresh_install_says_what_to_do_and_members_see_no_campaign(tmp_path):
+    """Before any campaign: the admin page's checklist is all unticked but the members, and a
+    member's campaign is a clear refusal (404, reason no_campaign) the page words in Chinese,
+    not an error."""
+    from challenge.platform import EmbeddedPlatform, embedded_settings
+    from kernel import bus
+    from tests.distributed import free_port
+
+    bus.reset()
+    port = free_port()
+    platform = EmbeddedPlatform(embedded_settings(str(tmp_path), port)
+                                .with_(rpc_timeout_seconds=5.0)).start()
+    try:
+        with platform.rpc() as rpc:
+            rpc.roster.upsert_org_units(demo.TREE)
+            report = rpc.roster.import_members([dict(demo.member_rows(per_category=1)[0])])
+            assert not report["errors"], report
+        base, sms = f"http://127.0.0.1:{port}", platform.settings.sms_file
+        admin, _ = login(base, sms, demo.SYSTEM_ADMIN_PHONE)
+        assert get(base, "/admin/setup", admin) == {
+            "organisation": True, "campaign": False, "members": False, "questions": False,
+            "campaign_id": None}
+        r = requests.get(f"{base}{API}/campaign", headers=admin, timeout=10)
+        assert r.status_code == 404 and r.json()["error"]["reason"] == "no_campaign"
+        assert get(base, "/admin/campaigns", admin) == {"items": []}
+        made = post(base, "/admin/campaigns", admin, status=201, json={"year": 2027})
+        assert made["created"] == 12 and made["campaign"]["published_at"] is None
+        assert get(base, "/admin/setup", admin)["campaign"] is False  # a draft is not yet
+    finally:
+        platform.stop()

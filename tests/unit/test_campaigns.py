@@ -212,3 +212,18 @@ def test_the_setup_checklist_ticks_as_the_bank_fills(tx):
     bank.import_questions(tx, cid, demo_questions(1, count=20), dry_run=False)
     assert campaigns.setup(tx) == {"campaign": True, "published": True, "questions": True,
                                    "campaign_id": cid}
+
+
+def test_the_pages_word_every_campaign_refusal():
+    """Each reason these use cases give has its Chinese and English words (common.js)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    code = "".join((root / "services/question_bank" / name).read_text(encoding="utf-8")
+                   for name in ("campaigns.py", "levels.py", "campaign_sheet.py"))
+    reasons = set(re.findall(r'reason="(\w+)"', code))
+    assert {"no_campaign", "campaign_still_running", "no_organisation"} <= reasons
+    words = (root / "gateway/static/common.js").read_text(encoding="utf-8")
+    for reason in reasons:
+        assert len(re.findall(rf"^    {reason}: \"", words, flags=re.M)) == 2, reason
