@@ -71,19 +71,25 @@ DOCS = {
     "run_started": ("A member began a run at level 1 (their first, or a restart under R14).", {
         "run_id": RUN, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_number": 1,
         "started_at": "2018-03-12T01:30:02.114+00:00"}),
-    "attempt_started": ("A timed attempt began; the deadline is the server's.", {
+    "attempt_started": ("A timed attempt began; the deadline is the server's: start + the "
+                        "level's limit, or the campaign's end if that comes first.", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
         "level": 1, "started_at": "2018-03-12T01:30:02.114+00:00",
         "deadline": "2018-03-12T01:35:02.114+00:00"}),
     "attempt_passed": ("A member answered all 20 right in time: the level is passed. "
-                       "`run_levels_passed` and `run_total_ms` are the run's score after it.", {
+                       "`run_levels_passed` and `run_total_ms` are the run's score after it. "
+                       "An attempt nobody submitted is submitted at its deadline with the "
+                       "answers its member saved: `submitted_at` is the deadline, "
+                       "`duration_ms` runs to the last save.", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
         "run_number": 1, "level": 1, "started_at": "2018-03-12T01:30:02.114+00:00",
         "submitted_at": "2018-03-12T01:31:07.412+00:00", "duration_ms": 65298,
         "run_levels_passed": 1, "run_total_ms": 65298,
         "question_ids": ["q-0001", "q-0002"], "wrong_question_ids": []}),
-    "attempt_failed": ("An attempt did not pass: wrong answers, submitted after the deadline "
-                       "and grace (`timeout`), or never submitted (`expired`).", {
+    "attempt_failed": ("An attempt did not pass: wrong answers (submitted, or saved and "
+                       "submitted at the deadline), submitted after the deadline and grace "
+                       "with nothing saved (`timeout`), or never submitted with nothing saved "
+                       "(`expired`).", {
         "attempt_id": ATTEMPT, "member_id": MEMBER, "campaign_id": CAMPAIGN, "run_id": RUN,
         "run_number": 1, "level": 2, "started_at": "2018-04-01T12:00:00.000+00:00",
         "submitted_at": "2018-04-01T12:04:31.250+00:00", "duration_ms": 271250,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kernel import r13
+from kernel import r13, r15
 
 
 @dataclass(frozen=True)
@@ -53,21 +53,9 @@ def place(entries, first_place: int = 1):
 
 # -- months (R15) -------------------------------------------------------------------------
 
-def month_of(at: datetime, time_zone: str) -> str:
-    """The campaign-local month an instant falls in, as YYYY-MM."""
-    from zoneinfo import ZoneInfo
-
-    return at.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m")
-
-
-def cutoff(month: str, time_zone: str) -> datetime:
-    """R15: 23:59:59.999 local on the month's last day, as an aware instant."""
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    year, number = (int(part) for part in month.split("-"))
-    first_next = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(time_zone))
-    return first_next - timedelta(milliseconds=1)
+# a month and its cutoff are written once for every service (attempts tells the member)
+month_of = r15.month_of
+cutoff = r15.cutoff
 
 
 def months(starts_at: datetime, ends_at: datetime, time_zone: str) -> list[str]:
