@@ -307,7 +307,10 @@ def mark_paid(tx, actor: str, award_id: str) -> Award:
     award = tx.store.award(award_id)
     if award is None:
         raise NotFound("no such award")
-    if award.status == "held":
+    # under review also when a flag came in while the award was being granted (the grant saw
+    # no flag and the flag's hold no award yet): never paid before the review
+    if award.status == "held" or (award.status == "granted" and award.member_id
+                                  and tx.store.under_review(award.member_id)):
         raise Conflict("the award is held until its member's flags are reviewed",
                        reason="award_held")
     if award.status != "granted":

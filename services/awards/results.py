@@ -78,12 +78,14 @@ def publish_annual(tx, campaign_id: str, final_snapshot_id: str, final: list[dic
 
 
 def _grant_annual(tx, campaign_id, kind, rank, member_id=None, org_unit_id=None):
+    # a member's award is held while they have a flag under review, as a month's (R20)
+    held = bool(member_id) and tx.store.under_review(member_id)
     award = Award(id=str(uuid.uuid4()), campaign_id=campaign_id, period=ANNUAL, kind=kind,
                   rank=rank, amount_cny=None, member_id=member_id, org_unit_id=org_unit_id,
-                  scope_id=None, status="granted", granted_at=tx.now)
+                  scope_id=None, status="held" if held else "granted", granted_at=tx.now)
     tx.store.add(award)
     data = {"award_id": award.id, "campaign_id": campaign_id, "period": ANNUAL,
-            "kind": kind, "rank": rank, "amount_cny": None}
+            "kind": kind, "rank": rank, "amount_cny": None, "held": held}
     data.update(grants.winner(tx, campaign_id, ANNUAL, member_id) if member_id
                 else {"org_unit_id": org_unit_id})
     tx.emit("award_granted", data)

@@ -7,6 +7,7 @@ import pytest
 
 from kernel.errors import BadInput, Conflict, NotFound
 from services.awards import grants, results
+from services.awards.models import FlagReplica
 from services.awards.policy import default_policy
 from tests.unit.awards_uow import awards_work, committed_events
 
@@ -451,3 +452,31 @@ def test_the_ledger_says_which_awards_are_held_and_counts_only_the_payable(work)
     assert {r[9] for r in held} == {"待审核"} and all("答题用时过短" in r[10] for r in held)
     totals = {r[0]: r[8] for r in rows if r and r[0] in ("待审核", "待发放", "合计")}
     assert totals == {"待审核": 300, "待发放": 4700, "合计": 4700}
+
+
+def test_a_granted_award_of_a_member_under_review_is_not_paid(work):
+    """A flag whose hold ran before the award existed (a race with the grant): the award
+    still reads granted, but finance cannot pay it before the review."""
+    close_month(work)
+    with work as tx:
+        tx.store.add(FlagReplica(flag_id=9, member_id="m04", state="open", updated_at=AT))
+    m04 = award_of(work, "m04")
+    assert m04["status"] == "granted"
+    with pytest.raises(Conflict) as refused, work as tx:
+        grants.mark_paid(tx, "finance", m04["id"])
+    assert refused.value.reason == "award_held"
+
+
+def test_the_annual_champion_under_review_is_held_and_released_like_a_month(work):
+    flag(work, "b1", 11)
+    publish(work, [dict(entry(2), member_id="b1", levels=6)])
+    with work as tx:
+        [champion] = [a for a in grants.awards_of_period(tx, "c", results.ANNUAL)
+                      if a["kind"] == "annual_champion"]
+    assert champion["status"] == "held"
+    [event] = [e for e in committed_events(work, "award_granted")
+               if e["data"]["kind"] == "annual_champion"]
+    assert event["data"]["held"] is True
+    review(work, "b1", 11, "cleared")
+    with work as tx:
+        assert tx.store.award(champion["id"]).status == "granted"
