@@ -102,6 +102,7 @@ def test_the_award_settings_are_read_changed_and_audited(embedded):
                        timeout=10).json()
     assert (got["exclude_inactive"], got["exclude_withdrawn"], got["exclude_bank_admins"],
             got["monthly_needs_pass_in_month"]) == (True, True, False, True)
+    embedded["clock"].advance(minutes=1)  # after the demo's own entries, newest first
     r = requests.put(f"{base}/api/v1/admin/awards-settings", headers=admin,
                      json={"exclude_bank_admins": True, "excellent_units": 5}, timeout=10)
     assert r.status_code == 200
