@@ -62,15 +62,34 @@ def logins() -> list[tuple[str, str]]:
     return found + [("system admin", SYSTEM_ADMIN_PHONE)]
 
 
+def _sheet_b64(rows: list[dict], headers: list[str]) -> str:
+    """Rows as the XLSX an organiser would upload, base64 as the import RPCs take it."""
+    from kernel import sheets
+
+    data, _ = sheets.write_rows(rows, headers, "xlsx")
+    return base64.b64encode(data).decode()
+
+
+def load_organisation(rpc) -> None:
+    """The tree as an organisation sheet (上级, 名称, 类型, 编码; the 编码 are the demo's ids),
+    imported as `challenge org import` does (the root is the platform's own)."""
+    kinds = {"organisation": "组织", "unit": "单位", "branch": "支部"}
+    rows = [{"上级": "" if node["parent_id"] == "system" else node["parent_id"],
+             "名称": node["name"], "类型": kinds[node["kind"]], "编码": node["id"]}
+            for node in TREE if node["kind"] != "system"]
+    report = rpc.roster.import_org_sheet(_sheet_b64(rows, ["上级", "名称", "类型", "编码"]),
+                                         "organisation.xlsx")
+    if report["errors"]:
+        raise RuntimeError(f"demo organisation rejected: {report['errors'][:3]}")
+
+
 def load_campaign(rpc, year: int, organisation_id: str) -> dict:
     """A year's campaign as an organiser makes it: the template sheet (`challenge campaign
     template YEAR`, the seed's pattern) imported as a sheet, then published."""
-    from kernel import sheets
     from services.question_bank.campaign_sheet import HEADERS, template_rows
 
-    data, _ = sheets.write_rows(template_rows(year), list(HEADERS.values()), "xlsx")
     report = rpc.question_bank.import_campaign_sheet(
-        None, base64.b64encode(data).decode(), f"campaign-{year}.xlsx",
+        None, _sheet_b64(template_rows(year), list(HEADERS.values())), f"campaign-{year}.xlsx",
         organisation_id=organisation_id)
     if report["errors"]:
         raise RuntimeError(f"demo campaign rejected: {report['errors'][:3]}")
@@ -84,7 +103,7 @@ def load(rpc) -> dict:
     """Load the demo through `rpc` (a ClusterRpcProxy); returns what to print."""
     from services.question_bank.demo import demo_questions
 
-    rpc.roster.upsert_org_units(TREE)
+    load_organisation(rpc)
     members = member_rows()
     report = rpc.roster.import_members(members)
     if report["errors"]:

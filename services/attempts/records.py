@@ -10,8 +10,11 @@ from .play import pass_data
 
 
 def progress(tx, member_id: str) -> dict:
-    """My runs and my open attempt; R8: the best run (R13's order) is my result."""
-    runs = tx.store.runs_of(member_id)
+    """My runs and my open attempt; R8: the best run (R13's order) is my result. The runs
+    are the current campaign's: last year's passes say nothing of this year's levels."""
+    current = tx.store.current_campaign()
+    runs = [run for run in tx.store.runs_of(member_id)
+            if current is None or run.campaign_id == current.campaign_id]
     best = min(runs, key=lambda run: r13.key(run.levels_passed, run.total_ms,
                                                run.last_pass_at), default=None)
     return {
