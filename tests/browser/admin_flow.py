@@ -105,6 +105,17 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         out["english_tab"] = page.inner_text("#tabbtn-audit")
         page.click("#lang")
 
+        # issue 18: who may win is policy the administrator reads and changes on the page
+        page.click("#tabbtn-awards")
+        page.wait_for_selector("#s-exclude_inactive:checked")
+        out["settings_labels"] = page.inner_text("#settings-form")
+        out["settings_before"] = page.is_checked("#s-exclude_bank_admins")
+        page.check("#s-exclude_bank_admins")
+        page.click("#settings-form button")
+        page.wait_for_selector("#settings-updated:text-matches('^最近修改')")
+        out["settings_updated"] = page.inner_text("#settings-updated")
+        page.screenshot(path=f"{shots}/admin-award-settings.png", full_page=True)
+
         # a unit's administrator sees their unit, and is not offered the campaign's tools
         page.click("#logout")
         page.fill("#phone", unit_admin)
@@ -122,17 +133,6 @@ def main(base, codes, phone, shots, sheet, unit_admin):
             "#q-unit option", "els => els.map(e => e.value).filter(Boolean)")
         browser.close()
     print(json.dumps(out, ensure_ascii=False))
-        # issue 18: who may win is policy the administrator reads and changes on the page
-        page.click("#tabbtn-awards")
-        page.wait_for_selector("#s-exclude_inactive:checked")
-        out["settings_labels"] = page.inner_text("#settings-form")
-        out["settings_before"] = page.is_checked("#s-exclude_bank_admins")
-        page.check("#s-exclude_bank_admins")
-        page.click("#settings-form button")
-        page.wait_for_selector("#settings-updated:text-matches('^最近修改')")
-        out["settings_updated"] = page.inner_text("#settings-updated")
-        page.screenshot(path=f"{shots}/admin-award-settings.png", full_page=True)
-
 
 
 if __name__ == "__main__":
