@@ -97,6 +97,24 @@ def test_a_2019_campaign_after_2018_with_its_own_boards(embedded):
     assert get(base, "/admin/campaign", admin,
                campaign_id=demo_2018["campaign_id"])["year"] == 2018
 
+    # 2019's first month closes into 2019's own awards; 2018's are untouched
+    clock.set(datetime(2019, 4, 2, 1, 0, tzinfo=timezone.utc))
+    admin, _ = login(base, sms, demo.SYSTEM_ADMIN_PHONE)
+    closed = post(base, "/admin/months/2019-03/close", admin, json={})
+    assert closed["campaign_id"] == draft["campaign_id"] and closed["ranked_members"] == 1
+    awards = wait_for(lambda: get(base, "/admin/awards/2019-03", admin)["items"],
+                      what="2019-03's awards")
+    assert {a["member_id"] for a in awards} == {me["member_id"]}
+    assert get(base, "/admin/awards/2019-03", admin,
+               campaign_id=demo_2018["campaign_id"])["items"] == []
+    assert get(base, "/admin/months", admin, campaign_id=demo_2018["campaign_id"])[
+        "months"][0]["month"] == "2018-03"
+    participation = get(base, "/admin/participation", admin,
+                        campaign_id=demo_2018["campaign_id"])
+    rows = participation["units"] + participation["branches"]
+    assert participation["campaign_id"] == demo_2018["campaign_id"]
+    assert sum(row["participants"] for row in rows) == 1  # the member's 2018 play
+
 
 def test_a_fresh_install_says_what_to_do_and_members_see_no_campaign(tmp_path):
     """Before any campaign: the admin page's checklist is all unticked but the members, and a
