@@ -15,6 +15,22 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.browser.member_flow import CHROMIUM_ARGS, policy_violations, wait_code  # noqa: E402
 
 
+def open_page(p, out, url, codes, phone):
+    """Chromium on a phone-sized page at `url` (the admin page), logged in as `phone` with
+    the code from `codes`; page errors and refused policy go into `out`."""
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.on("pageerror", lambda exc: out["errors"].append(str(exc)))
+    out["policy_violations"] = policy_violations(page)
+    page.goto(url)
+    page.fill("#phone", phone)
+    page.click("#code-form button")
+    page.wait_for_selector("#token-form:not([hidden])")
+    page.fill("#code", wait_code(codes, phone))
+    page.click("#token-form button")
+    return browser, page
+
+
 def table(page, selector):
     return page.eval_on_selector_all(
         f"{selector} tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
@@ -24,16 +40,7 @@ def main(base, codes, phone, shots, sheet, unit_admin):
     os.makedirs(shots, exist_ok=True)
     out = {"errors": []}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.on("pageerror", lambda exc: out["errors"].append(str(exc)))
-        out["policy_violations"] = policy_violations(page)
-        page.goto(base + "/admin")
-        page.fill("#phone", phone)
-        page.click("#code-form button")
-        page.wait_for_selector("#token-form:not([hidden])")
-        page.fill("#code", wait_code(codes, phone))
-        page.click("#token-form button")
+        browser, page = open_page(p, out, base + "/admin", codes, phone)
         page.wait_for_selector("#app:not([hidden])")
         out["who"] = page.inner_text("#who")
 

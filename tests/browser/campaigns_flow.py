@@ -12,8 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.admin_flow import table  # noqa: E402
-from tests.browser.member_flow import CHROMIUM_ARGS, policy_violations, wait_code  # noqa: E402
+from tests.browser.admin_flow import open_page, table  # noqa: E402
 
 
 def checklist(page):
@@ -25,16 +24,7 @@ def main(base, codes, phone, shots):
     os.makedirs(shots, exist_ok=True)
     out = {"errors": []}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.on("pageerror", lambda exc: out["errors"].append(str(exc)))
-        out["policy_violations"] = policy_violations(page)
-        page.goto(base + "/admin#campaigns")
-        page.fill("#phone", phone)
-        page.click("#code-form button")
-        page.wait_for_selector("#token-form:not([hidden])")
-        page.fill("#code", wait_code(codes, phone))
-        page.click("#token-form button")
+        browser, page = open_page(p, out, base + "/admin#campaigns", codes, phone)
         page.wait_for_selector("#setup li")
         out["setup_title"] = page.inner_text("#setup h2")
         out["before"] = checklist(page)
