@@ -3,6 +3,9 @@ on the embedded platform with the demo (its 2018 campaign is 2018's template she
 and published): a 2019 campaign made from the template, refused publication while 2018 runs,
 published once 2018 has ended, its bank copied from 2018's, and played with its own boards,
 while 2018's board and results stay as they were."""
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import requests
@@ -11,6 +14,7 @@ from challenge import demo
 from tests.thin_path import answers_for, login, start, wait_for
 
 API = "/api/v1"
+CHALLENGE = os.path.join(os.path.dirname(sys.executable), "challenge")
 
 
 def get(base, path, auth, **params):
@@ -69,6 +73,13 @@ def test_a_2019_campaign_after_2018_with_its_own_boards(embedded):
     clock.set(datetime(2018, 11, 15, 1, 0, tzinfo=timezone.utc))  # 2018 has ended
     admin, _ = login(base, sms, demo.SYSTEM_ADMIN_PHONE)  # tokens last a day
     post(base, f"/admin/campaigns/{draft['campaign_id']}/publish", admin, json={})
+    # the command line names campaigns by year
+    dry = subprocess.run([CHALLENGE, "bank", "copy", "--from", "2018", "--to", "2019",
+                          "--dry-run"], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, CHALLENGE_URL=base,
+                                  CHALLENGE_TOKEN=admin["Authorization"][7:]))
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run" in dry.stdout and "created   360" in dry.stdout
     copied = post(base, f"/admin/campaigns/{draft['campaign_id']}/bank/copy", admin,
                   json={"from_campaign_id": demo_2018["campaign_id"]})
     assert copied["created"] == 360 and copied["errors"] == []
