@@ -111,6 +111,8 @@ def main(argv=None):
         dest="action", required=True)
     month_close = month.add_parser("close", help="close a month now (idempotent)")
     month_close.add_argument("month", help="YYYY-MM")
+    month_close.add_argument("--campaign", metavar="YEAR",
+                             help="a past campaign's month (default: the current campaign)")
     _remote(month_close)
 
     awards = sub.add_parser("awards", help="awards (R16)").add_subparsers(
@@ -123,6 +125,8 @@ def main(argv=None):
         "grant", help="grant a closed month's awards from its snapshot if they are missing "
                       "(idempotent)")
     awards_grant.add_argument("month", help="YYYY-MM")
+    awards_grant.add_argument("--campaign", metavar="YEAR",
+                              help="a past campaign's month (default: the current campaign)")
     _remote(awards_grant)
 
     _quiet_warnings()

@@ -208,8 +208,8 @@ def run_close_month(args) -> int:
     client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
     client.login()
     sys.stderr.write(f"closing {args.month}…\n")
-    closed = client.call("POST", f"/api/v1/admin/months/{args.month}/close", json={},
-                         timeout=600)
+    closed = client.call("POST", f"/api/v1/admin/months/{args.month}/close"
+                         f"{_of_campaign(client, args)}", json={}, timeout=600)
     if args.json:
         json.dump(closed, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -248,8 +248,8 @@ def run_awards_grant(args) -> int:
     lost or dead-lettered); a month whose awards exist is left as it is."""
     client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
     client.login()
-    got = client.call("POST", f"/api/v1/admin/awards/{args.month}/grant", json={},
-                      timeout=600)
+    got = client.call("POST", f"/api/v1/admin/awards/{args.month}/grant"
+                      f"{_of_campaign(client, args)}", json={}, timeout=600)
     if args.json:
         json.dump(got, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -290,6 +290,12 @@ def _logged_in(args) -> Client:
     client = Client(args.url, os.environ.get("CHALLENGE_TOKEN"))
     client.login()
     return client
+
+
+def _of_campaign(client: Client, args) -> str:
+    """`?campaign_id=…` for `--campaign YEAR` (a past campaign's month), else nothing."""
+    year = getattr(args, "campaign", None)
+    return f"?campaign_id={campaign_of_year(client, year)['campaign_id']}" if year else ""
 
 
 def campaign_of_year(client: Client, year) -> dict:

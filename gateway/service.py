@@ -343,11 +343,12 @@ class GatewayService:
                            else m for m in months]}
 
     @http("POST", f"{ADMIN}/months/<month:month>/close", auth=True, body=EmptyBody,
-          response=MonthOut)
-    def admin_close_month(self, request, month, member_id, body):
+          query=CampaignQuery, response=MonthOut)
+    def admin_close_month(self, request, month, member_id, body, query):
         """Close a month now (idempotent): refused before its cutoff, before the month
-        ahead of it is closed, and while ranking lacks passes that attempts has."""
-        campaign = self._bank_admin(member_id)
+        ahead of it is closed, and while ranking lacks passes that attempts has; a past
+        campaign's month with `campaign_id`."""
+        campaign = self._bank_admin(member_id, query["campaign_id"])
         return self.ranking.with_timeout(IMPORT_TIMEOUT).close_month(
             campaign["campaign_id"], month, member_id)
 
@@ -434,11 +435,12 @@ class GatewayService:
             settings.get("updated_by")))
 
     @http("POST", f"{ADMIN}/awards/<month:month>/grant", auth=True, body=EmptyBody,
-          response=GrantOut)
-    def admin_grant_month(self, request, month, member_id, body):
+          query=CampaignQuery, response=GrantOut)
+    def admin_grant_month(self, request, month, member_id, body, query):
         """Grant a closed month's awards from its snapshot if they are missing (idempotent:
-        a month whose awards exist is left as it is; system/organisation administrators)."""
-        campaign = self._bank_admin(member_id)
+        a month whose awards exist is left as it is; system/organisation administrators);
+        a past campaign's month with `campaign_id`."""
+        campaign = self._bank_admin(member_id, query["campaign_id"])
         return self.awards.with_timeout(IMPORT_TIMEOUT).grant_month(
             member_id, campaign["campaign_id"], month)
 

@@ -101,7 +101,8 @@ BAD_QUERY = {
     **{name: (NO_SUCH_CAMPAIGN, "campaign_id") for name in (
         "admin_campaign", "admin_update_level", "admin_level_statistics", "admin_months",
         "admin_awards", "admin_awards_ledger", "admin_award_policy", "admin_annual",
-        "admin_annual_xlsx", "admin_participation", "admin_award_settings")},
+        "admin_annual_xlsx", "admin_participation", "admin_award_settings",
+        "admin_close_month", "admin_grant_month")},
     "admin_audit": ("limit=0", "limit"), "admin_flags": ("reviewed=maybe", "reviewed"),
     "admin_members": ("status=gone", "status"), "admin_questions": ("limit=9999", "limit"),
     "admin_export_questions": ("format=pdf", "format"), "my_attempts": ("offset=-1", "offset"),

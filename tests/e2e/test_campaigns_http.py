@@ -118,6 +118,17 @@ def test_a_2019_campaign_after_2018_with_its_own_boards(embedded):
     assert {a["member_id"] for a in awards} == {me["member_id"]}
     assert get(base, "/admin/awards/2019-03", admin,
                campaign_id=demo_2018["campaign_id"])["items"] == []
+    # a past campaign's month is still closed by hand, named by its year
+    past = subprocess.run([CHALLENGE, "month", "close", "2018-03", "--campaign", "2018"],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, CHALLENGE_URL=base,
+                                   CHALLENGE_TOKEN=admin["Authorization"][7:]))
+    assert past.returncode == 0, past.stderr
+    assert past.stdout.startswith("2018-03 closed")
+    [march] = [m for m in get(base, "/admin/months", admin,
+                              campaign_id=demo_2018["campaign_id"])["months"]
+               if m["month"] == "2018-03"]
+    assert march["closed"] and march["campaign_id"] == demo_2018["campaign_id"]
     assert get(base, "/admin/months", admin, campaign_id=demo_2018["campaign_id"])[
         "months"][0]["month"] == "2018-03"
     participation = get(base, "/admin/participation", admin,
