@@ -13,18 +13,14 @@ import pytest
 from challenge import demo
 from challenge.platform import EmbeddedPlatform, embedded_settings
 from kernel import bus, clock
-from tests.browser.test_member_page import ROOT, SHOTS, browser_missing
+from tests.browser.test_member_page import ROOT, SHOTS, need_browser
 from tests.e2e.conftest import free_port
 
 
 @pytest.fixture
 def fresh(tmp_path):
     """An install with its organisation and its first administrator, nothing else."""
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} — .ci/run installs it under CI", pytrace=False)
-        pytest.skip(reason)
+    need_browser()
     bus.reset()
     clock.install(clock.OffsetClock(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)))
     port = free_port()

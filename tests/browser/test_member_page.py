@@ -32,6 +32,15 @@ def browser_missing():
     return None
 
 
+def need_browser():
+    """Skip without Chromium and Playwright (fail under CI, where .ci/run installs them)."""
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} — .ci/run installs it under CI", pytrace=False)
+        pytest.skip(reason)
+
+
 PLAY_AT = clock.OffsetClock(datetime(2018, 5, 20, 1, 0, tzinfo=timezone.utc))
 
 
@@ -43,11 +52,7 @@ def _the_modules_clock():
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("browser")
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} — .ci/run installs it under CI", pytrace=False)
-        pytest.skip(reason)
+    need_browser()
     bus.reset()
     clock.install(PLAY_AT)
     port = free_port()
