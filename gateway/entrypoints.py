@@ -100,7 +100,35 @@ def body_of(request, schema):
         raise BadInput("the body must be a JSON object")
     if nesting_of(payload) > MAX_NESTING:  # the services' own JSON would recurse on it
         raise too_deep
+    for key, value in payload.items():
+        refuse_unstorable(value, str(key))
     return load(schema, payload, "body")
+
+
+def unstorable(value) -> bool:
+    """True when a parsed JSON value holds text no database column can keep: a NUL
+    character (PostgreSQL refuses it in text) or half of a UTF-16 surrogate pair (not
+    encodable as UTF-8). Checked without recursion."""
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
+def refuse_unstorable(value, name: str) -> None:
+    """A field holding such text is a 400 naming it, before any service sees it."""
+    if unstorable(value):
+        raise BadInput(f"{name} holds a character that cannot be stored (NUL or a lone "
+                       "surrogate)", fields={name: ["unstorable character"]},
+                       reason="unstorable_text")
 
 
 def nesting_of(value) -> int:
@@ -428,6 +456,9 @@ class HttpEntrypoint(HttpRequestHandler):
         for name, value in request.path_values.items():
             if isinstance(value, int) and value > MAX_PATH_INT:  # werkzeug's int has no bound
                 raise NotFound(f"no {name} {value}")
+            refuse_unstorable(value, name)
+        for name, value in request.args.items():
+            refuse_unstorable(value, name)
         args, kwargs = super().get_entrypoint_parameters(request)
         if self.auth:
             kwargs["member_id"] = bearer_member(request, self.container.config)
@@ -442,6 +473,8 @@ class HttpEntrypoint(HttpRequestHandler):
         if self.upload_schema is not None:
             with body_arriving():
                 data, filename, form = upload_of(request, self.upload_max)
+            for name, value in form.items():
+                refuse_unstorable(value, name)
             kwargs["upload"] = {"data": data, "filename": filename,
                                 "form": load(self.upload_schema(), form, "form")}
         return args, kwargs

@@ -80,6 +80,7 @@ const ERRORS = {
     service_unavailable: "服务暂时不可用，请稍后再试",
     server_busy: "当前访问人数过多，请稍后再试",
     request_timeout: "网络过慢，请求超时，请重试",
+    unstorable_text: "输入中含有无法保存的字符，请删除后重试",
     internal: "系统出现问题，请稍后再试",
     network: "网络连接失败，请检查网络后重试",
   },

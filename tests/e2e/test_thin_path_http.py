@@ -35,6 +35,17 @@ def test_api_errors_have_the_contract_shape(embedded):
     r = requests.post(f"{base}/api/v1/auth/code", data=b"{" + b" " * 300_000 + b"}",
                       headers={"Content-Type": "application/json"}, timeout=5)
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    # text no database keeps (NUL, a lone surrogate) is refused at the door, naming the field
+    # (PostgreSQL answered a campaign id holding NUL with a 500)
+    r = requests.post(f"{base}/api/v1/auth/code", data='{"phone": "138\\u0000"}',
+                      headers={"Content-Type": "application/json"}, timeout=5)
+    assert r.status_code == 400 and r.json()["error"]["reason"] == "unstorable_text"
+    assert set(r.json()["error"]["fields"]) == {"phone"}
+    r = requests.post(f"{base}/api/v1/auth/code", data='{"phone": "\\udba3"}',
+                      headers={"Content-Type": "application/json"}, timeout=5)
+    assert r.status_code == 400 and r.json()["error"]["reason"] == "unstorable_text"
+    r = requests.get(f"{base}/api/v1/leaderboards/a%00b", timeout=5)
+    assert r.status_code in (400, 401)  # the token is checked first or the text: never a 500
     assert requests.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
     ready = requests.get(f"{base}/readyz", timeout=5)
     assert ready.status_code == 200 and all(ready.json()["services"].values())
