@@ -107,7 +107,7 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         page.screenshot(path=f"{shots}/admin-participation.png", full_page=True)
         page.click("#tabbtn-audit")
         page.wait_for_selector("#audit-list tr")
-        out["audit_first"] = table(page, "#audit-list")[0]
+        out["audit_top"] = table(page, "#audit-list")[:10]
         page.click("#lang")
         out["english_tab"] = page.inner_text("#tabbtn-audit")
         page.click("#lang")

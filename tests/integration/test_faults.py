@@ -187,7 +187,16 @@ def test_awards_killed_at_month_end_grants_the_month_once(platform):
     assert sorted((a.scope_id, a.kind) for a in awards) == \
         [("federation", "monthly_prize")] * MEMBERS + [("system", "monthly_champion")]
     assert sorted(a.member_id for a in awards if a.kind == "monthly_prize") == sorted(auths)
-    assert {a.status for a in awards} == {"granted"}
+    # the test's passes are machine-fast: each member flagged (fast_pass) has their awards
+    # held for review (issue 18 item 1), the others' are payable; none is lost or doubled
+    flagged = {r.member_id for r in rows(platform, "attempts", "select member_id from flags")}
+
+    def held_exactly_the_flagged():
+        now = rows(platform, "awards", "select member_id, status from awards "
+                   "where period = '2018-05'")
+        return all((a.status == "held") == (a.member_id in flagged) for a in now) or None
+
+    wait_for(held_exactly_the_flagged, timeout=30, what="flagged members' awards held")
     eventlet.sleep(2)  # the timer ticks on and the event may be redelivered: still once
     assert rows(platform, "awards", granted) == [("2018-05",)]
     assert len(rows(platform, "awards", "select id from awards")) == len(awards)
