@@ -410,7 +410,8 @@ class GatewayService:
         """Replace the monthly award policy; months already closed keep the policy (and the
         awards) they were granted under."""
         campaign = self._bank_admin(member_id)
-        return {"lines": self.awards.set_policies(campaign["campaign_id"], body["lines"])}
+        return {"lines": self.awards.set_policies(campaign["campaign_id"], body["lines"],
+                                                  actor=member_id)}
 
     @http("GET", f"{ADMIN}/awards-settings", auth=True, query=CampaignQuery,
           response=AwardSettingsOut)

@@ -378,11 +378,17 @@ def adopt_default_policy(tx, campaign_id: str, organisation_id: str | None) -> N
             tx.store.add(AwardPolicy(**line))
 
 
-def set_policy(tx, campaign_id: str, lines: list[dict]) -> list[AwardPolicy]:
-    """Replace a campaign's policy (months already closed keep the awards they got)."""
+def set_policy(tx, campaign_id: str, lines: list[dict],
+               actor: str | None = None) -> list[AwardPolicy]:
+    """Replace a campaign's policy (months already closed keep the awards they got); a
+    change of money, so audited with who, when, and the lines before and after."""
     lines = [load(PolicyLine(), dict(line, campaign_id=campaign_id), "policy line")
              for line in lines]
+    before = PolicyLine(many=True).dump(tx.store.policy(campaign_id))
     tx.store.drop_policy(campaign_id)
     for line in lines:
         tx.store.add(AwardPolicy(**line))
-    return tx.store.policy(campaign_id)
+    after = tx.store.policy(campaign_id)
+    tx.store.audit("award_policy_changed", actor=actor, target=campaign_id, detail={
+        "before": before, "after": PolicyLine(many=True).dump(after)})
+    return after

@@ -60,6 +60,7 @@ class CampaignIn(_Args):
 class PolicyIn(_Args):
     campaign_id = fields.Str(required=True)
     lines = fields.List(fields.Dict(), required=True)  # each line is a PolicyLine
+    actor = fields.Str(load_default=None)  # who changes it (the audit's actor)
 
 
 class LedgerIn(PeriodQuery):

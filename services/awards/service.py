@@ -231,7 +231,8 @@ class AwardsService(entrypoints.Answers):
             return tx.store.policy(campaign_id)
 
     @rpc(args=PolicyIn, result=PolicyLine(many=True))
-    def set_policies(self, campaign_id, lines):
-        """Replace a campaign's policy (months already closed keep the awards they got)."""
+    def set_policies(self, campaign_id, lines, actor=None):
+        """Replace a campaign's policy (months already closed keep the awards they got),
+        audited with who changed it, the lines before and after."""
         with self.uow as tx:
-            return grants.set_policy(tx, campaign_id, lines)
+            return grants.set_policy(tx, campaign_id, lines, actor)

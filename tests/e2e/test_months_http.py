@@ -99,7 +99,7 @@ def test_a_closed_month_grants_awards_and_exports_the_ledger(embedded, tmp_path)
 
 def test_the_award_policy_is_data_an_administrator_edits(embedded):
     base = embedded["base"]
-    admin = login(base, embedded["sms"], SYSTEM)[0]
+    admin, who = login(base, embedded["sms"], SYSTEM)
     lines = requests.get(f"{base}/api/v1/admin/awards-policy", headers=admin,
                          timeout=10).json()["lines"]
     assert [(l["scope"], l["place_from"], l["place_to"], l["amount_cny"]) for l in lines] == [
@@ -112,9 +112,19 @@ def test_the_award_policy_is_data_an_administrator_edits(embedded):
                      json={"lines": bad}, timeout=10)
     assert r.status_code == 400 and "place_to" in r.json()["error"]["fields"]
     lines[0]["amount_cny"] = 500
+    embedded["clock"].advance(minutes=1)  # after the demo's own entries, newest first
     r = requests.put(f"{base}/api/v1/admin/awards-policy", headers=admin,
                      json={"lines": lines}, timeout=10)
     assert r.status_code == 200 and r.json()["lines"][0]["amount_cny"] == 500
+    # a change of money: audited with who, and the lines before and after (the refused
+    # change above wrote nothing)
+    audit = requests.get(f"{base}/api/v1/admin/audit", headers=admin, timeout=10).json()
+    changes = [e for e in audit["items"] if e["action"] == "award_policy_changed"]
+    assert len(changes) == 1 and changes[0]["service"] == "awards"
+    assert changes[0]["actor_id"] == who["member_id"]
+    amounts = {side: sorted(l["amount_cny"] or 0 for l in changes[0]["detail"][side])
+               for side in ("before", "after")}
+    assert amounts == {"before": [0, 100, 200, 300], "after": [0, 100, 200, 500]}
     member = login(base, embedded["sms"], MEMBER)[0]
     assert requests.put(f"{base}/api/v1/admin/awards-policy", headers=member,
                         json={"lines": lines}, timeout=10).status_code == 403
