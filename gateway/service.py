@@ -517,8 +517,12 @@ class GatewayService:
     @http("POST", f"{ADMIN}/flags/<int:flag_id>/review", auth=True, body=ReviewBody,
           response=FlagOut)
     def admin_review_flag(self, request, flag_id, member_id, body):
-        """Record the review's conclusion (disqualifying is a separate, explicit decision)."""
+        """Record the review's conclusion (disqualifying is a separate, explicit decision).
+        Clearing a flag releases the member's held awards, so only the campaign's
+        administrators (system/organisation) clear one; a unit's administrator may uphold."""
         who = self.roster.authorize(member_id)
+        if body["outcome"] == "cleared":
+            self._bank_admin(member_id)
         return self.attempts.review_flag(member_id, flag_id, body["note"], body["outcome"],
                                          who["visible"])
 

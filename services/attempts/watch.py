@@ -87,6 +87,8 @@ def review_flag(tx, actor: str, flag_id: int, note: str, visible: list[str] | No
     flag = tx.store.flag(flag_id)
     if flag is None:
         raise NotFound("no such flag")
+    if flag.member_id == actor:  # a review of one's own play would release one's own prize
+        raise Forbidden("nobody reviews a flag on their own play", reason="self_review")
     member = tx.store.member(flag.member_id)
     if visible is not None and not set(visible) & set((member and member.org_path) or []):
         raise Forbidden("that member is outside your part of the organisation")

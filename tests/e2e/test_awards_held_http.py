@@ -73,6 +73,14 @@ def test_a_flagged_winner_is_held_until_the_flag_is_cleared(embedded):
     totals = {row[0]: row[8] for row in rows if row and row[0] in ("待审核", "合计")}
     assert totals == {"待审核": 300, "合计": 300}  # the payable total leaves the held out
 
+    # clearing releases money: a unit's administrator may not clear (the campaign's may)
+    for phone in ("13800000001", "13800000002"):
+        unit_admin = login(base, embedded["sms"], phone)[0]
+        r = requests.post(f"{base}/api/v1/admin/flags/{flag['flag_id']}/review",
+                          headers=unit_admin, json={"note": "本单位认可", "outcome": "cleared"},
+                          timeout=10)
+        assert r.status_code == 403, r.text
+    assert {a["status"] for a in awards() if a["member_id"] == held["member_id"]} == {"held"}
     r = requests.post(f"{base}/api/v1/admin/flags/{flag['flag_id']}/review", headers=admin,
                       json={"note": "线下核实：本人作答", "outcome": "cleared"}, timeout=10)
     assert r.status_code == 200 and r.json()["outcome"] == "cleared"

@@ -303,6 +303,10 @@ def test_a_flag_is_reviewed_only_inside_the_reviewers_part_of_the_tree(world):
     assert world.session.get(Flag, flag.id).reviewed_at is None
     with pytest.raises(NotFound):
         world.do(watch.review_flag, "admin-1", flag.id + 1, "seen", None)
+    with pytest.raises(Forbidden) as own:  # nobody clears their own play (and prize)
+        world.do(watch.review_flag, flag.member_id, flag.id, "mine is fine", None)
+    assert own.value.reason == "self_review"
+    assert world.session.get(Flag, flag.id).reviewed_at is None
     world.do(watch.review_flag, "admin-1", flag.id, "seen", ["u1"], "upheld")
     assert world.do(watch.flags_page, None, 50, 0, False)["total"] == 0
     assert world.session.get(Flag, flag.id).reviewed_by == "admin-1"
