@@ -14,6 +14,8 @@ from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
 from gateway import agencies, openapi, tokens
+from gateway.outputs import OutputRoutes
+from gateway.review import ReviewRoutes
 from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import html_page, http, json_response
@@ -62,7 +64,8 @@ from kernel.knobs import Knobs
 from kernel.replay import ReplayOut
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
-STATIC_FILES = {"common.js": "text/javascript"}
+STATIC_FILES = {name: "text/javascript" for name in (
+    "common.js", "admin-outputs.js", "admin-review.js", "member-outputs.js", "member-notices.js")}
 API = "/api/v1"
 ADMIN = f"{API}/admin"
 BANK_ROLES = ("system_admin", "organisation_admin")  # who edits the campaign and its bank
@@ -78,7 +81,7 @@ def _file(export: dict) -> Response:
                              f'attachment; filename="{export["filename"]}"'})
 
 
-class GatewayService:
+class GatewayService(OutputRoutes, ReviewRoutes):
     name = "gateway"
     knobs = Knobs()  # every setting checked before the gateway listens
     logs = WorkerContext()  # the correlation id and service in every log line
