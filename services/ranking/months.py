@@ -13,7 +13,7 @@ from kernel.errors import BadInput, Conflict, NotFound
 
 from . import rules
 from .models import MonthClose
-from .replicas import BANK_ADMIN_ROLES, SYSTEM, scopes
+from .replicas import BANK_ADMIN_ROLES, SYSTEM
 
 # what month_closed's tops say of each member (kernel.events.TopEntry)
 TOP_FIELDS = ("member_id", "position", "levels", "total_ms", "name", "unit_name",
@@ -54,18 +54,20 @@ def check_close(tx, campaign_id, month) -> MonthClose | None:
     (closing is idempotent)."""
     campaign = _campaign(tx, campaign_id)
     if month not in _months(campaign):
-        raise BadInput(f"{month} is not a month of this campaign", fields={"month": [month]})
+        raise BadInput(f"{month} is not a month of this campaign", fields={"month": [month]},
+                       reason="not_a_campaign_month")
     cut = rules.cutoff(month, campaign.time_zone)
     if tx.now <= cut:
         raise Conflict(f"{month} runs until {cut.isoformat()}; it can be closed after that",
-                       fields={"month": ["not over yet"]})
+                       fields={"month": ["not over yet"]}, reason="month_not_over")
     done = tx.store.month_close(campaign_id, month)
     if done is None:
         for earlier in _months(campaign):
             if earlier >= month:
                 break
             if tx.store.month_close(campaign_id, earlier) is None:
-                raise Conflict(f"close {earlier} first", fields={"month": [earlier]})
+                raise Conflict(f"close {earlier} first", fields={"month": [earlier]},
+                               reason="earlier_month_open")
     return done
 
 
@@ -84,28 +86,32 @@ def close(tx, campaign_id, month, by, expected: int, top_depth: int = 300) -> Mo
     one's commit (IntegrityError: the unique (campaign, month))."""
     campaign = _campaign(tx, campaign_id)
     cut = rules.cutoff(month, campaign.time_zone)
-    records = tx.store.passes_until(campaign_id, cut)
-    if len(records) < expected:
-        raise Conflict(f"ranking holds {len(records)} of the {expected} passes submitted "
-                       f"by the cutoff of {month}; waiting for the rest")
-    if len(records) > expected:
+    counted, ranked = tx.store.passes_counted(campaign_id, cut)
+    if counted < expected:
+        raise Conflict(f"ranking holds {counted} of the {expected} passes submitted "
+                       f"by the cutoff of {month}; waiting for the rest",
+                       reason="month_passes_pending")
+    if counted > expected:
         log.error("ranking holds %d passes up to %s but attempts counts %d: closing with "
-                  "what ranking holds", len(records), cut, expected)
-    results = rules.standings_at([rules.result(r) for r in records], cut)
-    members = tx.store.members(results)
-    # issue 18: everyone with a result by the cutoff stays on the month's board, marked
-    # (members inactive at the close too, placeless: the live board did not show them)
-    marks = _marks(tx, campaign, month, records, results, members)
+                  "what ranking holds", counted, cut, expected)
     snapshot_id = str(uuid.uuid4())
     closed = MonthClose(snapshot_id=snapshot_id, campaign_id=campaign_id, month=month,
                         cutoff=cut, closed_at=tx.now, closed_by=by,
-                        ranked_members=len(results), passes_counted=len(records),
+                        ranked_members=ranked, passes_counted=counted,
                         final=month == _months(campaign)[-1])
-    rows = _snapshot(snapshot_id, results, members, marks)
-    tx.store.add_close(closed, rows)
+    tx.store.add_close(closed)  # the unique (campaign, month) stops a second closer
+    # issue 18: everyone with a result by the cutoff stays on the month's board, marked
+    # (members inactive at the close too, placeless: the live board did not show them);
+    # issue 20: written by the database in one statement, nothing loaded here
+    tx.store.write_snapshot(snapshot_id, campaign_id, cut, month_begins(campaign, month),
+                            SYSTEM, BANK_ADMIN_ROLES)
+    heads = tx.store.snapshot_heads(snapshot_id, top_scopes(campaign), top_depth)
     tx.emit("month_closed", {"campaign_id": campaign_id, "month": month, "cutoff": cut,
-                             "snapshot_id": snapshot_id, "ranked_members": len(results),
-                             "tops": tops(rows, top_scopes(campaign), top_depth)})
+                             "snapshot_id": snapshot_id, "ranked_members": ranked,
+                             "tops": [{"scope_id": scope, "depth": top_depth, "total": total,
+                                       "entries": [{field: getattr(row, field)
+                                                    for field in TOP_FIELDS} for row in rows]}
+                                      for scope, (total, rows) in heads.items()]})
     if closed.final:
         tx.emit("campaign_closed", {"campaign_id": campaign_id,
                                     "final_snapshot_id": snapshot_id})
@@ -123,7 +129,7 @@ def snapshot_board(tx, campaign_id, scope_id, month, limit, offset) -> dict:
     closed = tx.store.month_close(campaign_id, month)
     if closed is None:
         raise Conflict(f"{month} is not closed yet; its board is the live one until the "
-                       "month is closed", fields={"month": [month]})
+                       "month is closed", fields={"month": [month]}, reason="month_still_open")
     total, rows = tx.store.snapshot_board(closed.snapshot_id, scope_id, limit, offset)
     return {"scope_id": scope_id, "campaign_id": campaign_id, "total": total, "month": month,
             "snapshot_id": closed.snapshot_id, "cutoff": closed.cutoff, "entries": rows}
@@ -136,59 +142,15 @@ def top_scopes(campaign) -> list[str]:
                                          if campaign.organisation_id else [])]))
 
 
-def tops(rows, scope_ids, depth: int) -> list[dict]:
-    """Each scope's board down to `depth` positions (kernel.events.MonthTop), from the
-    snapshot's rows (in position order per scope)."""
-    out = []
-    for scope in scope_ids:
-        board = [row for row in rows if row["scope_id"] == scope]
-        out.append({"scope_id": scope, "depth": depth, "total": len(board),
-                    "entries": [{field: row[field] for field in TOP_FIELDS}
-                                for row in board[:depth]]})
-    return out
-
-
-def _marks(tx, campaign, month, records, results, members) -> dict[str, dict]:
-    """What eligibility for a prize depends on, per member on the board, at the close
-    (R16, R20; docs/decisions.md): active, participation, bank administrator, and whether
-    they passed a level inside this month (R15's cutoffs bound it)."""
-    admins = tx.store.holders(BANK_ADMIN_ROLES)
-    played = rules.passed_in_month(records, month, _months(campaign), campaign.starts_at,
-                                   campaign.time_zone)
-    marks = {}
-    for member_id in results:
-        member = members.get(member_id)  # not replicated yet: active, participation unknown
-        marks[member_id] = {"active": member.active if member else True,
-                            "participation": member.participation if member else None,
-                            "bank_admin": member_id in admins,
-                            "passed_in_month": member_id in played}
-    return marks
-
-
-def _snapshot(snapshot_id, results, members, marks) -> list[dict]:
-    """Every scope's board: each member with a result in every scope above them, in R13's
-    order, placed (the disqualified and the inactive marked and placeless)."""
-    by_scope: dict = {}
-    for member_id, result in results.items():
-        for scope in scopes(members.get(member_id)):
-            by_scope.setdefault(scope, []).append(result)
-    disqualified = {m for m, member in members.items() if member.disqualified}
-    inactive = frozenset(m for m, mark in marks.items() if not mark["active"])
-    rows = []
-    for scope, scope_results in by_scope.items():
-        for position, entry in enumerate(rules.board(scope_results, disqualified, inactive),
-                                         1):
-            member = members.get(entry["member_id"])
-            rows.append({
-                "snapshot_id": snapshot_id, "scope_id": scope,
-                "member_id": entry["member_id"], "position": position,
-                "rank": entry["rank"], "levels": entry["levels"],
-                "total_ms": entry["total_ms"], "at": entry["at"], "run_id": entry["run_id"],
-                "name": member.name if member else None,
-                "unit_name": member.unit_name if member else None,
-                "phone_masked": member.phone_masked if member else None,
-                "disqualified": entry["disqualified"], **marks[entry["member_id"]]})
-    return rows
+def month_begins(campaign, month) -> tuple:
+    """R15/R16: where a month's passes begin, as (instant, inclusive): after the previous
+    month's cutoff (23:59:59.999 local belongs to that month); the campaign's first month
+    from the campaign's start, inclusive."""
+    campaign_months = _months(campaign)
+    index = campaign_months.index(month)
+    if index == 0:
+        return campaign.starts_at, True
+    return rules.cutoff(campaign_months[index - 1], campaign.time_zone), False
 
 
 def _campaign(tx, campaign_id):

@@ -1,10 +1,12 @@
 """ranking's queries, named for what they answer, over one unit of work's session."""
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, union
 
 from kernel import campaigns, r13
 from kernel.uow import Store
+
+from .ingest_sql import record_passes
 
 from .models import (
     CampaignReplica, Member, MemberRole, MemberScope, MonthClose, PassRecord, SnapshotEntry,
@@ -14,6 +16,8 @@ from .models import (
 # R13's fields as the live board's columns
 STANDING = {"levels": Standing.levels, "total_ms": Standing.total_ms, "at": Standing.at,
             "member_id": Standing.member_id}
+# (snapshot, scope) -> how many are on that closed board: snapshots never change
+_SNAPSHOT_TOTALS: dict = {}
 
 
 class RankingStore(Store):
@@ -88,6 +92,14 @@ class RankingStore(Store):
         self.session.execute(delete(Standing).where(Standing.campaign_id == campaign_id))
         self.session.execute(delete(PassRecord).where(PassRecord.campaign_id == campaign_id))
 
+    def record_passes(self, passes, consumer=None, now=None) -> int:
+        """Passes in (dicts: event_id, run_id, levels, member_id, campaign_id, total_ms, at,
+        attempt_id): each event claimed for `consumer` (None: no claim), its pass record
+        added unless the (run, levels) is held, and each member's standing raised to the
+        best record added when that is ahead of it (R8, R13). One statement on PostgreSQL;
+        returns how many records were added."""
+        return record_passes(self.session, passes, consumer, now)
+
     # -- the live board ------------------------------------------------------------------
 
     def _board(self, campaign_id, scope_id):
@@ -124,19 +136,108 @@ class RankingStore(Store):
         return {c.month: c for c in self.session.scalars(
             select(MonthClose).where(MonthClose.campaign_id == campaign_id))}
 
-    def add_close(self, close: MonthClose, entries: list[dict]) -> None:
-        """The close first (its unique (campaign, month) stops a second closer here), then
-        the snapshot's rows."""
+    def add_close(self, close: MonthClose) -> None:
+        """The close, flushed first: its unique (campaign, month) stops a second closer
+        here, before the snapshot's rows are written."""
         self.session.add(close)
         self.session.flush()
-        if entries:
-            self.session.execute(insert(SnapshotEntry), entries)
+
+    def passes_counted(self, campaign_id, until) -> tuple[int, int]:
+        """(passes submitted by `until`, members with one) of the campaign."""
+        counted, members = self.session.execute(
+            select(func.count(), func.count(PassRecord.member_id.distinct())).where(
+                PassRecord.campaign_id == campaign_id, PassRecord.at <= until)).one()
+        return counted, members
+
+    def write_snapshot(self, snapshot_id, campaign_id, until, month_after, system,
+                       admin_roles) -> None:
+        """A closed month's boards in one INSERT … SELECT (R8, R13, R15, R20, issue 18):
+        each member's best pass by `until`, in every scope they count in (`system` and
+        their member_scopes), positioned in R13's order per scope, placed among the
+        eligible (neither disqualified nor inactive), with the marks eligibility depends
+        on. `month_after`: (instant, inclusive) where the month begins, for
+        passed_in_month. Nothing is loaded into Python: 100k members are one statement."""
+        p = PassRecord
+        since, inclusive = month_after
+        inside = and_(p.at >= since if inclusive else p.at > since, p.at <= until)
+        ranked = select(
+            p.member_id, p.levels, p.total_ms, p.at, p.run_id,
+            func.row_number().over(partition_by=p.member_id, order_by=(
+                p.levels.desc(), p.total_ms, p.at, p.run_id)).label("n"),
+            func.max(case((inside, 1), else_=0)).over(partition_by=p.member_id)
+            .label("played"),
+        ).where(p.campaign_id == campaign_id, p.at <= until).subquery("ranked")
+        best = select(ranked).where(ranked.c.n == 1).cte("best")
+        scoped = union(
+            select(MemberScope.scope_id, MemberScope.member_id)
+            .join(best, best.c.member_id == MemberScope.member_id),
+            select(literal(system).label("scope_id"), best.c.member_id),
+        ).subquery("scoped")
+        disqualified = func.coalesce(Member.disqualified, false())
+        active = func.coalesce(Member.active, true())
+        eligible = and_(disqualified == false(), active == true())
+        order = (best.c.levels.desc(), best.c.total_ms, best.c.at, best.c.member_id)
+        admins = select(MemberRole.member_id).where(MemberRole.role.in_(list(admin_roles)))
+        rows = (
+            select(
+                literal(snapshot_id).label("snapshot_id"), scoped.c.scope_id,
+                best.c.member_id,
+                func.row_number().over(partition_by=scoped.c.scope_id, order_by=order)
+                .label("position"),
+                case((eligible, func.row_number().over(
+                    partition_by=(scoped.c.scope_id, eligible), order_by=order)),
+                    else_=None).label("rank"),
+                best.c.levels, best.c.total_ms, best.c.at, best.c.run_id,
+                Member.name, Member.unit_name, Member.phone_masked,
+                disqualified.label("disqualified"), active.label("active"),
+                Member.participation, best.c.member_id.in_(admins).label("bank_admin"),
+                (best.c.played == 1).label("passed_in_month"),
+            )
+            .select_from(scoped)
+            .join(best, best.c.member_id == scoped.c.member_id)
+            .outerjoin(Member, Member.member_id == best.c.member_id)
+        )
+        columns = ["snapshot_id", "scope_id", "member_id", "position", "rank", "levels",
+                   "total_ms", "at", "run_id", "name", "unit_name", "phone_masked",
+                   "disqualified", "active", "participation", "bank_admin",
+                   "passed_in_month"]
+        self.session.execute(insert(SnapshotEntry).from_select(columns, rows))
+
+    def snapshot_heads(self, snapshot_id, scope_ids, depth) -> dict[str, tuple[int, list]]:
+        """Per scope: (how many on its snapshot board, its first `depth` rows in order)."""
+        e = SnapshotEntry
+        totals = dict(self.session.execute(
+            select(e.scope_id, func.count()).where(
+                e.snapshot_id == snapshot_id, e.scope_id.in_(scope_ids)).group_by(e.scope_id)
+        ).all())
+        heads: dict = {scope: [] for scope in scope_ids}
+        for row in self.session.scalars(select(e).where(
+                e.snapshot_id == snapshot_id, e.scope_id.in_(scope_ids), e.position <= depth)
+                .order_by(e.scope_id, e.position)):
+            heads[row.scope_id].append(row)
+        return {scope: (totals.get(scope, 0), heads[scope]) for scope in scope_ids}
 
     def snapshot_board(self, snapshot_id, scope_id, limit, offset):
-        """(how many are on the snapshot's board for the scope, one page in its order)."""
-        board = select(SnapshotEntry).where(SnapshotEntry.snapshot_id == snapshot_id,
-                                            SnapshotEntry.scope_id == scope_id)
-        total = self.session.scalar(select(func.count()).select_from(board.subquery()))
-        rows = self.session.scalars(board.order_by(SnapshotEntry.position)
-                                    .limit(limit).offset(offset))
+        """(how many are on the snapshot's board for the scope, one page in its order).
+        Positions are 1..n per scope, so a page is a range of them (no rows skipped), and
+        the total of an immutable snapshot is counted once per process."""
+        e = SnapshotEntry
+        key = (snapshot_id, scope_id)
+        total = _SNAPSHOT_TOTALS.get(key)
+        if total is None:
+            total = self.session.scalar(select(func.count()).where(
+                e.snapshot_id == snapshot_id, e.scope_id == scope_id))
+            if len(_SNAPSHOT_TOTALS) > 10_000:
+                _SNAPSHOT_TOTALS.clear()
+            _SNAPSHOT_TOTALS[key] = total
+        rows = self.session.scalars(select(e).where(
+            e.snapshot_id == snapshot_id, e.scope_id == scope_id,
+            e.position > offset, e.position <= offset + limit).order_by(e.position))
         return total, list(rows)
+
+    def snapshot_levels(self, snapshot_id, scope_id) -> dict[str, int]:
+        """{member id: levels} on a snapshot's board of one scope (R19's month by month)."""
+        return dict(self.session.execute(
+            select(SnapshotEntry.member_id, SnapshotEntry.levels).where(
+                SnapshotEntry.snapshot_id == snapshot_id,
+                SnapshotEntry.scope_id == scope_id)).all())
