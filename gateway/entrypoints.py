@@ -6,10 +6,16 @@ error from one table.
 Its web server is nameko's, made fit to face the internet (`JsonWebServer`): a deadline on
 each request's head and on every silence while reading a body, a cap on open connections
 (503 `server_busy` beyond it), an accept loop that outlives running out of file descriptors,
-and the security headers on every answer (`html_page` for the HTML pages' policy)."""
+and the security headers on every answer (`html_page` for the HTML pages' policy).
+
+Under overload it refuses early instead of queueing (admission control): at most
+HTTP_MAX_PENDING API requests are answered or wait for a worker at once in a process; the
+next is 503 `overloaded` at once, before its body is read or any service is called. Every 503
+carries `Retry-After`. A member's reads call the services with RPC_READ_TIMEOUT_SECONDS."""
 import errno
 import json
 import logging
+import random
 import re
 import resource
 import secrets
@@ -30,7 +36,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import agencies, tokens
 from gateway.errors import describe
-from gateway.metrics import HttpMetrics
+from gateway.metrics import SHED, HttpMetrics
 from gateway.ratelimit import MemberLimits
 from kernel import clock, logs
 from kernel.errors import BadInput, ChallengeError, NotFound, TooLarge, load
@@ -46,6 +52,10 @@ DESCRIPTORS_KEPT = 128  # descriptors never given to clients: the broker, databa
 LISTEN_BACKLOG = 1024  # connections the kernel queues until accepted (capped by somaxconn)
 REFUSALS_AT_ONCE = 32  # 503s lingering for the client to hang up; past that, written and closed
 GONE_BEFORE_ACCEPTED = {errno.ECONNABORTED, errno.EPROTO, errno.ECONNRESET}
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: a service, its database or the broker away, a timeout
+RETRY_AFTER_OVERLOADED = (1, 3)  # seconds, at random: refused clients do not return in step
+API_PREFIX = "/api/"  # what admission control may refuse (pages, health, metrics: never)
+MEMBER_READS = "/api/v1/"  # GETs under it, the admin and agency ones aside, are a member's reads
 
 
 # Every answer: no content sniffing, no framing, no referrer; and unless it is a page, a
@@ -205,6 +215,21 @@ def with_security_headers(response):
     return response
 
 
+def with_retry_after(response):
+    """Every 503 says when to come back (a route's own 503, /readyz's, an error's)."""
+    if response.status_code == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    return response
+
+
+def overloaded() -> Response:
+    """What a request past HTTP_MAX_PENDING is answered, without anything called for it."""
+    return json_response({"error": {
+        "code": "service_unavailable", "reason": "overloaded", "fields": {},
+        "message": "the server is answering as many requests as it can; try again shortly"}},
+        503, {"Retry-After": str(random.randint(*RETRY_AFTER_OVERLOADED))})
+
+
 def route_label(url: str) -> str:
     """`/api/v1/attempts/<string:attempt_id>/submit` -> `/api/v1/attempts/{attempt_id}/submit`"""
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", url)
@@ -251,7 +276,7 @@ class JsonWsgiApp(WsgiApp):
             response = provider.handle_request(request)
         except HTTPException as exc:
             response = exc.get_response(environ)
-        return with_security_headers(response)(environ, start_response)
+        return with_retry_after(with_security_headers(response))(environ, start_response)
 
 
 MONTH_PATTERN = r"\d{4}-(?:0[1-9]|1[0-2])"
@@ -354,6 +379,21 @@ class JsonWebServer(WebServer):
         super().__init__()
         self.open_connections = 0
         self.refusals = GreenPool(REFUSALS_AT_ONCE)
+        self.pending = 0  # API requests being answered or waiting for a worker
+
+    def setup(self):
+        super().setup()
+        self.max_pending = knob(self.container.config, "HTTP_MAX_PENDING")
+
+    def admit(self) -> bool:
+        """Admission control: room for one more API request (then `release` it), or not."""
+        if self.pending >= self.max_pending:
+            return False
+        self.pending += 1
+        return True
+
+    def release(self):
+        self.pending -= 1
 
     def start(self):
         """nameko's, listening with a backlog for a burst of connections (its 50 drops the
@@ -450,6 +490,11 @@ class HttpEntrypoint(HttpRequestHandler):
         self.upload_schema, self.upload_max = upload, upload_max
         self.auth, self.status = auth, status
         self.agency = agency  # another agency's read: an AGENCY_API_KEYS key, no member
+        self.sheddable = url.startswith(API_PREFIX)
+        member_read = (method == "GET" and url.startswith(MEMBER_READS) and not agency
+                       and not url.startswith(f"{MEMBER_READS}admin/"))
+        # kernel.rpc.TimedRpcProxy reads it: a member's page waits this long at most
+        self.rpc_timeout_knob = "RPC_READ_TIMEOUT_SECONDS" if member_read else None
         super().__init__(method, url, **kwargs)
 
     def get_entrypoint_parameters(self, request):
@@ -487,6 +532,15 @@ class HttpEntrypoint(HttpRequestHandler):
         started = time.perf_counter()
         status = 500
         correlation_id = logs.new_id(request.headers.get("X-Request-Id"))
+        admitted = self.sheddable and self.server.admit()
+        if self.sheddable and not admitted:
+            SHED.inc()
+            response = overloaded()
+            response.headers["X-Request-Id"] = correlation_id
+            seconds = time.perf_counter() - started
+            registry.observe(self.method, route_label(self.url), 503, seconds)
+            access_line(self.method, route_label(self.url), 503, seconds, None, correlation_id)
+            return response
         request.shallow = False
         kwargs = {}
         try:
@@ -504,6 +558,8 @@ class HttpEntrypoint(HttpRequestHandler):
             status = response.status_code
             return response
         finally:
+            if admitted:
+                self.server.release()
             seconds = time.perf_counter() - started
             registry.observe(self.method, route_label(self.url), status, seconds)
             access_line(self.method, route_label(self.url), status, seconds,
@@ -514,6 +570,8 @@ class HttpEntrypoint(HttpRequestHandler):
         if not isinstance(exc, ChallengeError):
             log.error("unexpected error answering %s", route_label(self.url), exc_info=exc)
         retry_after = getattr(exc, "retry_after", None)
+        if status == 503 and not retry_after:  # a service, its database or the broker away
+            retry_after = RETRY_AFTER_UNAVAILABLE
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return json_response({"error": error}, status, headers)
 

@@ -24,6 +24,8 @@ REQUESTS = Counter("challenge_http_requests",
 LATENCY = Histogram("challenge_http_request_duration_seconds",
                     "Time to answer, by method and route template.", ["method", "route"],
                     buckets=BUCKETS)
+SHED = Counter("challenge_http_requests_shed",
+               "API requests refused 503 `overloaded` by admission control (HTTP_MAX_PENDING).")
 SERVICE_UP = Gauge("challenge_service_up",
                    "Whether the service answered the last /readyz ping (1) or not (0).",
                    ["service"])

@@ -24,8 +24,13 @@ ERRORS = {
     "409": "not possible in the current state: `error.message` says why",
     "413": "the body is too large",
     "429": "too many requests: wait `Retry-After` seconds",
-    "503": "a service is unavailable: try again shortly",
+    "503": "a service is unavailable (`reason` `database_unavailable`, `broker_unavailable`, "
+           "or none: it did not answer in time), or this server is answering as many "
+           "requests as it can (`reason` `overloaded`, answered at once, nothing done): "
+           "wait `Retry-After` seconds and try again",
 }
+RETRY_AFTER = {"Retry-After": {  # every 429 and every 503 says when to come back
+    "description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 
 
 class ErrorDetail(Schema):
@@ -160,6 +165,8 @@ def document(service_cls) -> dict:
                 operation["responses"][code] = {
                     "description": text,
                     "content": {"application/json": {"schema": "Error"}}}
+                if code in ("429", "503"):
+                    operation["responses"][code]["headers"] = RETRY_AFTER
         for verb in entrypoint.method.split(","):
             paths.setdefault(path, {})[verb.lower()] = operation
     for path, operations in paths.items():

@@ -54,6 +54,8 @@ KNOBS = {k.key: k for k in (
     Knob("ATTEMPT_WAIT_AFTER_FAILURE_SECONDS", 0.0, float, 0),
     Knob("FLAG_MIN_MS_PER_QUESTION", 1500, int, 0),
     Knob("FLAG_BANK_SHARE", 0.8, float, 0),
+    # roster: SMS reminders a member may be sent in any 24 hours (0: none are sent)
+    Knob("SMS_REMINDERS_PER_DAY", 1, int, 0),
     Knob("ATTEMPTS_EXPIRY_CHECK_SECONDS", 5.0, float, 0.01),
     # question statistics
     Knob("STATS_MIN_GRADED", 20, int, 1),
@@ -70,14 +72,22 @@ KNOBS = {k.key: k for k in (
     Knob("MEMBER_REQUESTS_PER_MINUTE", 120, int, 0),
     Knob("HTTP_READ_TIMEOUT_SECONDS", 10.0, float, 0.1),
     Knob("HTTP_MAX_CONNECTIONS", 1000, int, 1),
+    # requests a gateway process answers or holds for a worker at once; 503 overloaded past it
+    Knob("HTTP_MAX_PENDING", 50, int, 1),
+    # the RPC deadline of a member's read (GET /me, /campaign, the boards, the history)
+    Knob("RPC_READ_TIMEOUT_SECONDS", 3.0, float, 0.1),
     # every process
     Knob("RPC_TIMEOUT_SECONDS", 10.0, float, 0.1),
-    Knob("OUTBOX_POLL_SECONDS", 0.2, float, 0.001),
+    Knob("OUTBOX_POLL_SECONDS", 5.0, float, 0.001),  # a safety sweep: commits wake the relay
     Knob("OUTBOX_KEEP_DAYS", 400.0, float, 0),  # a campaign: replays to late subscribers
     Knob("INBOX_KEEP_DAYS", 30.0, float, 0),
     Knob("EVENT_QUEUE_TYPE", "classic", str, choices=("classic", "quorum")),
     Knob("EVENT_DELIVERY_LIMIT", 20, int, 1),
     Knob("EVENT_RETRY_SECONDS", 2.0, float, 0),
+    # batching handlers (kernel/batching.py): events per transaction, and how long the first
+    # of a batch waits for more
+    Knob("EVENT_BATCH_SIZE", 100, int, 1),
+    Knob("EVENT_BATCH_WAIT_MS", 20.0, float, 0),
     Knob("DB_POOL_SIZE", 10, int, 1),
     Knob("DB_MAX_OVERFLOW", 20, int, 0),
     # a service's Prometheus metrics on this port (0: not served; the gateway's are at /metrics)

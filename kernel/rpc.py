@@ -3,7 +3,9 @@
 - nameko 2.14's RpcProxy waits for a reply forever; a service whose queue exists but which is
   down (crashed, restarting) would hold the caller open. `TimedRpcProxy` gives up after
   RPC_TIMEOUT_SECONDS and raises ServiceUnavailable (HTTP 503 with a clear message). A reply
-  that arrives later is discarded by nameko's reply listener. A broker that cannot be reached
+  that arrives later is discarded by nameko's reply listener. An entrypoint may ask for a
+  shorter deadline (`rpc_timeout_knob`): the gateway's member reads use
+  RPC_READ_TIMEOUT_SECONDS. A broker that cannot be reached
   (stopped, restarting) is ServiceUnavailable too, not an internal error.
 - nameko consumes a service's RPC requests and its RPC replies on one channel whose prefetch
   is `max_workers`. When every worker is an RPC call waiting for a reply from another service
@@ -46,6 +48,11 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx):
         timeout = knob(self.container.config, "RPC_TIMEOUT_SECONDS")
+        # an entrypoint may name a shorter deadline: the gateway's member reads
+        # (RPC_READ_TIMEOUT_SECONDS), so a page that cannot load says so soon
+        shorter = getattr(worker_ctx.entrypoint, "rpc_timeout_knob", None)
+        if shorter is not None:
+            timeout = min(timeout, knob(self.container.config, shorter))
         return _Timed(super().get_dependency(worker_ctx), self.target_service, timeout,
                       worker_ctx)
 
