@@ -8,8 +8,10 @@ class RowErrorOut(Schema):
     row = fields.Int(allow_none=True)  # None: not one row's error (roster: a unit's, R4)
     column = fields.Str()
     unit = fields.Str()  # roster's unit errors name their unit
-    reason = fields.Str()  # what the page says, in its language (the organisation sheet's)
-    message = fields.Str()
+    reason = fields.Str()  # what the page says, in its language (gateway/static/common.js)
+    value = fields.Str(allow_none=True)  # the cell as the sheet has it
+    params = fields.Dict(keys=fields.Str(), values=fields.Raw())  # more for the words
+    message = fields.Str()  # English, for the API and the logs
 
 
 class ImportReportOut(Schema):

@@ -33,6 +33,24 @@ class SheetError(Exception):
         self.reason = reason
 
 
+class RowError(Exception):
+    """One bad row of a sheet: the column at fault (our key), a `reason` the pages say in
+    their language (gateway/static/common.js, with the row, column and value), the cell's
+    `value` and whatever else their words need (`params`: another row, a count, a name).
+    The English message is the API's and the logs'."""
+
+    def __init__(self, column: str, message: str, reason: str, value=None, **params):
+        super().__init__(message)
+        self.column, self.message, self.reason = column, message, reason
+        self.value = None if value is None else str(value)
+        self.params = params
+
+    def entry(self, row: int | None) -> dict:
+        """The error as an import report lists it (kernel.schemas.RowErrorOut)."""
+        return {"row": row, "column": self.column, "reason": self.reason,
+                "value": self.value, "params": self.params, "message": self.message}
+
+
 def read_rows(data: bytes, filename: str, columns: dict[str, str], *,
               max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> list[dict]:
     """Rows of `data` as dicts keyed by `columns[header]` (headers matched case-blind).

@@ -60,6 +60,7 @@ const ERRORS = {
     kind_in_use: "该组织下已有成员或下级，不能更改类型",
     cycle: "不能把组织调到它自己的下级之下",
     month_not_closed: "该月尚未结算，不能发放奖励",
+    month_open: "该月尚未结算：结算后才有该月的名单",
     award_held: "该奖励待审核：获奖人的异常记录复核通过后才能发放",
     award_not_payable: "该奖励不是待发放状态，不能标记为已发放",
     question_voided: "该题已作废",
@@ -70,6 +71,90 @@ const ERRORS = {
     campaign_no_levels: "该活动还没有关卡：请先导入活动表",
     campaign_year_exists: "该年度已有活动：请下载其表格修改后重新导入",
     no_organisation: "还没有组织架构：请先导入组织架构表，再新建活动",
+    // a member sheet's rows (issue 21: each with its row, column and value)
+    member_name_missing: "缺少姓名",
+    not_mobile: "“{value}”不是手机号码：应为以1开头的11位数字（这里有{digits}位数字）",
+    unknown_category: "类别“{value}”无法识别：应为党员、厅级或非党员",
+    unknown_participation: "参加方式“{value}”无法识别：应为必参或自愿",
+    unknown_role: "角色“{value}”无法识别：应为管理员、组织管理员或系统管理员（或留空）",
+    unit_missing: "缺少单位：请填写单位，或在导入时选择“无‘单位’列时归入”的单位",
+    branch_outside_unit: "支部“{value}”不在单位“{unit}”之内",
+    place_outside_scope: "“{value}”不在您的管理范围内",
+    phone_repeated: "手机号码{value}与第{other}行重复",
+    phone_in_unit: "手机号码{value}已是“{unit}”的成员{name}：如需调动，请在“成员”页编辑其单位",
+    phone_elsewhere: "手机号码{value}已是其他单位的成员",
+    admin_outside_unit: "“{value}”不属于任何单位：单位管理员必须属于某个单位（第4条）",
+    second_admin: "“{unit}”已在第{other}行指定了管理员（第4条：每个单位只有一名管理员）",
+    ambiguous_place: "名为“{value}”的组织有{n}个：请改填其编码",
+    unknown_unit: "找不到单位“{value}”：请核对名称，或先导入组织架构",
+    unknown_branch: "找不到支部“{value}”：请核对名称，或先导入组织架构",
+    unit_left_without_admin: "“{unit}”将没有管理员：请在其中一人的备注中写“管理员”（第4条）；该单位{n}行正确的数据均未导入",
+    role_outside_organisation: "组织管理员须属于某个组织，此行所在的位置不在任何组织之内",
+    self_grant: "不能给自己授予管理角色，请由其他管理员办理",
+    admin_beyond_scope: "手机号码{value}属于管理范围比您大的管理员：只有其上级管理员才能修改",
+    // a question sheet's rows
+    level_not_number: "关卡应为整数（这里是“{value}”）",
+    unknown_level: "本活动没有第{value}关",
+    unknown_type: "题型“{value}”无法识别：应为单选、多选或判断",
+    stem_missing: "缺少题干",
+    judge_with_options: "判断题不设选项（这里有“{value}”）",
+    bad_judge_answer: "判断题的答案应为“对”或“错”（这里是“{value}”）",
+    option_count: "这道题有{n}个选项：每题应有2至6个选项",
+    bad_answer_letters: "答案应为选项字母，如 A 或 AC（这里是“{value}”）",
+    answer_beyond_options: "答案{value}中有这道题没有的选项（本题只有{n}个选项）",
+    single_many_answers: "单选题只能有一个答案（这里是{value}）",
+    unknown_difficulty: "难度“{value}”无法识别：应为易、中或难",
+    unknown_question_id: "本活动没有编号为“{value}”的题目：新题请把编号留空",
+    duplicate_question: "与第{other}行是同一道题",
+    // a campaign sheet's rows
+    no_levels: "表中没有关卡：每行一关",
+    campaign_field_differs: "与第{other}行不同（每个活动只有一个值）：“{value}”",
+    field_missing: "必填",
+    text_too_long: "最多{n}个字",
+    bad_year: "年度应为如2027的四位数字（这里是“{value}”）",
+    unknown_time_zone: "未知时区（应如 Asia/Shanghai）",
+    bad_date: "日期应写作如2027-03-12（这里是“{value}”）",
+    ends_before_start: "结束日期须在首个闯关日之后",
+    starts_outside_year: "首个闯关日不在{year}年",
+    bad_level_number: "关卡序号应为1、2、3…（这里是“{value}”）",
+    level_repeated: "第{value}关已在第{other}行",
+    levels_not_contiguous: "关卡须从1起连续编号：缺第{missing}关",
+    opens_outside_campaign: "开放日期须在活动期内（首个闯关日至结束日期）",
+    opens_out_of_order: "关卡须按顺序开放：不能早于上一关",
+    time_limit_range: "限时为300至1200秒（第10条：5至20分钟）",
+    draw_range: "抽题数为1至100（这里是“{value}”）",
+    bad_mix: "难度配比看不懂：请写作“易10 中8 难2”",
+    mix_total: "难度配比的合计须等于抽题数",
+    // refusals of the admin page's actions
+    month_not_over: "该月尚未截止：截止后才能结算（到时系统也会自动结算）",
+    earlier_month_open: "请先结算之前的月份",
+    month_passes_pending: "截止前提交的成绩尚未全部到达排行榜，请稍后再结算",
+    month_still_open: "该月尚未结算：结算前显示的是实时榜单",
+    not_a_campaign_month: "该月份不在本次活动期内",
+    not_an_admin: "此账号不是管理员",
+    not_a_unit: "请选择一个单位（不是组织或支部）",
+    not_in_unit: "此人不是该单位的成员",
+    member_inactive_here: "该成员已停用",
+    not_an_organisation: "组织管理员只能设在组织上",
+    required_by_category: "省总工会机关党员须必参（第1条），不能改为自愿",
+    already_disqualified: "该成员已被取消资格",
+    not_disqualified: "该成员未被取消资格",
+    last_system_admin: "不能撤销最后一名系统管理员",
+    nothing_to_change: "没有要修改的内容",
+    unknown_fields: "有无法识别的字段",
+    question_retired: "该题已停用",
+    bank_short: "题库题目不足，无法抽题：请补充题目",
+    level_opened: "该关已开放，成员正在答题：确需修改请确认（将记入操作日志）",
+    same_campaign: "请从另一个活动复制题库",
+    no_annual_results: "年度结果将在活动最后一个月结算后生成",
+    ambiguous_node: "有多个同名的组织：请改用其编号",
+    bad_phone: "手机号码应为以1开头的11位数字",
+    system_admin_exists: "已有系统管理员",
+    database_unavailable: "服务暂时无法访问数据库，请稍后再试",
+    broker_unavailable: "服务之间暂时无法通信，请稍后再试",
+    overloaded: "当前访问人数过多，请稍后再试",
+    month_open: "该月尚未结算",
+    not_their_flag: "所选的异常记录不属于该成员，请刷新后重试",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
     unauthorized: "请重新登录",
@@ -113,6 +198,7 @@ const ERRORS = {
     admin_would_leave: "That member administers another unit: appoint another administrator there first",
     draw_count_not_r10: "R10 says 20 questions a paper: confirm to draw another number",
     month_not_closed: "The month is not closed yet: its awards cannot be granted",
+    month_open: "The month is not closed yet: its list follows its close",
     award_held: "The award is held: its winner's flags must be cleared before it is paid",
     award_not_payable: "Only a payable award can be marked paid",
     question_voided: "The question is already voided",
@@ -122,6 +208,14 @@ const ERRORS = {
     campaign_no_levels: "The campaign has no levels yet: import its sheet",
     campaign_year_exists: "That year has its campaign: download its sheet, edit it and import it again",
     no_organisation: "There is no organisation yet: import the organisation sheet first",
+    level_opened: "The level is open and members are playing it: confirm to change it anyway (logged)",
+    time_limit_range: "The time limit is 300 to 1200 seconds (R10: 5 to 20 minutes)",
+    bad_mix: "The mix cannot be read: write easy=10 medium=8 hard=2",
+    mix_total: "The mix must add up to the draw",
+    opens_outside_campaign: "A level opens between the campaign's first and last day",
+    opens_out_of_order: "Levels open in order: a level cannot open before the one below it",
+    same_campaign: "Copy a bank from another campaign",
+    unknown_time_zone: "Unknown time zone (e.g. Asia/Shanghai)",
   },
 };
 
@@ -149,14 +243,23 @@ const Challenge = {
     return zh ? `${h}小时${m ? m + "分钟" : ""}` : `${h} h${m ? " " + m + " min" : ""}`;
   },
 
+  // How long to wait before the i-th retry: the answer's Retry-After (seconds, at most 30),
+  // else a pause that grows with each try.
+  pause(retryAfter, i) {
+    const s = Number(retryAfter);
+    return s > 0 ? Math.min(s, 30) * 1000 : 1000 * (i + 1);
+  },
+
   // An error's words for the reader: Chinese by reason or code; English the server's message.
   errorText(err) {
     const words = ERRORS[this.lang] || {};
-    const wait = this.waitText(err.retryAfter);
     const pick = (err.reason && words[err.reason]) ||
                  (this.lang === "en" ? err.message : null) ||
                  words[err.code] || err.message || ERRORS.zh.internal;
-    return pick.replace("{wait}", wait);
+    // a row error's words name its value and what else it carries (another row, a count)
+    const vars = Object.assign({}, err.params || {},
+      { value: err.value ?? "", wait: this.waitText(err.retryAfter) });
+    return pick.replace(/\{(\w+)\}/g, (all, key) => (key in vars ? String(vars[key]) : all));
   },
 
   // One API call. Network failures and 503s (a service, its database or the broker briefly
@@ -181,7 +284,7 @@ const Challenge = {
       }
       if (r.status === 503 && i < retries) {
         this.onRetry(i);
-        await new Promise((ok) => setTimeout(ok, 1000 * (i + 1)));
+        await new Promise((ok) => setTimeout(ok, this.pause(r.headers.get("Retry-After"), i)));
         continue;
       }
       if (raw && r.ok) return r;

@@ -91,7 +91,8 @@ def review_flag(tx, actor: str, flag_id: int, note: str, visible: list[str] | No
         raise Forbidden("nobody reviews a flag on their own play", reason="self_review")
     member = tx.store.member(flag.member_id)
     if visible is not None and not set(visible) & set((member and member.org_path) or []):
-        raise Forbidden("that member is outside your part of the organisation")
+        raise Forbidden("that member is outside your part of the organisation",
+                        reason="outside_scope")
     flag.reviewed_at, flag.reviewed_by, flag.review_note = tx.now, actor, note
     flag.outcome = outcome
     tx.emit("flag_reviewed", {"flag_id": flag.id, "attempt_id": flag.attempt_id,

@@ -97,7 +97,8 @@ def annual_results(tx, campaign_id: str) -> dict:
     scores = sorted(tx.store.annual_scores(campaign_id),
                     key=lambda s: (s.kind, s.rank, s.org_unit_id))  # a shared place by id
     if not scores and not awards:
-        raise NotFound("no annual results yet: they follow the campaign's last month")
+        raise NotFound("no annual results yet: they follow the campaign's last month",
+                       reason="no_annual_results")
     return {"campaign_id": campaign_id,
             "champion_member_id": next((a["member_id"] for a in awards
                                         if a["kind"] == "annual_champion"), None),

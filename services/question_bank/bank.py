@@ -45,14 +45,14 @@ def import_questions(tx, campaign_id, rows: list[dict], dry_run: bool, actor=Non
             ref = str(row.get("id") or "").strip()
             if ref and ref not in by_id:
                 raise RowError("id", f"no question {ref} in this campaign (leave id empty "
-                                     "for a new question)")
+                                     "for a new question)", "unknown_question_id", ref)
             same = identity(question["level"], question["type"], question["stem"],
                             question["options"])
             if same in seen:
-                raise RowError("stem", f"the same question is already on row {seen[same]}")
+                raise RowError("stem", f"the same question is already on row {seen[same]}",
+                               "duplicate_question", other=seen[same])
         except RowError as err:
-            report["errors"].append({"row": index, "column": err.column,
-                                     "message": err.message})
+            report["errors"].append(err.entry(index))
             continue
         seen[same] = index
         target = by_id.get(ref) if ref else by_identity.get(same)
@@ -102,16 +102,19 @@ def update_question(tx, actor, question_id, changes) -> dict:
     already drawn keep their own copy."""
     question = _question(tx, question_id)
     if not isinstance(changes, dict) or not changes:
-        raise BadInput("send the fields to change", fields={"changes": ["empty"]})
+        raise BadInput("send the fields to change", fields={"changes": ["empty"]},
+                       reason="nothing_to_change")
     unknown = set(changes) - (set(EXPORT_HEADERS) - {"id", "status"})
     if unknown:
-        raise BadInput("unknown fields", fields={k: ["unknown field"] for k in unknown})
+        raise BadInput("unknown fields", fields={k: ["unknown field"] for k in unknown},
+                       reason="unknown_fields")
     found = campaign(tx, question.campaign_id)
     row = dict(as_row(question), **changes)
     try:
         parsed = parse_row(row, tx.store.level_numbers(found.id))
     except RowError as err:
-        raise BadInput(err.message, fields={err.column: [err.message]}) from None
+        raise BadInput(err.message, fields={err.column: [err.message]},
+                       reason=err.reason) from None
     parsed.pop("demo")
     before = as_row(question)
     for key, value in parsed.items():
@@ -131,7 +134,7 @@ def retire_question(tx, actor, question_id) -> dict:
     """Never drawn again; papers already drawn keep their copy, statistics stay."""
     question = _question(tx, question_id)
     if question.status == "retired":
-        raise Conflict("the question is already retired")
+        raise Conflict("the question is already retired", reason="question_retired")
     found = campaign(tx, question.campaign_id)
     question.status, question.retired_at = "retired", tx.now
     _bump(tx, found.id, {question.level})
@@ -228,7 +231,8 @@ def draw_paper(settings: dict, bank: list[dict], rng) -> dict:
         chosen = draw.pick(bank, settings["level"], settings["draw_count"], settings["mix"],
                            rng)
     except draw.BankTooSmall as short:
-        raise Conflict(str(short), fields={"level": [str(short)]}) from None
+        raise Conflict(str(short), fields={"level": [str(short)]},
+                       reason="bank_short") from None
     questions, key = draw.paper(chosen, rng)
     return {"campaign_id": settings["campaign_id"], "level": settings["level"],
             "time_limit_s": settings["time_limit_s"], "questions": questions, "key": key,

@@ -38,6 +38,14 @@ class SheetErrors(Exception):
         self.errors = errors
 
 
+class MixError(ValueError):
+    """A 难度配比 cell that is not a mix of the draw (its reason and words' params)."""
+
+    def __init__(self, reason: str, message: str, **params):
+        super().__init__(message)
+        self.reason, self.params = reason, params
+
+
 def template_rows(year: int, time_zone: str = "Asia/Shanghai") -> list[dict]:
     """The seed's pattern (schedule.pattern) for `year`, as the sheet's rows under its
     Chinese headers: what `challenge campaign template YEAR` writes."""
@@ -45,7 +53,7 @@ def template_rows(year: int, time_zone: str = "Asia/Shanghai") -> list[dict]:
         plan = schedule.pattern(year, time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadInput(f"unknown time zone {time_zone} (e.g. Asia/Shanghai)",
-                       fields={"time_zone": [time_zone]}) from None
+                       fields={"time_zone": [time_zone]}, reason="unknown_time_zone") from None
     rows = []
     for level in plan["levels"]:
         row = {HEADERS["level"]: level["number"], HEADERS["title"]: level["title"],
@@ -98,12 +106,15 @@ def parse(rows: list[dict]) -> dict:
     Row numbers are the sheet's: the header is row 1, `rows[0]` row 2 (kernel.sheets)."""
     errors: list[dict] = []
 
-    def fail(row, key, message):
-        errors.append({"row": row, "column": HEADERS[key], "message": message})
+    def fail(row, key, reason, message, value=None, **params):
+        # the column as the template writes it; `reason` and `params` for the pages' words
+        errors.append({"row": row, "column": HEADERS[key], "reason": reason,
+                       "value": None if value is None else str(value), "params": params,
+                       "message": message})
 
     if not rows:
-        raise SheetErrors([{"row": None, "column": HEADERS["level"],
-                            "message": "表中没有关卡：每行一关"}])
+        raise SheetErrors([{"row": None, "column": HEADERS["level"], "reason": "no_levels",
+                            "message": "the sheet has no levels: one row a level"}])
     head: dict = {}
     for number, row in enumerate(rows, start=2):
         for key in CAMPAIGN_FIELDS:
@@ -111,37 +122,44 @@ def parse(rows: list[dict]) -> dict:
             if not value:
                 continue
             if key in head and head[key][0] != value:
-                fail(number, key, f"与第{head[key][1]}行不同（每个活动只有一个{HEADERS[key]}）")
+                fail(number, key, "campaign_field_differs", f"differs from row {head[key][1]} "
+                     f"(a campaign has one {key})", value, other=head[key][1])
             head.setdefault(key, (value, number))
     first = {key: value for key, (value, _) in head.items()}
     plan = {"name": first.get("name", "")}
     if not plan["name"]:
-        fail(2, "name", "必填：活动名称")
+        fail(2, "name", "field_missing", "the campaign's name is missing")
     elif len(plan["name"]) > 200:
-        fail(2, "name", "最多200字")
+        fail(2, "name", "text_too_long", "at most 200 characters", n=200)
     year = _int(first.get("year", ""))
     if year is None or not 2000 <= year <= 2100:
-        fail(2, "year", "必填：年度（如2027）")
+        fail(2, "year", "bad_year", "the year (e.g. 2027) is missing or wrong",
+             first.get("year"))
     plan["year"] = year
     tz = None
     try:
         tz = ZoneInfo(first.get("time_zone") or "Asia/Shanghai")
     except (ZoneInfoNotFoundError, ValueError):
-        fail(2, "time_zone", f"未知时区：{first['time_zone']}（如 Asia/Shanghai）")
+        fail(2, "time_zone", "unknown_time_zone",
+             f"unknown time zone {first['time_zone']} (e.g. Asia/Shanghai)", first["time_zone"])
     plan["time_zone"] = tz.key if tz else None
     if tz is None:
         raise SheetErrors(errors)
     starts = _instant(first.get("starts_on", ""), tz)
     if starts is None:
-        fail(2, "starts_on", "必填：首个闯关日（如2027-03-12）")
+        fail(2, "starts_on", "bad_date", "the first day (e.g. 2027-03-12) is missing or wrong",
+             first.get("starts_on"))
     ends_day = _day(first.get("ends_on", ""))
     if ends_day is None:
-        fail(2, "ends_on", "必填：结束日期（如2027-10-31）")
+        fail(2, "ends_on", "bad_date", "the last day (e.g. 2027-10-31) is missing or wrong",
+             first.get("ends_on"))
     ends = schedule.end_of_day(ends_day, tz) if ends_day else None
     if starts and ends and ends <= starts:
-        fail(2, "ends_on", "结束日期须在首个闯关日之后")
+        fail(2, "ends_on", "ends_before_start", "the last day comes after the first",
+             first.get("ends_on"))
     if year and starts and starts.year != year:
-        fail(2, "starts_on", f"首个闯关日不在{year}年")
+        fail(2, "starts_on", "starts_outside_year", f"the first day is not in {year}",
+             first.get("starts_on"), year=year)
     plan.update(starts_at=starts, ends_at=ends)
 
     levels, seen = [], {}
@@ -150,7 +168,9 @@ def parse(rows: list[dict]) -> dict:
         if level is None:
             continue
         if level["number"] in seen:
-            fail(number, "level", f"第{level['number']}关已在第{seen[level['number']]}行")
+            fail(number, "level", "level_repeated",
+                 f"level {level['number']} is on row {seen[level['number']]} already",
+                 level["number"], other=seen[level["number"]])
             continue
         seen[level["number"]] = number
         level["_row"] = number
@@ -159,15 +179,19 @@ def parse(rows: list[dict]) -> dict:
     numbered = {_int(_text(row, "level")) for row in rows} - {None}  # bad rows' too
     missing = sorted(set(range(1, max(numbered, default=0) + 1)) - numbered)
     if missing:
-        fail(seen.get(max(numbered), None), "level",
-             f"关卡从1起连续编号：缺第{'、'.join(map(str, missing))}关")
+        fail(seen.get(max(numbered), None), "level", "levels_not_contiguous",
+             f"levels number from 1 without gaps: {', '.join(map(str, missing))} missing",
+             missing="、".join(map(str, missing)))
     previous = None
     for level in levels:
         row = level.pop("_row")
         if starts and ends and not starts <= level["opens_at"] <= ends:
-            fail(row, "opens_on", "开放日期须在活动期内（首个闯关日至结束日期）")
+            fail(row, "opens_on", "opens_outside_campaign",
+                 "a level opens between the campaign's first and last day")
         if previous is not None and level["opens_at"] < previous["opens_at"]:
-            fail(row, "opens_on", f"关卡按顺序开放：不能早于第{previous['number']}关")
+            fail(row, "opens_on", "opens_out_of_order",
+                 f"levels open in order: not before level {previous['number']}",
+                 level=previous["number"])
         previous = level
     if errors:
         raise SheetErrors(sorted(errors, key=lambda e: (e["row"] or 0)))
@@ -180,38 +204,43 @@ def _level(row, number, tz, fail) -> dict | None:
     found = {}
     level = _int(_text(row, "level"))
     if level is None or level < 1 or level > 100:
-        fail(number, "level", "必填：关卡序号（1、2、3…）")
+        fail(number, "level", "bad_level_number", "the level's number (1, 2, 3…) is missing "
+             "or wrong", _text(row, "level"))
         return None
     found["number"] = level
     for key, limit in (("title", 200), ("theme", 200)):
         value = _text(row, key)
         if not value:
-            fail(number, key, f"必填：{HEADERS[key]}")
+            fail(number, key, "field_missing", f"the {key} is missing")
             return None
         if len(value) > limit:
-            fail(number, key, f"最多{limit}字")
+            fail(number, key, "text_too_long", f"at most {limit} characters", n=limit)
             return None
         found[key] = value
     opens = _instant(_text(row, "opens_on"), tz)
     if opens is None:
-        fail(number, "opens_on", "必填：开放日期（如2027-03-12）")
+        fail(number, "opens_on", "bad_date", "the opening day (e.g. 2027-03-12) is missing "
+             "or wrong", _text(row, "opens_on"))
         return None
     found["opens_at"] = opens
     limit = _int(_text(row, "time_limit_s"))
     if limit is None or not LIMITS_S[0] <= limit <= LIMITS_S[1]:
-        fail(number, "time_limit_s", "限时为300至1200秒（5至20分钟）")
+        fail(number, "time_limit_s", "time_limit_range",
+             "the time limit is 300 to 1200 seconds (R10: 5 to 20 minutes)",
+             _text(row, "time_limit_s"))
         return None
     found["time_limit_s"] = limit
     draw_text = _text(row, "draw_count")
     draw = _int(draw_text) if draw_text else schedule.DRAW_COUNT
     if draw is None or not 1 <= draw <= 100:
-        fail(number, "draw_count", "抽题数为1至100")
+        fail(number, "draw_count", "draw_range", "a level draws 1 to 100 questions",
+             draw_text)
         return None
     found["draw_count"] = draw
     try:
         found["mix"] = parse_mix(_text(row, "mix"), draw)
-    except ValueError as err:
-        fail(number, "mix", str(err))
+    except MixError as err:
+        fail(number, "mix", err.reason, str(err), _text(row, "mix"), **err.params)
         return None
     return found
 
@@ -227,10 +256,12 @@ def parse_mix(text: str, draw: int) -> dict | None:
             continue
         found = re.fullmatch(r"([a-z\u4e00-\u9fff]+)\s*[=:：]?\s*(\d+)", part.lower())
         if not found or found.group(1) not in MIX_NAMES:
-            raise ValueError(f"看不懂“{part}”：写作 易10 中8 难2")
+            raise MixError("bad_mix", f"cannot read '{part}': write easy=10 medium=8 hard=2 "
+                                      "(or 易10 中8 难2)", part=part)
         mix[MIX_NAMES[found.group(1)]] = int(found.group(2))
     if sum(mix.values()) != draw:
-        raise ValueError(f"配比合计{sum(mix.values())}题，须等于抽题数{draw}")
+        raise MixError("mix_total", f"the mix adds up to {sum(mix.values())}, not the draw "
+                                    f"{draw}", total=sum(mix.values()), draw=draw)
     return mix
 
 

@@ -194,7 +194,7 @@ def copy_bank(tx, actor, from_campaign_id, to_campaign_id, dry_run: bool) -> dic
     source, target = campaign(tx, from_campaign_id), campaign(tx, to_campaign_id)
     if source.id == target.id:
         raise BadInput("copy a bank from another campaign",
-                       fields={"from_campaign_id": ["the same campaign"]})
+                       fields={"from_campaign_id": ["the same campaign"]}, reason="same_campaign")
     rows = []
     for question in tx.store.questions_matching(source.id, {"status": "active"}):
         row = as_row(question)

@@ -2,6 +2,8 @@
 understands (each names its column)."""
 from __future__ import annotations
 
+from kernel.sheets import RowError
+
 TYPES = {"single": "single", "单选": "single", "multiple": "multiple", "多选": "multiple",
          "judge": "judge", "判断": "judge"}
 DIFFICULTIES = {"easy": "easy", "易": "easy", "简单": "easy", "medium": "medium",
@@ -21,10 +23,6 @@ EXPORT_HEADERS = ["id", "level", "type", "stem", "options", "answer", "explanati
                   "difficulty", "topic", "status"]
 
 
-class RowError(Exception):
-    def __init__(self, column: str, message: str):
-        super().__init__(message)
-        self.column, self.message = column, message
 
 
 def _text(row, name):
@@ -46,41 +44,51 @@ def parse_row(row: dict, levels: set[int]) -> dict:
     try:
         level = int(str(row.get("level", "")).strip())
     except ValueError:
-        raise RowError("level", "level must be a whole number") from None
+        raise RowError("level", "level must be a whole number", "level_not_number",
+                       _text(row, "level")) from None
     if level not in levels:
-        raise RowError("level", f"level {level} does not exist in this campaign")
+        raise RowError("level", f"level {level} does not exist in this campaign",
+                       "unknown_level", level)
     qtype = TYPES.get(_text(row, "type").lower())
     if qtype is None:
-        raise RowError("type", "type must be single/multiple/judge (单选/多选/判断)")
+        raise RowError("type", "type must be single/multiple/judge (单选/多选/判断)",
+                       "unknown_type", _text(row, "type"))
     stem = _text(row, "stem")
     if not stem:
-        raise RowError("stem", "the question text is missing")
+        raise RowError("stem", "the question text is missing", "stem_missing")
     options = _options(row)
     answer_text = _text(row, "answer")
     if qtype == "judge":
         if options:
-            raise RowError("options", "a true/false question takes no options")
+            raise RowError("options", "a true/false question takes no options",
+                           "judge_with_options", "|".join(options))
         word = answer_text.lower()
         if word in TRUE_WORDS:
             answer = [0]
         elif word in FALSE_WORDS:
             answer = [1]
         else:
-            raise RowError("answer", "a true/false answer is 对/错 (true/false)")
+            raise RowError("answer", "a true/false answer is 对/错 (true/false)",
+                           "bad_judge_answer", answer_text)
     else:
         if not 2 <= len(options) <= 6:
-            raise RowError("options", f"{len(options)} option(s): a question needs 2 to 6")
+            raise RowError("options", f"{len(options)} option(s): a question needs 2 to 6",
+                           "option_count", n=len(options))
         letters = answer_text.upper().replace(",", "").replace(" ", "")
         if not letters or any(c not in LETTERS for c in letters):
-            raise RowError("answer", "the answer is option letters, like A or AC")
+            raise RowError("answer", "the answer is option letters, like A or AC",
+                           "bad_answer_letters", answer_text)
         answer = sorted({LETTERS.index(c) for c in letters})
         if any(i >= len(options) for i in answer):
-            raise RowError("answer", f"answer {letters} names an option the question lacks")
+            raise RowError("answer", f"answer {letters} names an option the question lacks",
+                           "answer_beyond_options", letters, n=len(options))
         if qtype == "single" and len(answer) != 1:
-            raise RowError("answer", "a single-choice question has exactly one answer")
+            raise RowError("answer", "a single-choice question has exactly one answer",
+                           "single_many_answers", letters)
     difficulty = DIFFICULTIES.get((_text(row, "difficulty") or "medium").lower())
     if difficulty is None:
-        raise RowError("difficulty", "difficulty is easy/medium/hard (易/中/难)")
+        raise RowError("difficulty", "difficulty is easy/medium/hard (易/中/难)",
+                       "unknown_difficulty", _text(row, "difficulty"))
     return {
         "level": level, "type": qtype, "stem": stem, "options": options, "answer": answer,
         "explanation": _text(row, "explanation"), "difficulty": difficulty,

@@ -18,7 +18,7 @@ def authority(store, actor, roles=access.ADMIN_ROLES):
     member = store.member(actor)
     held = [(r, u) for r, u in store.roles_of(actor) if r in roles] if member else []
     if member is None or member.status != "active" or not held:
-        raise Forbidden("this needs an administrator's role")
+        raise Forbidden("this needs an administrator's role", reason="not_an_admin")
     if member.disqualified:
         raise Forbidden("a disqualified administrator's roles are suspended until they "
                         "are reinstated", reason="roles_suspended")

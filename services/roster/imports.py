@@ -79,14 +79,15 @@ def import_members(tx, rows, *, dry_run, actor, source, unit) -> dict:
         try:
             _check_row(sheet, importer, index, row, unit)
         except RowError as err:
-            report["errors"].append({"row": index, "column": err.column,
-                                     "message": err.message})
+            report["errors"].append(err.entry(index))
     orphans = _units_left_without_admin(tx.store, sheet)
     for unit_id in sorted(orphans):
         rows_of_unit = [i for i, _, _, home in sheet.good if home == unit_id]
         report["skipped"] += len(rows_of_unit)
         report["errors"].append({
             "row": None, "column": "remarks", "unit": unit_id,
+            "reason": "unit_left_without_admin",
+            "params": {"unit": sheet.units[unit_id].name, "n": len(rows_of_unit)},
             "message": f"unit {sheet.units[unit_id].name} would have no administrator: mark "
                        "exactly one of its rows 管理员 in the remarks (R4); none of its "
                        f"{len(rows_of_unit)} good row(s) were applied"})
@@ -124,28 +125,32 @@ def _check_row(sheet, importer, index, row, default_unit) -> None:
     place = _resolve(data["branch"], units, sheet.by_name, "branch") \
         if data["branch"] else unit_ref
     if data["branch"] and unit_ref not in access.ancestors(parents, place):
-        raise RowError("branch", f"branch '{place_ref}' is not inside unit '{data['unit']}'")
+        raise RowError("branch", f"branch '{place_ref}' is not inside unit '{data['unit']}'",
+                       "branch_outside_unit", place_ref, unit=data["unit"])
     if not access.covers(parents, sheet.scopes, place):
-        raise RowError("unit", f"'{place_ref}' is outside your part of the organisation")
+        raise RowError("unit", f"'{place_ref}' is outside your part of the organisation",
+                       "place_outside_scope", place_ref)
     home = access.home_unit(parents, kinds, place)
     if data["phone"] in sheet.seen_phones:
         raise RowError("phone", f"phone {data['phone']} is already on row "
-                                f"{sheet.seen_phones[data['phone']]}")
+                                f"{sheet.seen_phones[data['phone']]}", "phone_repeated",
+                       data["phone"], other=sheet.seen_phones[data["phone"]])
     known = sheet.members.get(data["phone"])
     if known is not None:
         known_home = access.home_unit(parents, kinds, known.org_unit_id)
         if (known_home or known.org_unit_id) != (home or place):
-            raise RowError("phone", _elsewhere(
-                data["phone"], known, units[known_home or known.org_unit_id],
-                access.covers(parents, sheet.scopes, known.org_unit_id)))
+            raise _elsewhere(data["phone"], known, units[known_home or known.org_unit_id],
+                             access.covers(parents, sheet.scopes, known.org_unit_id))
     if data["unit_admin"]:
         if home is None:
             raise RowError("remarks", f"'{place_ref}' is not inside a unit; unit "
-                                      "administrators belong to a unit (R4)")
+                                      "administrators belong to a unit (R4)",
+                           "admin_outside_unit", place_ref)
         if home in sheet.admin_rows:
             raise RowError("remarks", f"unit {units[home].name} already has its "
                                       f"administrator on row {sheet.admin_rows[home]} "
-                                      "(R4: exactly one per unit)")
+                                      "(R4: exactly one per unit)", "second_admin",
+                           unit=units[home].name, other=sheet.admin_rows[home])
     if data["higher_role"]:
         data["role_node"] = _role_node(data["higher_role"], place, parents, kinds)
     if importer is not None:
@@ -201,8 +206,10 @@ def _resolve(ref, units, by_name, column):
     if len(ids) == 1:
         return ids[0]
     if len(ids) > 1:
-        raise RowError(column, f"'{ref}' names {len(ids)} org units; use the unit's id")
-    raise RowError(column, f"unknown {column} '{ref}'")
+        raise RowError(column, f"'{ref}' names {len(ids)} org units; use the unit's id",
+                       "ambiguous_place", ref, n=len(ids))
+    raise RowError(column, f"unknown {column} '{ref}'",
+                   "unknown_branch" if column == "branch" else "unknown_unit", ref)
 
 
 def _values(data, place) -> dict:
@@ -216,9 +223,12 @@ def _elsewhere(phone, known, other_unit, visible) -> str:
     are said only to an administrator who may see that member: a sheet must not be a way to
     look up any phone's owner."""
     if visible:
-        return (f"phone {phone} belongs to {known.name} of {other_unit.name}; move them in "
-                "the member editor if that is intended")
-    return f"phone {phone} belongs to a member of another unit"
+        return RowError("phone", f"phone {phone} belongs to {known.name} of "
+                                 f"{other_unit.name}; move them in the member editor if that "
+                                 "is intended", "phone_in_unit", phone, name=known.name,
+                        unit=other_unit.name)
+    return RowError("phone", f"phone {phone} belongs to a member of another unit",
+                    "phone_elsewhere", phone)
 
 
 def _role_node(role, place, parents, kinds) -> str:
@@ -230,7 +240,7 @@ def _role_node(role, place, parents, kinds) -> str:
     node = next((n for n in above if kinds.get(n) == "organisation"), None)
     if node is None:
         raise RowError("role", "organisation administrators belong to an organisation; "
-                               "this row's place is in none")
+                               "this row's place is in none", "role_outside_organisation")
     return node
 
 
@@ -249,9 +259,11 @@ def _row_authority(importer, data, values, home, known, parents, their_roles):
         if (role, node) in their_roles:
             continue  # held already: the row grants nothing
         if not access.may_grant(parents, importer.held, role, node):
-            raise RowError(column, f"you may not grant the role {role} here")
+            raise RowError(column, f"you may not grant the role {role} here",
+                           "may_not_grant_role")
         if own:
-            raise RowError(column, "nobody grants themself a role; ask another administrator")
+            raise RowError(column, "nobody grants themself a role; ask another administrator",
+                           "self_grant")
     changed = [k for k, v in values.items() if known is not None and getattr(known, k) != v]
     if own:
         fixed = [k for k in changed if k in NOT_SELF_EDITABLE]
@@ -259,12 +271,13 @@ def _row_authority(importer, data, values, home, known, parents, their_roles):
             column = {"org_unit_id": "branch" if data["branch"] else "unit"}.get(fixed[0],
                                                                               fixed[0])
             raise RowError(column, "your own place, category and participation are changed "
-                                   "by another administrator")
+                                   "by another administrator", "self_edit")
     elif changed and their_roles and not access.outranks(parents, importer.held,
                                                          known.org_unit_id, their_roles):
         raise RowError("phone", f"phone {data['phone']} belongs to an administrator of a part "
                                 "of the organisation beyond yours; only an administrator "
-                                "above them may change them")
+                                "above them may change them", "admin_beyond_scope",
+                       data["phone"])
     if "participation" in changed and denominators.changes_required(
             denominators.standing(known), dict(denominators.standing(known),
                                                participation=values["participation"])) \
@@ -272,7 +285,8 @@ def _row_authority(importer, data, values, home, known, parents, their_roles):
         raise RowError("participation", "only an organisation or system administrator changes "
                                         "whether a member is required to take part (R18: it "
                                         "changes the unit's participation rate); without a "
-                                        "participation column it follows the category")
+                                        "participation column it follows the category",
+                       "required_needs_org_admin", values["participation"])
 
 
 def _let_others_run(row_index, flush=None, every=250):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kernel.sheets import RowError  # the importers catch it from here
+
 CATEGORIES = {"party_member": "party_member", "党员": "party_member",
               "department_level": "department_level", "厅级": "department_level",
               "厅级干部": "department_level",
@@ -15,6 +17,7 @@ ADMIN_REMARK = "管理员"
 # the higher roles a sheet's role column may ask for (granted only by who may grant them)
 HIGHER_ROLES = ("organisation_admin", "system_admin")
 MEMBER_WORDS = {"", "member", "成员"}
+ROLE_WORDS = {"组织管理员": "organisation_admin", "系统管理员": "system_admin"}
 
 # contracts.md, "Member sheet": the seed's Chinese headers and their English twins
 SHEET_COLUMNS = {
@@ -27,10 +30,6 @@ SHEET_COLUMNS = {
 }
 
 
-class RowError(Exception):
-    def __init__(self, column: str, message: str):
-        super().__init__(message)
-        self.column, self.message = column, message
 
 
 def _phone_text(raw) -> str:
@@ -48,7 +47,8 @@ def normalise_phone(raw) -> str:
     if not re.fullmatch(r"1[0-9]{10}", phone):
         digits = len(re.sub(r"[^0-9]", "", phone))
         raise RowError("phone", f"'{raw}' is not a mobile number (11 digits starting with 1; "
-                                f"this has {digits} digit(s))")
+                                f"this has {digits} digit(s))", "not_mobile", raw,
+                       digits=digits)
     return phone
 
 
@@ -77,31 +77,35 @@ def is_admin_remark(remarks: str) -> bool:
 def parse_row(row: dict) -> dict:
     name = _text(row, "name")
     if not name:
-        raise RowError("name", "the name is missing")
+        raise RowError("name", "the name is missing", "member_name_missing")
     phone = normalise_phone(row.get("phone"))
     category_text = _text(row, "category") or "party_member"
     category = CATEGORIES.get(category_text.lower())
     if category is None:
         raise RowError("category", f"unknown category '{category_text}' "
-                                   "(党员/厅级/非党员 or party_member/department_level/non_party)")
+                                   "(党员/厅级/非党员 or party_member/department_level/non_party)",
+                       "unknown_category", category_text)
     participation_text = _text(row, "participation")
     if participation_text:
         participation = PARTICIPATION.get(participation_text.lower())
         if participation is None:
             raise RowError("participation", f"unknown participation '{participation_text}' "
-                                            "(必参/自愿 or required/voluntary)")
+                                            "(必参/自愿 or required/voluntary)",
+                           "unknown_participation", participation_text)
     else:
         # R1/R2: party members take part; department-level and non-party cadres volunteer
         participation = "required" if category == "party_member" else "voluntary"
     role_text = _text(row, "role")
     role = unicodedata.normalize("NFKC", role_text).lower()
+    role = ROLE_WORDS.get(role, role)
     if role not in ADMIN_WORDS and role not in HIGHER_ROLES and role not in MEMBER_WORDS:
         raise RowError("role", f"unknown role '{role_text}' (管理员/unit_admin, "
-                               "organisation_admin or system_admin)")
+                               "organisation_admin/组织管理员 or system_admin/系统管理员)",
+                       "unknown_role", role_text)
     remarks = _text(row, "remarks")
     unit = _text(row, "unit")
     if not unit:
-        raise RowError("unit", "the unit is missing")
+        raise RowError("unit", "the unit is missing", "unit_missing")
     return {
         "name": name, "department": _text(row, "department") or None, "phone": phone,
         "unit": unit, "branch": _text(row, "branch") or None, "category": category,

@@ -153,7 +153,8 @@ def import_org(tx, rows, *, dry_run, actor, source, root) -> dict:
             outcome = _apply(tx, tree, scopes, actor, data, index, seen, moved)
         except OrgRowError as err:
             report["errors"].append({"row": index, "column": err.column,
-                                     "reason": err.reason, "message": err.message})
+                                     "reason": err.reason, "value": _text(row, err.column),
+                                     "message": err.message})
             continue
         report[outcome] += 1
     tx.store.flush()

@@ -174,7 +174,8 @@ def test_a_dry_run_is_discarded_and_reports_rows_as_a_sheet_numbers_them(tx, cid
     assert tx.discarded and audit_actions(tx) == []
     assert ImportReportOut().dump(report) == report == {
         "total": 4, "created": 3, "updated": 0, "unchanged": 0, "dry_run": True,
-        "errors": [{"row": 5, "column": "answer",
+        "errors": [{"row": 5, "column": "answer", "reason": "answer_beyond_options",
+                    "value": "C", "params": {"n": 2},
                     "message": "answer C names an option the question lacks"}]}
 
 
@@ -186,7 +187,8 @@ def test_a_reimport_updates_and_never_duplicates(tx, cid):
     assert tx.store.level(cid, 2).bank_version == version  # nothing changed: no reload
     rows[0]["explanation"] = "新的解析"
     assert bank.import_questions(tx, cid, rows + rows[:1], dry_run=False)["errors"] == [
-        {"row": 7, "column": "stem", "message": "the same question is already on row 2"}]
+        {"row": 7, "column": "stem", "reason": "duplicate_question", "value": None,
+         "params": {"other": 2}, "message": "the same question is already on row 2"}]
     assert bank.count_questions(tx, cid) == {"2": 5}
     assert tx.store.level(cid, 2).bank_version == version + 1
 
