@@ -47,7 +47,8 @@ class Error(Schema):
 
 
 def routes(service_cls):
-    for name in sorted(vars(service_cls)):
+    # dir(), not vars(): the routes of the mixins (gateway/outputs.py, gateway/review.py) too
+    for name in sorted(dir(service_cls)):
         method = getattr(service_cls, name)
         for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(entrypoint, HttpEntrypoint):

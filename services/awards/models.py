@@ -1,5 +1,5 @@
 """awards' tables: award policies per campaign, granted awards, and the kernel's two."""
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.audit import audit_table
@@ -43,6 +43,8 @@ class AwardSettings(Base):
     monthly_needs_pass_in_month: Mapped[bool] = mapped_column(Boolean, default=True)
     excellent_units: Mapped[int] = mapped_column(Integer, default=3)
     excellent_branches: Mapped[int] = mapped_column(Integer, default=3)
+    # how many eligible members the live contest's shortlist names (R6, R17; issue 23)
+    shortlist_size: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
     updated_at = mapped_column(UTCDateTime, nullable=True)
     updated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
@@ -50,6 +52,7 @@ class AwardSettings(Base):
 SETTINGS_DEFAULTS = {
     "exclude_inactive": True, "exclude_withdrawn": True, "exclude_bank_admins": False,
     "monthly_needs_pass_in_month": True, "excellent_units": 3, "excellent_branches": 3,
+    "shortlist_size": 10,
 }
 
 

@@ -107,6 +107,11 @@ BAD_QUERY = {
     "admin_members": ("status=gone", "status"), "admin_questions": ("limit=9999", "limit"),
     "admin_export_questions": ("format=pdf", "format"), "my_attempts": ("offset=-1", "offset"),
     "leaderboard": ("month=2018-5", "month"), "agency_roster": ("since=yesterday", "since"),
+    # what organisers hand on (issue 23)
+    **{name: ("month=2018-5", "month") for name in (
+        "admin_shortlist", "admin_shortlist_xlsx", "winners", "admin_winners_xlsx")},
+    "admin_unit_reports": (NO_SUCH_CAMPAIGN, "campaign_id"),
+    "admin_unit_reports_xlsx": ("unit_id=" + "u" * 37, "unit_id"),
 }
 # routes only the campaign's organisation or system administrators may use
 BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions",
@@ -153,6 +158,9 @@ NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
     "save_answers": ("PUT", "/api/v1/attempts/no-such-attempt/answers", {"answers": {}}),
     "agency_member": ("GET", "/api/v1/agency/members/no-such-member", None),
     "static_file": ("GET", "/static/secret.py", None),
+    "admin_shortlist": ("GET", "/api/v1/admin/shortlist?month=2017-01", None),
+    "admin_unit_reports_xlsx": ("GET", "/api/v1/admin/reports/units.xlsx?unit_id=no-such-unit",
+                                None),
 }
 CONFLICT = {  # route name -> (who, method, path, body): not possible in this state
     "admin_publish_campaign": ("admin", "POST", "/api/v1/admin/campaigns/{campaign}/publish",
@@ -165,6 +173,9 @@ CONFLICT = {  # route name -> (who, method, path, body): not possible in this st
     "admin_reinstate": ("admin", "POST", f"/api/v1/admin/members/{MEMBER_ID}/reinstate",
                         {"reason": "was never out"}),
     "leaderboard": ("member", "GET", "/api/v1/leaderboards/system?month=2018-05", None),
+    "admin_shortlist_xlsx": ("admin", "GET", "/api/v1/admin/shortlist.xlsx?month=2018-05", None),
+    "winners": ("member", "GET", "/api/v1/winners?month=2018-05", None),
+    "admin_winners_xlsx": ("admin", "GET", "/api/v1/admin/winners.xlsx", None),
 }
 
 
@@ -384,6 +395,8 @@ def test_what_is_not_possible_now_is_409(api, name):
         assert error["reason"] == "not_current_level" and "level" in error["fields"]
     if name == "restart_run":
         assert error["reason"] in ("restart_not_allowed", "attempt_open")
+    if name in ("admin_shortlist_xlsx", "winners", "admin_winners_xlsx"):
+        assert error["reason"] == "month_open"
 
 
 def test_submitting_another_members_attempt_is_refused(api):
