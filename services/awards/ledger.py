@@ -15,7 +15,14 @@ FLAG_STATES = {"open": "待复核", "upheld": "复核认定异常，待取消资
 PAYABLE = ("granted", "paid")
 KINDS = {"monthly_champion": "月度冠军", "monthly_prize": "月度奖励"}
 HEADERS = ["名次", "奖项", "姓名", "单位", "部门", "手机号", "闯关数", "用时", "金额（元）",
-           "状态", "备注"]
+           "状态", "备注", "签收"]
+# what a spreadsheet shows a number as: a time as hours to the millisecond, money in yuan,
+# a rate as a percentage, an instant as the campaign's local date and time
+TIME_FORMAT = "[h]:mm:ss.000"
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.00%"
+WHEN_FORMAT = "yyyy-mm-dd hh:mm"
+MS_A_DAY = 86_400_000
 
 
 def duration(ms: int | None) -> str:
@@ -25,7 +32,46 @@ def duration(ms: int | None) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{ms % 1000:03d}"
 
 
+def day_fraction(ms: int | None) -> float | None:
+    """A duration as a spreadsheet's time: a number of days, shown by TIME_FORMAT."""
+    return None if ms is None else ms / MS_A_DAY
+
+
+def _table(sheet, header_row: int, formats: dict[str, str], widths: dict[str, int]) -> None:
+    """The header row bold and frozen, a filter over the header and the rows under it, the
+    columns' number formats (`formats`: letter -> format) and widths."""
+    from openpyxl.styles import Font
+
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1).coordinate
+    last = sheet.max_row
+    while last > header_row and all(c.value in (None, "") for c in sheet[last]):
+        last -= 1
+    letter = sheet.cell(row=header_row, column=sheet.max_column).column_letter
+    sheet.auto_filter.ref = f"A{header_row}:{letter}{max(last, header_row)}"
+    for column, number_format in formats.items():
+        for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=sheet[f"{column}1"].column,
+                                       max_col=sheet[f"{column}1"].column):
+            if isinstance(cell.value, (int, float)) or hasattr(cell.value, "year"):
+                cell.number_format = number_format
+    for column, width in widths.items():
+        sheet.column_dimensions[column].width = width
+
+
+def _about(departments: dict, member_id) -> tuple[str, str | None]:
+    """What roster says of a member for the ledger: their department, and their full phone
+    when the reader may see it (the gateway passes {department, phone}; a bare string is a
+    department)."""
+    about = departments.get(member_id) or ""
+    if isinstance(about, dict):
+        return about.get("department") or "", about.get("phone")
+    return about, None
+
+
 def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
+    """The month's ledger: one row an award, 签收 left for the payee's signature; 用时 a time
+    and 金额 a number, the header frozen and filtered, the totals under the table."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -35,15 +81,16 @@ def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
     sheet.append([f"{period} 月度奖励台账"])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(HEADERS)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
     for award in awards:
+        department, phone = _about(departments, award.get("member_id"))
         sheet.append(sheet_row(sheet, [
             award["rank"], KINDS.get(award["kind"], award["kind"]), award.get("name"),
-            award.get("unit_name"), departments.get(award.get("member_id"), ""),
-            award.get("phone_masked"), award.get("levels"), duration(award.get("total_ms")),
+            award.get("unit_name"), department, phone or award.get("phone_masked"),
+            award.get("levels"), day_fraction(award.get("total_ms")),
             award.get("amount_cny"), STATUS.get(award["status"], award["status"]),
-            remark(award)]))
+            remark(award), ""]))
+    _table(sheet, 2, {"H": TIME_FORMAT, "I": MONEY_FORMAT},
+           dict(zip("ABCDEFGHIJKL", (6, 10, 10, 18, 12, 14, 8, 14, 11, 8, 30, 14))))
     sheet.append([])
     for label, statuses, note in (("待审核", ("held",), "不计入合计：待复核异常记录"),
                                   ("已发放", ("paid",), ""), ("待发放", ("granted",), ""),
@@ -52,8 +99,7 @@ def workbook(period: str, awards: list[dict], departments: dict) -> bytes:
         sheet.append([label, f"{len(rows)} 项", "", "", "", "", "", "",
                       sum(a.get("amount_cny") or 0 for a in rows), "", note])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJK", (6, 10, 10, 18, 12, 14, 8, 14, 10, 8, 30)):
-        sheet.column_dimensions[column].width = width
+        sheet.cell(row=sheet.max_row, column=9).number_format = MONEY_FORMAT
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -92,13 +138,9 @@ def _removals_sheet(book, results: dict, names: dict, time_zone: str) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from openpyxl.styles import Font
-
     sheet = book.create_sheet("年内移出应参加人员")
     sheet.append(["类别", "单位/支部", "姓名", "手机号", "变更前", "变更后", "操作人", "时间",
                   "年末是否计入"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     for kind, label in ORG_KINDS:
         for row in results.get(kind, []):
             for removed in row.get("removed", []):
@@ -107,10 +149,16 @@ def _removals_sheet(book, results: dict, names: dict, time_zone: str) -> None:
                     label, names.get(row["org_unit_id"], row["org_unit_id"]), removed["name"],
                     removed["phone_masked"], _standing(removed["before"], names),
                     _standing(removed["after"], names), removed["by_name"] or "系统",
-                    at.strftime("%Y-%m-%d %H:%M"),
+                    at.replace(tzinfo=None, microsecond=0),
                     "是（已恢复）" if removed["counted_at_close"] else "否"]))
-    for column, width in zip("ABCDEFGHI", (10, 20, 10, 14, 26, 26, 12, 17, 12)):
-        sheet.column_dimensions[column].width = width
+    _table(sheet, 1, {"H": WHEN_FORMAT},
+           dict(zip("ABCDEFGHI", (10, 20, 10, 14, 26, 26, 12, 17, 12))))
+
+
+def _number(value) -> float | None:
+    """A figure the results carry as exact text ("0.5", "1/3" never) as a spreadsheet
+    number."""
+    return None if value in (None, "") else float(value)
 
 
 def annual_workbook(results: dict, names: dict, champion_name: str | None,
@@ -131,17 +179,18 @@ def annual_workbook(results: dict, names: dict, champion_name: str | None,
     headers = ["类别", "名次", "单位/支部", "应参加人数", "参加人数", "参与率", "闯关成绩",
                "综合得分", "优秀组织", "其中取消资格", "年内移出人数"]
     sheet.append(headers)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+    header_row = sheet.max_row
     for kind, label in ORG_KINDS:
         for row in results.get(kind, []):
             sheet.append(sheet_row(sheet, [
                 label, row["rank"], names.get(row["org_unit_id"], row["org_unit_id"]),
-                row["expected"], row["participants"], row["participation"]["value"],
-                row["results"]["value"], row["score"]["value"], "是" if row["excellent"] else "",
-                row.get("disqualified", 0), len(row.get("removed", []))]))
-    for column, width in zip("ABCDEFGHIJK", (10, 6, 20, 10, 10, 10, 10, 10, 10, 12, 12)):
-        sheet.column_dimensions[column].width = width
+                row["expected"], row["participants"], _number(row["participation"]["value"]),
+                _number(row["results"]["value"]), _number(row["score"]["value"]),
+                "是" if row["excellent"] else "", row.get("disqualified", 0),
+                len(row.get("removed", []))]))
+    # R18's rates as percentages, the score as the number it is
+    _table(sheet, header_row, {"F": PERCENT_FORMAT, "G": PERCENT_FORMAT, "H": "0.0000"},
+           dict(zip("ABCDEFGHIJK", (10, 6, 20, 10, 10, 10, 10, 10, 10, 12, 12))))
     _removals_sheet(book, results, names, time_zone)
     out = io.BytesIO()
     book.save(out)

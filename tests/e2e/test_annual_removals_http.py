@@ -3,6 +3,7 @@ unit's administrator cannot take a required member out of their unit's count; th
 administrator can, and the annual results (JSON and XLSX) list the member under their unit
 with who took them out and when."""
 import io
+from datetime import datetime
 
 import openpyxl
 import requests
@@ -48,4 +49,4 @@ def test_the_annual_results_list_who_left_each_units_count_and_who_did_it(embedd
     book = openpyxl.load_workbook(io.BytesIO(get(base, "/admin/annual.xlsx", system).content))
     listed = list(book["年内移出应参加人员"].values)
     assert [row[1:3] + row[6:] for row in listed[1:]] == [
-        ("省教科文卫工会", member["name"], "系统管理员", "2018-05-20 09:00", "否")]
+        ("省教科文卫工会", member["name"], "系统管理员", datetime(2018, 5, 20, 9, 0), "否")]
