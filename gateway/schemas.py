@@ -7,6 +7,7 @@ from marshmallow import (
 from kernel.audit import AuditEntryOut
 from services.attempts.schemas import FlagOut, FlagPageOut, ProgressOut
 from services.awards.schemas import AnnualResultsOut, PeriodAwardOut, PolicyLine, SettingsOut
+from services.awards.schemas import MemberAwardOut
 from services.question_bank.schemas import (
     CampaignOut, LevelChangesIn, LevelOut, QuestionFilterIn,
 )
@@ -217,6 +218,7 @@ class AwardSettingsBody(_Body):
     monthly_needs_pass_in_month = fields.Bool()
     excellent_units = fields.Int(strict=True, validate=validate.Range(min=0, max=100))
     excellent_branches = fields.Int(strict=True, validate=validate.Range(min=0, max=100))
+    shortlist_size = fields.Int(strict=True, validate=validate.Range(min=1, max=100))
 
 
 class PolicyBody(_Body):
@@ -256,6 +258,12 @@ class MeOut(Schema):
     ranks = fields.List(fields.Nested(ScopeRankOut))
 
 
+class MyAwardsOut(Schema):
+    """A member's own awards of the current campaign, newest period first (issue 21 item 3)."""
+    campaign_id = fields.Str()
+    items = fields.List(fields.Nested(MemberAwardOut))
+
+
 class LevelStateOut(LevelOut):
     """A level as a member sees it (views.without_bank: no mix), with their state."""
     class Meta:
@@ -292,6 +300,8 @@ class DisqualificationsOut(Schema):
 
 class NamedAuditEntryOut(AuditEntryOut):
     actor_name = fields.Str(allow_none=True)
+    target_name = fields.Str(allow_none=True, metadata={
+        "description": "the target's name when it is a member"})
 
 
 class AuditOut(Schema):
@@ -303,6 +313,8 @@ class NamedMonthOut(MonthOut):
     closed_by_name = fields.Str(allow_none=True, metadata={"description": "once closed"})
     awards_missing = fields.Bool(metadata={
         "description": "closed, but its awards were never granted (grant them again)"})
+    closable = fields.Bool(metadata={
+        "description": "open, and past its cutoff: an administrator may close it now"})
 
 
 class MonthsOut(Schema):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import datetime
 
 import eventlet
 
@@ -15,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from gateway import agencies, openapi, tokens
 from gateway.outputs import OutputRoutes
-from gateway.review import ReviewRoutes
+from gateway.review import DisqualifyBody, ReviewRoutes
 from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import html_page, http, json_response
@@ -42,6 +43,7 @@ from services.attempts.schemas import AttemptOut, FlagOut, HistoryPageOut, Resul
 from services.attempts.schemas import SavedOut
 from services.attempts.schemas import RegradeOut
 from gateway.schemas import AwardSettingsBody, AwardSettingsOut  # awards' settings (issue 18)
+from gateway.schemas import MyAwardsOut  # a member's own awards (issue 21)
 from services.awards.schemas import AwardOut, GrantOut, ParticipationOut
 from services.question_bank.schemas import (
     CampaignViewOut, ImportReportOut, LevelStatisticsOut, QuestionPageOut, QuestionRowOut,
@@ -175,7 +177,8 @@ class GatewayService(OutputRoutes, ReviewRoutes):
         with the answers saved so far, its deadline (the time limit, or the campaign's end
         if sooner) and the month's cutoff by which it must be submitted to count then (R15)."""
         self._require_playing(member_id)
-        return self.attempts.start_attempt(member_id, body["level"])
+        return self.attempts.start_attempt(member_id, body["level"],
+                                           self.limits.address(request)[:64])
 
     @http("PUT", f"{API}/attempts/<string:attempt_id>/answers", auth=True, body=SaveRequest,
           response=SavedOut)
@@ -223,6 +226,15 @@ class GatewayService(OutputRoutes, ReviewRoutes):
         past campaign's with `campaign_id`."""
         return self.ranking.leaderboard(scope_id, query["campaign_id"], query["limit"],
                                         query["offset"], query["month"])
+
+    @http("GET", f"{API}/me/awards", auth=True, response=MyAwardsOut)
+    def my_awards(self, request, member_id):
+        """My awards in the current campaign, newest period first: the kind, the place, the
+        amount and where it stands (`held` while a flag of mine is reviewed, `payable`,
+        `paid`, `revoked`)."""
+        campaign_id = self.question_bank.get_campaign()["campaign_id"]
+        return {"campaign_id": campaign_id,
+                "items": self.awards.awards_of_member(member_id, campaign_id)}
 
     @http("PUT", f"{API}/me/participation", auth=True, body=ParticipationIn, response=MemberOut)
     def participation(self, request, member_id, body):
@@ -284,11 +296,12 @@ class GatewayService(OutputRoutes, ReviewRoutes):
         """Edit name, department, place, category, participation or status."""
         return self.roster.update_member(member_id, target, body)
 
-    @http("POST", f"{ADMIN}/members/<string:target>/disqualify", auth=True, body=DecisionIn,
-          response=MemberOut)
+    @http("POST", f"{ADMIN}/members/<string:target>/disqualify", auth=True,
+          body=DisqualifyBody, response=MemberOut)
     def admin_disqualify(self, request, target, member_id, body):
-        """R20: out of the awards, marked on boards, kept for the notice."""
-        return self.roster.disqualify(member_id, target, body["reason"])
+        """R20: out of the awards, marked on boards, kept for the notice with its evidence
+        (free text, and the member's flags it cites: 400 `not_their_flag` otherwise)."""
+        return self._disqualify(member_id, target, body)
 
     @http("POST", f"{ADMIN}/members/<string:target>/reinstate", auth=True, body=DecisionIn,
           response=MemberOut)
@@ -315,13 +328,34 @@ class GatewayService(OutputRoutes, ReviewRoutes):
         logs = [self.roster.audit_log(member_id, window, 0),
                 self.question_bank.audit_log(who["visible"], window, 0),
                 self.attempts.audit_log(who["visible"], window, 0),
-                self.awards.audit_log(who["visible"], window, 0)]
+                self.awards.audit_log(who["visible"], window, 0),
+                self._hand_closes()]
         items = sorted((item for log in logs for item in log["items"]),
                        key=lambda item: (item["at"], item["service"], item["id"]), reverse=True)
         items = items[query["offset"]:window]
-        names = self._names(item["actor_id"] for item in items)
+        names = self._names([item["actor_id"] for item in items]
+                            + [item["target"] for item in items])
         return {"total": sum(log["total"] for log in logs),
-                "items": [dict(item, actor_name=names.get(item["actor_id"])) for item in items]}
+                "items": [dict(item, actor_name=names.get(item["actor_id"]),
+                               target_name=names.get(item["target"])) for item in items]}
+
+    def _hand_closes(self) -> dict:
+        """The current campaign's months an administrator closed by hand, as audit entries
+        (issue 21 item 10): ranking keeps each close with who made it and when (its
+        month_closes row is the record); the timer's closes are not an administrator's."""
+        items = [{"service": "ranking", "id": index, "at": month["closed_at"],
+                  "actor_id": month["closed_by"], "action": "month_closed", "target": None,
+                  "scope_id": None, "detail": {"month": month["month"],
+                                               "ranked_members": month.get("ranked_members")}}
+                 for index, month in enumerate(self._current_months())
+                 if month["closed"] and month.get("closed_by") not in (None, "timer")]
+        return {"total": len(items), "items": items}
+
+    def _current_months(self) -> list:
+        try:
+            return self.ranking.months(None)
+        except NotFound:  # no campaign published yet
+            return []
 
     def _names(self, member_ids) -> dict:
         """Names of members by id, for lists other services keep by id only."""
@@ -341,9 +375,11 @@ class GatewayService(OutputRoutes, ReviewRoutes):
         closed = [m["month"] for m in months if m["closed"]]
         missing = set(self.awards.missing_months(months[0]["campaign_id"], closed)
                       if closed else ())
+        now = self.clock.now()
         return {"months": [dict(m, closed_by_name=names.get(m.get("closed_by")),
                                 awards_missing=m["month"] in missing) if m["closed"]
-                           else m for m in months]}
+                           else dict(m, closable=datetime.fromisoformat(m["cutoff"]) < now)
+                           for m in months]}
 
     @http("POST", f"{ADMIN}/months/<month:month>/close", auth=True, body=EmptyBody,
           query=CampaignQuery, response=MonthOut)
@@ -395,7 +431,14 @@ class GatewayService(OutputRoutes, ReviewRoutes):
         awards = self.awards.awards_of_period(campaign["campaign_id"], period)
         places = self.roster.member_places(
             sorted({a["member_id"] for a in awards if a.get("member_id")}))
-        departments = {member: place["department"] for member, place in places.items()}
+        # the payee's full phone for whoever may read it (a system administrator: roster
+        # decides); an organisation administrator's ledger keeps the masked one
+        try:
+            phones = self.roster.contact_phones(member_id, sorted(places))
+        except Forbidden:
+            phones = {}
+        departments = {member: {"department": place["department"], "phone": phones.get(member)}
+                       for member, place in places.items()}
         ledger = self.awards.ledger(campaign["campaign_id"], period, departments)
         return Response(base64.b64decode(ledger["content_b64"]), mimetype=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

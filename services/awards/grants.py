@@ -341,6 +341,19 @@ def awards_of_period(tx, campaign_id: str, period: str) -> list[dict]:
     return out
 
 
+# What a member is told of their own award (issue 21 item 3): held while a flag of theirs is
+# reviewed (R20), payable until finance pays it, paid; a revoked one is never shown as owed.
+MEMBER_STATES = {"held": "held", "granted": "payable", "paid": "paid", "revoked": "revoked"}
+
+
+def awards_of_member(tx, member_id: str, campaign_id: str) -> list[dict]:
+    """A member's own awards of a campaign, newest period first, in the member's words."""
+    return [{"period": a.period, "kind": a.kind, "rank": a.rank, "scope_id": a.scope_id,
+             "amount_cny": a.amount_cny, "state": MEMBER_STATES.get(a.status, "held"),
+             "granted_at": a.granted_at, "paid_at": a.paid_at}
+            for a in tx.store.awards_of_member(member_id, campaign_id)]
+
+
 def missing_months(tx, campaign_id: str, closed: list[str]) -> list[str]:
     """The closed months (ranking's) whose awards were never granted here."""
     granted = tx.store.granted_months(campaign_id)

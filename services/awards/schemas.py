@@ -38,6 +38,27 @@ class AwardOut(Schema):
     attention = fields.Str(allow_none=True)
 
 
+class MemberAwardsIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    member_id = fields.Str(required=True)
+    campaign_id = fields.Str(required=True)
+
+
+class MemberAwardOut(Schema):
+    """A member's own award as they are told of it (no payer, no internal remarks)."""
+
+    period = fields.Str()  # YYYY-MM, or YYYY for the year's
+    kind = fields.Str()
+    rank = fields.Int()
+    scope_id = fields.Str(allow_none=True)
+    amount_cny = fields.Int(allow_none=True)
+    state = fields.Str()  # held (审核中) | payable (待发放) | paid (已发放) | revoked (已取消)
+    granted_at = fields.AwareDateTime()
+    paid_at = fields.AwareDateTime(allow_none=True)
+
+
 class PeriodQuery(Schema):
     class Meta:
         unknown = RAISE
@@ -121,6 +142,8 @@ class SettingsIn(_Args):
     excellent_units = fields.Int(required=True, strict=True, validate=validate.Range(min=0, max=100))
     excellent_branches = fields.Int(required=True, strict=True,
                                     validate=validate.Range(min=0, max=100))
+    shortlist_size = fields.Int(required=True, strict=True,
+                                validate=validate.Range(min=1, max=100))
 
 
 class SetSettingsIn(_Args):
@@ -137,6 +160,7 @@ class SettingsOut(Schema):
     monthly_needs_pass_in_month = fields.Bool()
     excellent_units = fields.Int()
     excellent_branches = fields.Int()
+    shortlist_size = fields.Int()  # the live contest's shortlist (R6, R17)
     updated_at = fields.AwareDateTime(allow_none=True)
     updated_by = fields.Str(allow_none=True)
 
@@ -157,3 +181,35 @@ class GrantOut(Schema):
 class MissingIn(_Args):
     campaign_id = fields.Str(required=True)
     months = fields.List(fields.Str(), required=True)  # ranking's closed months
+
+
+# -- what organisers hand on (issue 23) ----------------------------------------------------
+
+class ShortlistIn(_Args):
+    campaign_id = fields.Str(required=True)
+    month = fields.Str(load_default=None, allow_none=True,
+                       validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+
+
+class ShortlistEntryOut(Schema):
+    place = fields.Int()  # among the eligible, 1..size
+    member_id = fields.Str()
+    name = fields.Str(allow_none=True)
+    unit_name = fields.Str(allow_none=True)
+    phone_masked = fields.Str(allow_none=True)
+    levels = fields.Int()
+    total_ms = fields.Int()
+    at = fields.Raw(allow_none=True)  # when the last level counted was passed
+
+
+class ShortlistOut(Schema):
+    size = fields.Int()  # the settings' shortlist_size
+    entries = fields.List(fields.Nested(ShortlistEntryOut))
+
+
+class UnitReportOut(Schema):
+    campaign_id = fields.Str()
+    levels = fields.Int()
+    months = fields.List(fields.Str())  # the closed months, in order
+    organisations = fields.List(fields.Raw())  # each: kind, now, months (figures per month)
+    not_played = fields.List(fields.Raw())  # expected members with no attempt: id, org_path

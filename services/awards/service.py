@@ -25,6 +25,9 @@ from .schemas import (
     LedgerIn, MarkPaidIn, MissingIn, ParticipationOut, PeriodAwardOut, PeriodQuery, PolicyIn,
     PolicyLine, SetSettingsIn, SettingsOut, XlsxOut,
 )
+from .schemas import MemberAwardOut, MemberAwardsIn  # a member's own (issue 21)
+from . import reports
+from .schemas import ShortlistIn, ShortlistOut, UnitReportOut
 from .store import AwardsStore
 
 SLOW = 120  # seconds for roster's and attempts' whole-campaign answers
@@ -68,6 +71,26 @@ class AwardsService(entrypoints.Answers):
         """R19, live: each unit's and organ branch's members expected, played, and the score
         R18 would give them now."""
         return results.participation(campaign_id, *self._organisations(campaign_id))
+
+    # -- what organisers hand on (issue 23) -------------------------------------------------------
+
+    @rpc(args=ShortlistIn, result=ShortlistOut)
+    def shortlist(self, campaign_id, month=None):
+        """R6/R17: the live contest's shortlist, the first `shortlist_size` eligible members
+        of the whole tree's live board, or of a closed month's snapshot."""
+        with self.uow as tx:
+            settings = tx.store.settings(campaign_id)
+        eligibility, size = reports.contest_eligibility(settings), settings["shortlist_size"]
+        entries = grants.read_board(lambda limit, offset: self.ranking.leaderboard(
+            "system", campaign_id, limit, offset, month), size, eligibility)
+        return {"size": size, "entries": reports.shortlist(entries, eligibility, size)}
+
+    @rpc(args=CampaignIn, result=UnitReportOut)
+    def unit_report(self, campaign_id):
+        """R19: each unit's and organ branch's figures now and at every closed month's
+        cutoff, and the expected members who have not played yet."""
+        months = self.ranking.with_timeout(SLOW).month_levels(campaign_id)
+        return reports.unit_report(campaign_id, *self._organisations(campaign_id), months)
 
     def _organisations(self, campaign_id):
         """The org tree, the roster to score, who played the campaign and its level count."""
@@ -176,6 +199,12 @@ class AwardsService(entrypoints.Answers):
         """Every award of a period (revoked ones too), with what the board showed."""
         with self.uow as tx:
             return grants.awards_of_period(tx, campaign_id, period)
+
+    @rpc(args=MemberAwardsIn, result=MemberAwardOut(many=True))
+    def awards_of_member(self, member_id, campaign_id):
+        """A member's own awards of a campaign (revoked ones too), newest period first."""
+        with self.uow as tx:
+            return grants.awards_of_member(tx, member_id, campaign_id)
 
     @rpc(args=LedgerIn, result=XlsxOut)
     def ledger(self, campaign_id, period, departments=None):

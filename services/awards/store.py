@@ -57,6 +57,12 @@ class AwardsStore(Store):
             Award.member_id == member_id, Award.status == status)
             .order_by(Award.granted_at, Award.id).with_for_update()))
 
+    def awards_of_member(self, member_id: str, campaign_id: str) -> list[Award]:
+        """A member's awards of a campaign in every status, newest period first."""
+        return list(self.session.scalars(select(Award).where(
+            Award.member_id == member_id, Award.campaign_id == campaign_id)
+            .order_by(Award.period.desc(), Award.rank, Award.id)))
+
     # -- periods granted -------------------------------------------------------------------------
 
     def granted_period(self, campaign_id: str, period: str, lock: bool = False):
