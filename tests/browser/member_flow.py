@@ -93,10 +93,20 @@ def main(base, codes, phone, shots):
         page.click("#code-form button")
         page.wait_for_selector("#token-form:not([hidden])")
         code = wait_code(codes, phone)
-        # asking again at once: the server's refusal, said in Chinese
-        page.click("#code-form button")
-        page.wait_for_selector("#flash:has-text('秒')")
-        out["resend_error"] = page.inner_text("#flash")
+        # the success is not said in red; the button counts down before another code
+        out["sent"] = page.inner_text("#flash")
+        out["sent_color"] = page.eval_on_selector("#flash", "e => getComputedStyle(e).color")
+        out["code_button"] = page.eval_on_selector("#code-form button",
+                                                   "b => [b.disabled, b.innerText]")
+        # asking again at once on another phone: the server's refusal, said in Chinese
+        other = browser.new_page(viewport={"width": 390, "height": 844})
+        other.goto(base + "/")
+        other.fill("#phone", phone)
+        other.click("#code-form button")
+        other.wait_for_selector("#flash:has-text('秒')")
+        out["resend_error"] = other.inner_text("#flash")
+        out["resend_countdown"] = other.eval_on_selector("#code-form button", "b => b.disabled")
+        other.close()
         page.fill("#code", code)
         page.click("#token-form button")
         page.wait_for_selector("#levels li button")

@@ -87,6 +87,11 @@ def test_member_passes_fails_refreshes_and_sees_their_place(platform):
     assert seen["my_row"].split()[0] == "1"  # first on the system board
     assert seen["english_title"].startswith("One Level a Month")
     assert seen["resend_error"].startswith("验证码刚刚发送过，请") and "秒后再试" in seen["resend_error"]
+    # issue 21 item 4: the success in green, not red; the button counts down; so does the
+    # other phone's after the server's refusal
+    assert seen["sent"] == "验证码已发送（如手机号已登记）" and seen["sent_color"] == "rgb(27, 94, 32)"
+    assert seen["code_button"][0] is True and re.fullmatch(r"重新获取（\d+秒）", seen["code_button"][1])
+    assert seen["resend_countdown"] is True
     assert seen["history"][0][:2] == ["第2关", "未通过"] and seen["history"][0][2] == "19/20"
     assert seen["history"][1][:3] == ["第1关", "通过", "20/20"]
     assert seen["my_place"] == "我的名次：第1名"
@@ -103,7 +108,8 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     sheet = tmp_path / "members.csv"
     sheet.write_text("姓名,部门,手机号码,备注,单位\n"
                      "浏览器测试甲,办公室,13912340001,,unit-education\n"
-                     "浏览器测试乙,办公室,1391234,,unit-education\n", encoding="utf-8")
+                     "浏览器测试乙,办公室,139000010031,,unit-education\n"
+                     "浏览器测试丙,办公室,13912340003,,\n", encoding="utf-8")
     script = os.path.join(ROOT, "tests", "browser", "admin_flow.py")
     done = subprocess.run(
         [sys.executable, script, base, running.settings.sms_file, demo.SYSTEM_ADMIN_PHONE,
@@ -114,21 +120,39 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert seen["who"].startswith("系统管理员")
     # the dry run: one good row, one bad, named by row and column; nothing changed
     assert seen["dry_run_summary"].startswith("试导入完成，未做任何修改。")
-    assert "新增 1" in seen["dry_run_summary"] and "错误 1" in seen["dry_run_summary"]
-    assert len(seen["dry_run_rows"]) == 1
-    row, column, message = seen["dry_run_rows"][0]
-    assert (row, column) == ("3", "手机号码") and "1391234" in message
+    assert "新增 1" in seen["dry_run_summary"] and "错误 2" in seen["dry_run_summary"]
+    # issue 21 item 6: each bad row in Chinese, with its row, column and value
+    assert seen["dry_run_rows"] == [
+        ["3", "手机号码", "139000010031",
+         "“139000010031”不是手机号码：应为以1开头的11位数字（这里有12位数字）"],
+        ["4", "单位", "", "缺少单位：请填写单位，或在导入时选择“无‘单位’列时归入”的单位"]]
+    assert seen["question_rows"] == [
+        ["2", "答案", "E", "答案E中有这道题没有的选项（本题只有4个选项）"]]
+    # the real import's confirmation says how many rows will be skipped
+    assert "共 3 行：其中 2 行有错误，将被跳过" in seen["import_confirm"]
     assert "新增 1" in seen["import_summary"]
     # the organisation sheet's bad row in Chinese, by its sheet's column; the new unit's R4 alert
-    assert seen["org_dry_rows"] == [["3", "类型", "类型应为“组织”“单位”或“支部”"]]
+    assert seen["org_dry_rows"] == [["3", "类型", "部门", "类型应为“组织”“单位”或“支部”"]]
     assert "“浏览器测试单位”还没有管理员" in seen["alerts"]
     assert [r[:2] for r in seen["found"]] == [["浏览器测试甲", "139****0001"]]
     assert seen["levels"] == 12 and seen["funnel_bars"] >= 2  # the member's level 1 and 2
+    # item 9: the chart's legend and axis, and each card saying what its figure counts
+    assert "参与人数" in seen["funnel_legend"] and "横轴：人数" in seen["funnel_legend"]
+    cards = {card[0]: card[1:] for card in seen["level_cards"]}
+    assert cards["每次答题的通过率"][1].startswith("答题 ")
+    assert cards["参与人数"][0] == "1" and cards["通过人数"][0] == "1"
+    assert "占参与人数 100.0%" in cards["通过人数"][1]
     # the regrade's dry run in Chinese: the demo's keys are right, so nothing would change
     assert seen["regrade_preview"].startswith("重新判分预览（尚未做任何修改）")
     assert "按题库中现在的答案重新判分" in seen["regrade_preview"]
     assert "没有需要改判的答卷。" in seen["regrade_preview"]
     assert seen["months"][:2] == ["2018-03", "2018-04"]
+    # item 8: a month still running is not offered 立即结算; it says when it closes itself
+    may = next(row for row in seen["months_rows"] if row[0] == "2018-05")
+    assert may[-1].startswith("截止后自动结算（") and "立即结算" not in seen["close_buttons"]
+    # item 7: every tab in both languages (and on a desktop) without raw keys, ids or JSON
+    assert seen["raw_zh"] == {} and seen["raw_en"] == {} and seen["raw_desktop"] == {}, (
+        seen["raw_zh"], seen["raw_en"])
     assert seen["participation_tables"] == 2
     # the import is among the newest entries (a month's grant by the timer may come after
     # it), each action in words, not its key
@@ -142,6 +166,8 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert seen["unit_who"].endswith("省教科文卫工会")
     assert seen["unit_sees_question_import"] is False
     assert seen["unit_members_total"] == "共 31 人" and seen["unit_units"] == ["unit-education"]
-    for name in ("admin-import-report", "admin-members", "admin-levels",
-                 "admin-participation"):
+    assert seen["unit_default"] == "unit-education"  # item 11: their unit by default
+    for name in ("admin-import-report", "admin-members", "admin-levels", "admin-months",
+                 "admin-audit", "admin-participation", "admin-tab-levels-desktop",
+                 "admin-tab-audit-desktop"):
         assert os.path.getsize(os.path.join(SHOTS, f"{name}.png")) > 1000
