@@ -556,10 +556,10 @@ class HttpEntrypoint(HttpRequestHandler):
         correlation_id = logs.new_id(request.headers.get("X-Request-Id"))
         admitted = self.sheddable and self.server.admit()
         if self.sheddable and not admitted:
-            SHED.inc()
             response = overloaded()
             response.headers["X-Request-Id"] = correlation_id
             seconds = time.perf_counter() - started
+            SHED.observe(seconds)
             registry.observe(self.method, route_label(self.url), 503, seconds)
             access_line(self.method, route_label(self.url), 503, seconds, None, correlation_id)
             return response

@@ -24,8 +24,10 @@ REQUESTS = Counter("challenge_http_requests",
 LATENCY = Histogram("challenge_http_request_duration_seconds",
                     "Time to answer, by method and route template.", ["method", "route"],
                     buckets=BUCKETS)
-SHED = Counter("challenge_http_requests_shed",
-               "API requests refused 503 `overloaded` by admission control (HTTP_MAX_PENDING).")
+SHED = Histogram("challenge_http_shed_duration_seconds",
+                 "API requests refused 503 `overloaded` by admission control (HTTP_MAX_PENDING), "
+                 "by the time taken to refuse them.",
+                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
 SERVICE_UP = Gauge("challenge_service_up",
                    "Whether the service answered the last /readyz ping (1) or not (0).",
                    ["service"])

@@ -73,7 +73,7 @@ KNOBS = {k.key: k for k in (
     Knob("HTTP_READ_TIMEOUT_SECONDS", 10.0, float, 0.1),
     Knob("HTTP_MAX_CONNECTIONS", 1000, int, 1),
     # requests a gateway process answers or holds for a worker at once; 503 overloaded past it
-    Knob("HTTP_MAX_PENDING", 50, int, 1),
+    Knob("HTTP_MAX_PENDING", 25, int, 1),
     # the RPC deadline of a member's read (GET /me, /campaign, the boards, the history)
     Knob("RPC_READ_TIMEOUT_SECONDS", 3.0, float, 0.1),
     # every process

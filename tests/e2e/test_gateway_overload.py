@@ -77,8 +77,8 @@ def test_past_the_bound_requests_are_refused_at_once_and_nothing_is_called(
     # health and metrics are never refused
     assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
     seen = scrape(f"{base}/metrics")
-    assert figure(seen, "challenge_http_requests_shed_total") - \
-        figure(before, "challenge_http_requests_shed_total") == 2
+    assert figure(seen, "challenge_http_shed_duration_seconds_count") - \
+        figure(before, "challenge_http_shed_duration_seconds_count") == 2
 
     gate.send()
     assert [r.status_code for r in (g.wait() for g in held)] == [200] * PENDING
