@@ -347,11 +347,16 @@ MEMBER_STATES = {"held": "held", "granted": "payable", "paid": "paid", "revoked"
 
 
 def awards_of_member(tx, member_id: str, campaign_id: str) -> list[dict]:
-    """A member's own awards of a campaign, newest period first, in the member's words."""
+    """A member's own awards of a campaign, newest period first, in the member's words. An
+    award revoked because its amount changed (another award of the same month, kind and
+    scope took its place) is not told: only the one that stands."""
+    awards = tx.store.awards_of_member(member_id, campaign_id)
+    standing = {(a.period, a.kind, a.scope_id) for a in awards if a.status != "revoked"}
     return [{"period": a.period, "kind": a.kind, "rank": a.rank, "scope_id": a.scope_id,
              "amount_cny": a.amount_cny, "state": MEMBER_STATES.get(a.status, "held"),
              "granted_at": a.granted_at, "paid_at": a.paid_at}
-            for a in tx.store.awards_of_member(member_id, campaign_id)]
+            for a in awards
+            if a.status != "revoked" or (a.period, a.kind, a.scope_id) not in standing]
 
 
 def missing_months(tx, campaign_id: str, closed: list[str]) -> list[str]:

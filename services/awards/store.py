@@ -61,7 +61,7 @@ class AwardsStore(Store):
         """A member's awards of a campaign in every status, newest period first."""
         return list(self.session.scalars(select(Award).where(
             Award.member_id == member_id, Award.campaign_id == campaign_id)
-            .order_by(Award.period.desc(), Award.rank, Award.id)))
+            .order_by(Award.period.desc(), Award.rank, Award.kind, Award.id)))
 
     # -- periods granted -------------------------------------------------------------------------
 
