@@ -15,8 +15,10 @@ from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
 from gateway import agencies, openapi, tokens
-from gateway.outputs import OutputRoutes
-from gateway.review import DisqualifyBody, ReviewRoutes
+# the mixins' modules, not their classes: `nameko run gateway.service` starts every class with
+# routes that it finds among the module's names, and a mixin has no service name
+from gateway import outputs as output_routes, review as review_routes
+from gateway.review import DisqualifyBody
 from gateway.metrics import Metrics
 from gateway.ratelimit import AddressLimits
 from gateway.entrypoints import html_page, http, json_response
@@ -83,7 +85,7 @@ def _file(export: dict) -> Response:
                              f'attachment; filename="{export["filename"]}"'})
 
 
-class GatewayService(OutputRoutes, ReviewRoutes):
+class GatewayService(output_routes.OutputRoutes, review_routes.ReviewRoutes):
     name = "gateway"
     knobs = Knobs()  # every setting checked before the gateway listens
     logs = WorkerContext()  # the correlation id and service in every log line
