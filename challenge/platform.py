@@ -38,7 +38,6 @@ def embedded_settings(data_dir: str, port: int, base: Settings | None = None) ->
         sms_backend="file",
         sms_file=f"{data_dir}/login-codes.log",
         web_address=f"127.0.0.1:{port}",
-        outbox_poll_seconds=0.05,
     )
 
 

@@ -12,6 +12,13 @@ subscriber binds to it (a read-only agency user may not declare it) and a messag
 to an exchange nobody has bound yet is dropped by the broker. Sent rows are kept
 `OUTBOX_KEEP_DAYS` (a campaign's length by default) so they can be replayed to a late
 subscriber (kernel/replay.py).
+
+The relay does not poll. A commit that emitted wakes its own service's relay (kernel/uow.py),
+which publishes the whole batch and waits for the broker's confirms once (a round trip per
+batch, not per event); a commit that emitted nothing (a read, most workers) wakes nothing.
+Otherwise the relay looks for unsent rows every `OUTBOX_POLL_SECONDS` (5 s by default): a
+safety sweep for rows nobody woke it for (another replica that died before its relay ran, a
+publish that failed while the broker was away).
 """
 from __future__ import annotations
 
@@ -40,6 +47,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 SWEEP_EVERY_S = 3600
+CONFIRM_TIMEOUT_S = 10.0  # the broker's confirms of a batch; past it the batch goes again
+RETRY_FIRST_S = 0.1  # a failed relay tries again after this, doubling to RETRY_MAX_S
+RETRY_MAX_S = 5.0
 
 
 def outbox_table(metadata) -> Table:
@@ -68,6 +78,7 @@ class Relay(Extension):
         self._wake = None
         self._relay_thread = None
         self._conn = None
+        self._confirms = None
         self.running = False
 
     @property
@@ -125,20 +136,20 @@ class Relay(Extension):
     # the relay -----------------------------------------------------------------------
 
     def _relay_forever(self):
-        backoff = self.poll
+        backoff = RETRY_FIRST_S
         while self.running:
             try:
                 self._producer()  # (re)declares the exchange, even with nothing to send
                 while self.relay_once() == BATCH:
                     pass
                 self._sweep_now_and_then()
-                backoff = self.poll
+                backoff = RETRY_FIRST_S
             except Exception:  # broker or database away: keep the rows, try again
                 log.warning("%s outbox relay failed; retrying in %.1fs",
                             self.service, backoff, exc_info=True)
                 self._close()
                 eventlet.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, RETRY_MAX_S)
                 continue
             with eventlet.Timeout(self.poll, False):
                 self._wake.wait()
@@ -146,17 +157,22 @@ class Relay(Extension):
 
     def _producer(self):
         if self._conn is None:
-            options = dict(DEFAULT_TRANSPORT_OPTIONS)
-            options["confirm_publish"] = True
-            self._conn = Connection(self.amqp_uri, transport_options=options)
+            self._conn = Connection(self.amqp_uri,
+                                    transport_options=dict(DEFAULT_TRANSPORT_OPTIONS))
             self._conn.ensure_connection(max_retries=1)
-            self._producer_obj = Producer(self._conn.channel())
+            channel = self._conn.channel()
+            # RabbitMQ confirms what it has taken; the in-memory bus (embedded) has no
+            # confirms, and takes a message as it is put
+            self._confirms = (_Confirms(channel) if self._conn.transport.driver_type == "amqp"
+                              else None)
+            self._producer_obj = Producer(channel)
             # bind a copy to this channel: `maybe_bind` would keep the exchange bound to the
             # channel of a connection closed after a failure, and every retry would fail
             self.exchange.bind(self._producer_obj.channel).declare()
         return self._producer_obj
 
     def _close(self):
+        self._confirms = None
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
@@ -182,6 +198,10 @@ class Relay(Extension):
             for row in rows:
                 producer.publish(row.body, exchange=self.exchange, routing_key=row.type,
                                  retry=False, **properties(self.service, row))
+                if self._confirms is not None:
+                    self._confirms.published += 1
+            if self._confirms is not None:  # all of the batch, in one wait
+                self._confirms.wait(self._conn, CONFIRM_TIMEOUT_S)
             session.execute(
                 update(self.table)
                 .where(self.table.c.id.in_([r.id for r in rows]))
@@ -232,6 +252,41 @@ class Relay(Extension):
                      self.service, sent, applied)
         return sent, applied
 
+
+class Unconfirmed(Exception):
+    """The broker refused (nacked) a published event, or did not confirm it in time."""
+
+
+class _Confirms:
+    """Publisher confirms on a channel, counted: publish a batch, then `wait` once.
+
+    The channel is put in confirm mode; RabbitMQ numbers what is published on it 1, 2, …
+    and acknowledges by number (`multiple`: everything up to it). py-amqp's own confirm mode
+    (`confirm_publish`) waits for each message's before sending the next."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        channel.confirm_select()
+        self.published = 0
+        self.confirmed = 0
+        self.refused = False
+        channel.events["basic_ack"].add(self._ack)
+        channel.events["basic_nack"].add(self._nack)
+
+    def _ack(self, delivery_tag, multiple):
+        self.confirmed = max(self.confirmed, delivery_tag)
+
+    def _nack(self, delivery_tag, multiple):
+        self.refused = True
+        self.confirmed = max(self.confirmed, delivery_tag)
+
+    def wait(self, connection, timeout):
+        """Until the broker has answered for everything published so far on the channel."""
+        with eventlet.Timeout(timeout, Unconfirmed(f"no confirm within {timeout:g} s")):
+            while self.confirmed < self.published:
+                connection.drain_events()
+        if self.refused:
+            raise Unconfirmed("the broker refused an event of the batch")
 
 
 def properties(service: str, row) -> dict:
