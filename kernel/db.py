@@ -18,6 +18,7 @@ from datetime import timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import QueuePool
@@ -67,6 +68,36 @@ class UTCDateTime(TypeDecorator):
 
 
 _green_patched = False
+RECYCLE_S = 1800  # a pooled PostgreSQL connection is replaced after this long (firewalls, idle
+# timeouts on the way drop older ones silently)
+
+
+def _unpatched_select():
+    try:
+        import eventlet.patcher
+
+        return eventlet.patcher.original("select").select
+    except ImportError:  # pragma: no cover (eventlet is a dependency)
+        import select
+
+        return select.select
+
+
+_select_now = _unpatched_select()
+
+
+def _drop_if_closed_by_server(dbapi_conn, _record, _proxy):
+    """At checkout: a pooled connection the server has closed is replaced, once (SQLAlchemy
+    takes another connection when a checkout listener raises a DisconnectionError).
+
+    This replaces `pool_pre_ping`, a round trip to the server at every checkout (a tenth of a
+    submit's CPU, docs/performance.md). An idle connection has nothing to read: when its
+    socket is readable, the server has closed it (a terminated backend, a restart: PostgreSQL
+    sends the reason, then closes), which a zero-timeout select sees without a round trip.
+    Every pooled connection older than this one is replaced too, as pre-ping would, since a
+    restart closes them all."""
+    if dbapi_conn.closed or _select_now([dbapi_conn.fileno()], [], [], 0)[0]:
+        raise sa_exc.InvalidatePoolError("the server closed this pooled connection")
 
 
 def _make_psycopg2_green():
@@ -119,13 +150,16 @@ def make_engine(url: str, schema: str | None = None, pool: dict | None = None, *
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
         pool = {"pool_size": 10, "max_overflow": 20, **pool}
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(
+        kwargs.setdefault("pool_recycle", RECYCLE_S)
+        engine = create_engine(
             url,
             **pool,
             connect_args=connect_args,
             **kwargs,
         )
+        if not kwargs.get("pool_pre_ping"):
+            event.listen(engine, "checkout", _drop_if_closed_by_server)
+        return engine
     return create_engine(url, **kwargs)
 
 
