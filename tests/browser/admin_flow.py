@@ -6,6 +6,7 @@ Usage: admin_flow.py BASE_URL CODES_FILE PHONE SCREENSHOT_DIR SHEET UNIT_ADMIN_P
 """
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -34,6 +35,37 @@ def open_page(p, out, url, codes, phone):
 def table(page, selector):
     return page.eval_on_selector_all(
         f"{selector} tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+
+
+# what a person should never read on the page (issue 21 item 7): a raw key of the page's own
+# texts (monthsHelp), an identifier (members_imported, question_bank), an id, JSON
+RAW = {"snake_case": r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", "key": r"\b[a-z]+[A-Z][A-Za-z]+\b",
+       "uuid": r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+       "json": r'[{\[]\s*"'}
+
+
+def scan_tabs(page, shots=None, suffix=""):
+    """Every tab's rendered text: {tab: [what looks raw]} for the tabs with any; with
+    `shots`, a screenshot of each tab as admin-tab-<tab><suffix>.png."""
+    found = {}
+    for tab in page.eval_on_selector_all("#tabs button", "els => els.map(e => e.id.slice(7))"):
+        page.click(f"#tabbtn-{tab}")
+        page.wait_for_load_state("networkidle")
+        text = page.inner_text("body")
+        hits = sorted({m.group(0) for pattern in RAW.values() for m in re.finditer(pattern, text)})
+        if hits:
+            found[tab] = hits[:12]
+        if shots:
+            page.screenshot(path=f"{shots}/admin-tab-{tab}{suffix}.png", full_page=True)
+    return found
+
+
+def confirm_and_keep(page, out, key):
+    """Accept the next confirm() and keep what it asked in out[key]."""
+    def accept(dialog):
+        out[key] = dialog.message
+        dialog.accept()
+    page.once("dialog", accept)
 
 
 def main(base, codes, phone, shots, sheet, unit_admin):
@@ -68,11 +100,21 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         out["dry_run_summary"] = page.inner_text("#members-report p")
         out["dry_run_rows"] = table(page, "#members-report tbody")
         page.screenshot(path=f"{shots}/admin-import-report.png", full_page=True)
-        # then for real (the page asks first)
-        page.once("dialog", lambda dialog: dialog.accept())
+        # then for real: the page asks first, saying how many rows will be skipped
+        confirm_and_keep(page, out, "import_confirm")
         page.click("#members-form button[value='0']")
         page.wait_for_selector("#members-report p:text-matches('^导入完成')")
         out["import_summary"] = page.inner_text("#members-report p")
+
+        # a question sheet whose answer names an option the question lacks, in Chinese
+        questions = os.path.join(shots, "题库.csv")
+        with open(questions, "w", encoding="utf-8") as handle:
+            handle.write("关卡,题型,题干,选项,答案\n1,单选,浏览器测试题,甲|乙|丙|丁,E\n")
+        page.set_input_files("#questions-file", questions)
+        page.click("#questions-form button[value='1']")
+        page.wait_for_selector("#questions-report table.report")
+        out["question_rows"] = table(page, "#questions-report tbody")
+        os.remove(questions)
 
         # the imported member is found by search
         page.click("#tabbtn-members")
@@ -88,7 +130,14 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         page.wait_for_selector("#funnel figure")
         out["levels"] = len(table(page, "#levels-list"))
         out["funnel_bars"] = page.eval_on_selector_all("#funnel svg rect", "els => els.length")
+        out["funnel_legend"] = page.inner_text("#funnel .legend")
+        page.select_option("#level-pick", "1")
+        page.wait_for_selector("#level-detail .card")
+        out["level_cards"] = page.eval_on_selector_all(
+            "#level-detail .card", "els => els.map(e => e.innerText.split('\\n'))")
         page.screenshot(path=f"{shots}/admin-levels.png", full_page=True)
+        page.locator("#level-detail .cards").screenshot(path=f"{shots}/admin-level-cards.png")
+        page.locator("#funnel figure").screenshot(path=f"{shots}/admin-funnel.png")
         # R12: a question's 重新判分 shows the dry run in words before anything changes
         page.select_option("#level-pick", "1")
         page.click("#level-detail button:text-is('重新判分')")
@@ -99,7 +148,15 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         # months, participation (R19) and the audit log
         page.click("#tabbtn-months")
         page.wait_for_selector("#months-list tr")
-        out["months"] = [row[0] for row in table(page, "#months-list")]
+        months = table(page, "#months-list")
+        out["months"] = [row[0] for row in months]
+        out["months_rows"] = months
+        out["close_buttons"] = page.eval_on_selector_all(
+            "#months-list button", "els => els.map(e => e.innerText)")
+        page.screenshot(path=f"{shots}/admin-months.png", full_page=True)
+        page.click("#tabbtn-flags")
+        page.wait_for_load_state("networkidle")
+        out["flags"] = table(page, "#flags-list")
         page.click("#tabbtn-participation")
         page.wait_for_selector("#participation figure svg")
         out["participation_tables"] = page.eval_on_selector_all(
@@ -108,9 +165,20 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         page.click("#tabbtn-audit")
         page.wait_for_selector("#audit-list tr")
         out["audit_top"] = table(page, "#audit-list")[:10]
+        page.screenshot(path=f"{shots}/admin-audit.png", full_page=True)
         page.click("#lang")
         out["english_tab"] = page.inner_text("#tabbtn-audit")
         page.click("#lang")
+
+        # every tab's text in both languages: no raw keys, identifiers, ids or JSON (item 7);
+        # on a desktop too, with a screenshot of each tab
+        out["raw_zh"] = scan_tabs(page)
+        page.click("#lang")
+        out["raw_en"] = scan_tabs(page)
+        page.click("#lang")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        out["raw_desktop"] = scan_tabs(page, shots, "-desktop")
+        page.set_viewport_size({"width": 390, "height": 844})
 
         # issue 18: who may win is policy the administrator reads and changes on the page
         page.click("#tabbtn-awards")
@@ -138,6 +206,9 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         out["unit_members_total"] = page.inner_text("#members-total")
         out["unit_units"] = page.eval_on_selector_all(
             "#q-unit option", "els => els.map(e => e.value).filter(Boolean)")
+        # a unit's administrator imports into their own unit unless the sheet says otherwise
+        page.click("#tabbtn-import")
+        out["unit_default"] = page.input_value("#members-unit")
         browser.close()
     print(json.dumps(out, ensure_ascii=False))
 

@@ -95,6 +95,16 @@ def test_a_closed_month_grants_awards_and_exports_the_ledger(embedded, tmp_path)
 
     rows = list(openpyxl.load_workbook(out).active.values)
     assert rows[1][0] == "名次" and rows[-1][0] == "合计" and rows[-1][8] == 300
+    # issue 21 item 11: a system administrator's ledger has the payee's full phone to call,
+    # and a column for their signature
+    assert rows[1][-1] == "签收" and {row[5] for row in rows[2:4]} == {MEMBER}
+    # item 10: the months closed by hand are in the audit log, with who closed them
+    audit = requests.get(f"{base}/api/v1/admin/audit?limit=50", headers=admin,
+                         timeout=10).json()["items"]
+    closes = [(a["detail"]["month"], a["actor_name"], a["service"]) for a in audit
+              if a["action"] == "month_closed"]
+    assert {month for month, _, _ in closes} == {"2018-03", "2018-04", "2018-05"}
+    assert all(name and service == "ranking" for _, name, service in closes), closes
 
 
 def test_the_award_policy_is_data_an_administrator_edits(embedded):
