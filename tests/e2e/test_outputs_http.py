@@ -43,10 +43,31 @@ def _book(response):
     return openpyxl.load_workbook(io.BytesIO(response.content))
 
 
-def test_shortlist_unit_reports_and_winners(embedded):
-    base = embedded["base"]
+def play_may(embedded) -> dict:
+    """The plays above, on the demo's 2018-05-20: {phone: member}."""
     members = {phone: _play(embedded, phone, seconds)[1] for phone, seconds in STEADY.items()}
     members[FAST] = _play(embedded, FAST, 0)[1]  # submitted at once: flagged
+    return members
+
+
+def close_may(embedded, admin) -> None:
+    """09 disqualified, the clock on to 2018-06-01, March to May closed."""
+    base = embedded["base"]
+    target = login(base, embedded["sms"], "13800000009")[1]["member_id"]
+    r = requests.post(f"{base}/api/v1/admin/members/{target}/disqualify", headers=admin,
+                      json={"reason": "代答"}, timeout=10)
+    assert r.status_code == 200, r.text
+    embedded["clock"].advance(days=12)
+    admin = login(base, embedded["sms"], SYSTEM)[0]
+    for month in ("2018-03", "2018-04", "2018-05"):
+        r = requests.post(f"{base}/api/v1/admin/months/{month}/close", headers=admin, json={},
+                          timeout=30)
+        assert r.status_code == 200, r.text
+
+
+def test_shortlist_unit_reports_and_winners(embedded):
+    base = embedded["base"]
+    members = play_may(embedded)
     admin = login(base, embedded["sms"], SYSTEM)[0]
     education = login(base, embedded["sms"], EDUCATION_ADMIN)[0]
     ids = {phone: m["member_id"] for phone, m in members.items()}
