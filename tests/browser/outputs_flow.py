@@ -14,7 +14,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.admin_flow import open_page, table  # noqa: E402
-from tests.browser.member_flow import CHROMIUM_ARGS, policy_violations, wait_code  # noqa: E402
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -77,16 +76,9 @@ def main(base, codes, system, unit_admin, member, shots):
         out["unit_shortlist"] = table(page, "#tab-shortlist tbody")
         browser.close()
 
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=PHONE)
-        page.on("pageerror", lambda exc: out["errors"].append(str(exc)))
-        out["member_policy_violations"] = policy_violations(page)
-        page.goto(base + "/")
-        page.fill("#phone", member)
-        page.click("#code-form button")
-        page.wait_for_selector("#token-form:not([hidden])")
-        page.fill("#code", wait_code(codes, member))
-        page.click("#token-form button")
+        seen = {"errors": out["errors"]}  # the member page: its own policy violations
+        browser, page = open_page(p, seen, base + "/", codes, member)
+        out["member_policy_violations"] = seen["policy_violations"]
         page.wait_for_selector("#winners:not([hidden]) table")
         out["member_head"] = page.inner_text("#winners h3")
         out["member_winners"] = table(page, "#winners tbody")
