@@ -197,3 +197,34 @@ def test_shortlist_unit_reports_and_winners(embedded):
     assert rows[1] == ("名次", "姓名", "单位", "闯关数", "用时", "奖金（元）")
     assert [row[0] for row in rows[2:5]] == [2, 3, 4]
     assert rows[-1][:2] == ("合计", "3 人") and rows[-1][5] == 900
+
+
+def test_after_the_year_the_winners_list_names_the_annual_awards(embedded):
+    """The campaign's last month closed: the annual champion (masked) and the excellent
+    units and organ branches join the list; the shortlist on that month is final."""
+    base = embedded["base"]
+    _play(embedded, "13800000005", 60)  # education
+    _play(embedded, "13800000007", 90)  # branch-1
+    embedded["clock"].advance(days=165)  # 2018-11-01: the campaign is over
+    admin = login(base, embedded["sms"], SYSTEM)[0]
+    months = _get(base, admin, "/admin/months").json()["months"]
+    for month in [m["month"] for m in months]:
+        r = requests.post(f"{base}/api/v1/admin/months/{month}/close", headers=admin, json={},
+                          timeout=30)
+        assert r.status_code == 200, r.text
+    last = months[-1]["month"]
+    page = _get(base, admin, "/admin/shortlist", month=last).json()
+    assert page["final"] is True
+    assert [row["phone"] for row in page["items"]] == ["13800000005", "13800000007"]
+    assert "最终名单" in list(_book(_get(base, admin, "/admin/shortlist.xlsx",
+                                          month=last)).active.values)[0][0]
+    member = login(base, embedded["sms"], "13800000011")[0]
+    got = wait_for(lambda: _get(base, member, "/winners").json()["annual"],
+                   what="the annual results")
+    assert got["champion"]["unit_name"] == "省教科文卫工会" and "*" in got["champion"]["name"]
+    assert got["units"] == ["省教科文卫工会"] and got["branches"] == ["机关第一党支部"]
+    book = _book(_get(base, admin, "/admin/winners.xlsx"))
+    assert book.sheetnames[-1] == "年度表彰"
+    rows = list(book["年度表彰"].values)
+    assert rows[1] == ("奖项", "名称", "单位")
+    assert [row[0] for row in rows[2:]] == ["年度个人冠军", "优秀直属单位", "优秀机关支部"]

@@ -1,0 +1,63 @@
+"""The organisers' outputs' pure parts (issue 23): names as published, the shortlist's cut
+among the eligible (R17: no pass inside the month asked for), the units' figures at each
+closed month's cutoff (R18 at the cutoff, R19), and where a member sits in the tree."""
+from datetime import datetime, timezone
+
+from gateway.outputs import mask_name, places_of
+from services.awards import reports
+
+NODES = [{"id": "system", "parent_id": None, "kind": "system", "name": "全系统"},
+         {"id": "fed", "parent_id": "system", "kind": "organisation", "name": "总工会"},
+         {"id": "u1", "parent_id": "fed", "kind": "unit", "name": "一单位"},
+         {"id": "b1", "parent_id": "fed", "kind": "branch", "name": "一支部"},
+         {"id": "b9", "parent_id": "u1", "kind": "branch", "name": "单位内支部"}]
+MAY, JUNE = datetime(2018, 5, 31, 15, 59, tzinfo=timezone.utc), datetime(
+    2018, 6, 30, 15, 59, tzinfo=timezone.utc)
+
+
+def test_names_are_masked_as_lists_publish_them():
+    assert [mask_name(n) for n in ("张三", "李小明", "欧阳娜娜", "王", "", None)] == [
+        "张*", "李*明", "欧**娜", "王", "—", "—"]
+
+
+def test_a_member_sits_in_the_unit_and_branch_above_them():
+    place = places_of(NODES)
+    assert place("b9") == ("一单位", "单位内支部", "单位内支部")
+    assert place("b1") == (None, "一支部", "一支部")
+    assert place("nowhere") == (None, None, None)
+
+
+def test_the_shortlist_counts_the_eligible_only_and_asks_no_pass_in_the_month():
+    settings = reports.contest_eligibility({"exclude_inactive": True, "exclude_withdrawn": True,
+                                            "exclude_bank_admins": True,
+                                            "monthly_needs_pass_in_month": True})
+    board = [{"member_id": "a", "disqualified": True}, {"member_id": "b", "bank_admin": True},
+             {"member_id": "c", "passed_in_month": False},
+             {"member_id": "d", "participation": "withdrawn"},
+             {"member_id": "e", "active": False}, {"member_id": "f"}, {"member_id": "g"}]
+    assert [(e["member_id"], e["place"]) for e in reports.shortlist(board, settings, 2)] == [
+        ("c", 1), ("f", 2)]
+
+
+def test_units_are_scored_at_each_cutoff_by_who_had_started_by_then():
+    roster = [{"member_id": m, "status": "active", "participation": "required",
+               "org_path": ["system", "fed", "u1"]} for m in ("m1", "m2", "m3", "m4")]
+    roster += [{"member_id": "m5", "status": "active", "participation": "withdrawn",
+                "org_path": ["system", "fed", "b1"]},
+               {"member_id": "m6", "status": "active", "participation": "voluntary",
+                "org_path": ["system", "fed", "b1"]}]
+    played = [{"member_id": "m1", "levels_passed": 3, "first_started_at": "2018-05-02T01:00:00+00:00"},
+              {"member_id": "m2", "levels_passed": 1, "first_started_at": "2018-06-03T01:00:00+00:00"},
+              {"member_id": "m6", "levels_passed": 0, "first_started_at": "2018-06-04T01:00:00+00:00"}]
+    months = [{"month": "2018-05", "cutoff": MAY.isoformat(), "levels": {"m1": 2}},
+              {"month": "2018-06", "cutoff": JUNE, "levels": {"m1": 3, "m2": 1}}]
+    report = reports.unit_report("c", NODES, roster, played, 4, months)
+    unit = next(o for o in report["organisations"] if o["org_unit_id"] == "u1")
+    assert [(m["month"], m["participants"], m["levels_passed"]) for m in unit["months"]] == [
+        ("2018-05", 1, 2), ("2018-06", 2, 4)]
+    assert unit["months"][0]["participation"] == 0.25 and unit["months"][0]["results"] == 0.5
+    assert (unit["now"]["expected"], unit["now"]["participants"]) == (4, 2)
+    branch = next(o for o in report["organisations"] if o["org_unit_id"] == "b1")
+    assert branch["kind"] == "branch" and branch["now"]["expected"] == 1  # m5 withdrew
+    assert {m["member_id"] for m in report["not_played"]} == {"m3", "m4"}
+    assert report["months"] == ["2018-05", "2018-06"]
