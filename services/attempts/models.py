@@ -106,6 +106,9 @@ class Attempt(Base):
     regraded_at = mapped_column(UTCDateTime, nullable=True)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False,
                                              server_default=text("false"))
+    # the address the start came from, as the gateway saw it (issue 23: the review shows it;
+    # None for attempts started before it was kept)
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Exposure(Base):

@@ -40,7 +40,7 @@ def check_start(tx, knobs, member_id: str, level: int) -> StartCheck:
 
 
 def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
-                  paper: dict) -> dict:
+                  paper: dict, client_address: str | None = None) -> dict:
     """The attempt on `paper` (question_bank's draw), timed from now: the member's time
     starts when the paper exists, and it ends at the time limit or the campaign's end,
     whichever comes first. Checked again, as the run may have moved meanwhile; a start that
@@ -54,6 +54,7 @@ def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
         campaign_id=campaign_id, level=level, time_limit_s=limit_s, started_at=tx.now,
         deadline=rules.deadline_of(tx.now, limit_s, campaign.ends_at), status="open",
         total=len(paper["questions"]), questions=paper["questions"], key=paper["key"],
+        client_address=client_address,
     )
     tx.store.add(attempt)
     tx.emit("attempt_started", {

@@ -12,6 +12,9 @@ class _In(Schema):
 class StartIn(_In):
     member_id = fields.Str(required=True)
     level = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
+    # where the start came from, as the gateway saw it (kept for an administrator's review)
+    client_address = fields.Str(load_default=None, allow_none=True,
+                                validate=validate.Length(max=64))
 
 
 class SubmitIn(_In):
@@ -182,6 +185,7 @@ class ParticipantOut(Schema):
     member_id = fields.Str()
     attempts = fields.Int()
     levels_passed = fields.Int()
+    first_started_at = fields.AwareDateTime(allow_none=True)
 
 
 class FlagOut(Schema):
@@ -311,3 +315,55 @@ class RegradeOut(Schema):
     unmatched = fields.List(fields.Nested(RegradedAttemptOut))
     runs = fields.List(fields.Nested(RegradedRunOut))
     closed_months = fields.List(fields.Nested(ClosedMonthChangeOut))
+
+
+# -- an administrator's review (review.py; issue 23) ---------------------------------------------
+
+class MemberReviewIn(_In):
+    member_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
+    visible = fields.List(fields.Str(), load_default=None, allow_none=True)  # None: everyone
+    with_keys = fields.Bool(load_default=False)
+
+
+class PlayersIn(_In):
+    campaign_id = fields.Str(required=True)
+    level = fields.Int(load_default=None, allow_none=True, strict=True)
+    since = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ReviewQuestionOut(PaperQuestionOut):
+    """A question as it was shown (options in the order drawn); `answer`, `key` and `wrong`
+    only for the campaign's administrators (review.py says why)."""
+    voided = fields.Bool()
+    answer = fields.List(fields.Str())
+    key = fields.List(fields.Str())
+    wrong = fields.Bool(allow_none=True)  # None while the attempt is open
+
+
+class ReviewAttemptOut(Schema):
+    attempt_id = fields.Str(attribute="attempt.id")
+    campaign_id = fields.Str(attribute="attempt.campaign_id")
+    run_id = fields.Str(attribute="attempt.run_id")
+    level = fields.Int(attribute="attempt.level")
+    status = fields.Str(attribute="attempt.status")
+    reason = fields.Str(attribute="attempt.reason", allow_none=True)
+    started_at = fields.AwareDateTime(attribute="attempt.started_at")
+    submitted_at = fields.AwareDateTime(attribute="attempt.submitted_at", allow_none=True)
+    deadline = fields.AwareDateTime(attribute="attempt.deadline")
+    time_limit_s = fields.Int(attribute="attempt.time_limit_s")
+    duration_ms = fields.Int(attribute="attempt.duration_ms", allow_none=True)
+    correct = fields.Int(attribute="attempt.correct", allow_none=True)
+    total = fields.Int(attribute="attempt.total")
+    answered = fields.Int()
+    auto_submitted = fields.Bool(attribute="attempt.auto_submitted")
+    superseded = fields.Bool(attribute="attempt.superseded")
+    client_address = fields.Str(attribute="attempt.client_address", allow_none=True)
+    flag_ids = fields.List(fields.Int())
+    questions = fields.List(fields.Nested(ReviewQuestionOut))
+
+
+class MemberReviewOut(Schema):
+    member_id = fields.Str()
+    with_keys = fields.Bool()  # the answers, keys and marks are in (the campaign's admins)
+    attempts = fields.List(fields.Nested(ReviewAttemptOut))
+    flags = fields.List(fields.Nested(FlagOut))

@@ -15,7 +15,7 @@ from kernel.logs import WorkerContext
 from kernel.rpc import TimedRpcProxy
 from kernel.uow import UnitOfWork, handles_once
 
-from . import play, records, regrade, replicas, watch
+from . import play, records, regrade, replicas, review, watch
 from .models import Base
 from .schemas import (
     AttemptOut, CampaignIn, CountIn, ExportIn, ExportOut, FlagOut, FlagPageIn, FlagPageOut,
@@ -23,6 +23,7 @@ from .schemas import (
     RunOut, SavedOut, SaveIn, StartIn, SubmitIn,
 )
 from .schemas import AuditLogIn, RegradeIn, RegradeOut
+from .schemas import MemberReviewIn, MemberReviewOut, PlayersIn
 from .store import AttemptsStore
 
 
@@ -77,7 +78,7 @@ class AttemptsService(entrypoints.Answers):
     # -- play ------------------------------------------------------------------------------
 
     @rpc(args=StartIn, result=AttemptOut)
-    def start_attempt(self, member_id, level):
+    def start_attempt(self, member_id, level, client_address=None):
         """Start an attempt at the run's current level, or return the open one (R7, R13).
 
         Check, leave the transaction, draw the paper, then write: never hold the database
@@ -95,7 +96,7 @@ class AttemptsService(entrypoints.Answers):
                 paper = self.question_bank.draw_paper(check.campaign_id, level)
                 with self.uow as tx:
                     return play.begin_attempt(tx, self.knobs, member_id, level,
-                                              check.campaign_id, paper)
+                                              check.campaign_id, paper, client_address)
             except IntegrityError:
                 continue
         raise Conflict("your attempt is being started; try again", reason="attempt_starting")
@@ -199,3 +200,17 @@ class AttemptsService(entrypoints.Answers):
         """An administrator's conclusion on a flag (disqualifying is roster's, R20)."""
         with self.uow as tx:
             return watch.review_flag(tx, actor, flag_id, note, visible, outcome)
+
+    @rpc(args=MemberReviewIn, result=MemberReviewOut)
+    def member_review(self, member_id, visible=None, with_keys=False):
+        """A member's attempts with the papers as drawn, and their flags, for a reviewer
+        inside `visible`; the answers, keys and marks only `with_keys` (review.py)."""
+        with self.uow as tx:
+            return review.member_review(tx, member_id, visible, with_keys)
+
+    @rpc(args=PlayersIn)
+    def players(self, campaign_id, level=None, since=None):
+        """Members with an attempt in the campaign (at `level`, started since `since`):
+        who a reminder leaves out."""
+        with self.uow as tx:
+            return review.players(tx, campaign_id, level, since)

@@ -131,6 +131,28 @@ class AttemptsStore(Store):
         return [tuple(row) for row in self.session.execute(
             query.order_by(Flag.flagged_at.desc(), Flag.id.desc()))]
 
+    def flags_of(self, member_id) -> list[Flag]:
+        """A member's flags, newest first (a reviewer sees them all at once)."""
+        return list(self.session.scalars(select(Flag).where(Flag.member_id == member_id)
+                                         .order_by(Flag.flagged_at.desc(), Flag.id.desc())))
+
+    # -- an administrator's review (review.py) ----------------------------------------------
+
+    def attempts_of(self, member_id, limit: int) -> list[Attempt]:
+        """The member's newest `limit` attempts, every campaign's, newest first."""
+        return list(self.session.scalars(
+            select(Attempt).where(Attempt.member_id == member_id)
+            .order_by(Attempt.started_at.desc(), Attempt.id.desc()).limit(limit)))
+
+    def players(self, campaign_id, level: int | None, since: datetime | None) -> list[str]:
+        """Members with an attempt in the campaign (at `level`; started since `since`)."""
+        query = select(Attempt.member_id).where(Attempt.campaign_id == campaign_id)
+        if level is not None:
+            query = query.where(Attempt.level == level)
+        if since is not None:
+            query = query.where(Attempt.started_at >= since)
+        return sorted(set(self.session.scalars(query.distinct())))
+
     # -- what other services ask -----------------------------------------------------------
 
     def passes_until(self, campaign_id, until: datetime) -> int:
@@ -156,6 +178,12 @@ class AttemptsStore(Store):
         return dict(self.session.execute(
             select(Attempt.member_id, func.count()).where(Attempt.campaign_id == campaign_id)
             .group_by(Attempt.member_id)).all())
+
+    def first_start_per_member(self, campaign_id) -> dict:
+        """When each member first started an attempt in the campaign (R19's month by month)."""
+        return dict(self.session.execute(
+            select(Attempt.member_id, func.min(Attempt.started_at))
+            .where(Attempt.campaign_id == campaign_id).group_by(Attempt.member_id)).all())
 
     def most_levels_per_member(self, campaign_id) -> dict[str, int]:
         return dict(self.session.execute(

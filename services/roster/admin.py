@@ -28,7 +28,7 @@ def upsert_org_units(tx, nodes, actor) -> int:
     for node in nodes:
         if node["parent_id"] is not None and node["parent_id"] not in known:
             raise BadInput(f"org unit {node['id']}: parent {node['parent_id']} is unknown",
-                           fields={"parent_id": [node["parent_id"]]})
+                           fields={"parent_id": [node["parent_id"]]}, reason="unknown_parent")
         unit = known.get(node["id"])
         if unit is None:
             unit = OrgUnit(created_at=tx.now, **node)
@@ -40,7 +40,7 @@ def upsert_org_units(tx, nodes, actor) -> int:
     for node in nodes:
         if node["id"] in access.ancestors(parents, node["parent_id"]):
             raise BadInput(f"org unit {node['id']}: the tree would have a cycle",
-                           fields={"parent_id": [node["parent_id"]]})
+                           fields={"parent_id": [node["parent_id"]]}, reason="cycle")
     tx.store.audit("org_units_upserted", actor=actor, target=None, scope_id=None,
                     detail={"nodes": nodes})
     return len(nodes)
@@ -67,7 +67,7 @@ def update_member(tx, actor, member_id, changes) -> dict:
     if "org_unit_id" in changes:
         if changes["org_unit_id"] not in units:
             raise BadInput(f"no org unit {changes['org_unit_id']}",
-                           fields={"org_unit_id": ["unknown org unit"]})
+                           fields={"org_unit_id": ["unknown org unit"]}, reason="unknown_unit")
         require_cover(store, actor, changes["org_unit_id"])
         require_unit_with_admin(store, units, parents, member.org_unit_id,
                                 changes["org_unit_id"])
@@ -81,7 +81,8 @@ def update_member(tx, actor, member_id, changes) -> dict:
             raise Conflict(f"{member.name} is the administrator of "
                            f"{units[role.org_unit_id].name}; appoint another administrator "
                            "first (R4: exactly one per unit)",
-                           fields={"org_unit_id" if leaves else "status": ["unit admin"]})
+                           fields={"org_unit_id" if leaves else "status": ["unit admin"]},
+                           reason="admin_would_leave")
     for key, value in changes.items():
         setattr(member, key, value)
     member.updated_at = tx.now
@@ -118,7 +119,7 @@ def set_unit_admin(tx, actor, unit_id, member_id) -> dict:
         raise NotFound(f"no org unit {unit_id}")
     if unit.kind != "unit":
         raise BadInput(f"{unit.name} is a {unit.kind}, not a unit",
-                       fields={"unit_id": ["not a unit"]})
+                       fields={"unit_id": ["not a unit"]}, reason="not_a_unit")
     held = authority(store, actor)[1]
     parents = store.parents()
     if not access.may_grant(parents, held, "unit_admin", unit_id):
@@ -131,9 +132,10 @@ def set_unit_admin(tx, actor, unit_id, member_id) -> dict:
     moving_in = unit_id not in access.ancestors(parents, member.org_unit_id)
     if moving_in and store.unit_admin_roles(unit_id):
         raise BadInput(f"{member.name} is not a member of {unit.name}",
-                       fields={"member_id": ["not in this unit"]})
+                       fields={"member_id": ["not in this unit"]}, reason="not_in_unit")
     if member.status != "active":
-        raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
+        raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]},
+                       reason="member_inactive_here")
     if moving_in:
         _move_in_as_first_admin(tx, actor, unit, member)
     roles.appoint(tx, unit_id, member, actor)
@@ -168,7 +170,8 @@ def change_role(tx, actor, member_id, change) -> dict:
         raise NotFound(f"no org unit {change['org_unit_id']}")
     if change["role"] == "organisation_admin" and node.kind != "organisation":
         raise BadInput(f"{node.name} is a {node.kind}; organisation administrators sit on "
-                       "an organisation", fields={"org_unit_id": ["not an organisation"]})
+                       "an organisation", fields={"org_unit_id": ["not an organisation"]},
+                       reason="not_an_organisation")
     if not access.may_grant(store.parents(), held, change["role"], node.id):
         raise Forbidden(f"you may not grant or revoke {change['role']} on {node.name}",
                         reason="may_not_grant_role")
@@ -179,13 +182,15 @@ def change_role(tx, actor, member_id, change) -> dict:
         require_over(store, actor, member)
     if change["grant"]:
         if member.status != "active":
-            raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]})
+            raise Conflict(f"{member.name} is inactive", fields={"member_id": ["inactive"]},
+                           reason="member_inactive_here")
         roles.grant(tx, member.id, change["role"], node.id, actor)
     else:
         role = store.role(member.id, change["role"], node.id)
         if role is not None:
             if role.role == "system_admin" and store.system_admin_count() == 1:
-                raise Conflict("the last system administrator cannot be removed")
+                raise Conflict("the last system administrator cannot be removed",
+                               reason="last_system_admin")
             roles.revoke(tx, role, actor)
     return member_out(store, member)
 
@@ -196,7 +201,8 @@ def set_participation(tx, member_id, participation) -> dict:
     member = existing(tx.store, member_id)
     if member.participation == "required":
         raise Conflict("party members under the committee take part as required (R1)",
-                       fields={"participation": ["required members cannot change it"]})
+                       fields={"participation": ["required members cannot change it"]},
+                       reason="required_by_category")
     if member.participation != participation:
         before, counts_before = member.participation, denominators.standing(member)
         member.participation = participation
@@ -211,20 +217,23 @@ def set_participation(tx, member_id, participation) -> dict:
 
 # -- R20: disqualification -------------------------------------------------------------------
 
-def disqualify(tx, actor, member_id, reason) -> dict:
-    """The member loses award eligibility; the decision is kept for the notice."""
+def disqualify(tx, actor, member_id, reason, evidence=None, flag_ids=None) -> dict:
+    """The member loses award eligibility; the decision is kept for the notice, with the
+    evidence it rests on (the decider's account, the flags it cites)."""
     member = existing(tx.store, member_id)
     if member.id == actor:
         raise Forbidden("nobody decides their own case; ask another administrator",
                         reason="self_edit")
     require_over(tx.store, actor, member)
     if member.disqualified:
-        raise Conflict(f"{member.name} is already disqualified")
+        raise Conflict(f"{member.name} is already disqualified", reason="already_disqualified")
     member.disqualified, member.updated_at = True, tx.now
     tx.store.add(Disqualification(member_id=member.id, reason=reason, decided_by=actor,
-                                  decided_at=tx.now))
+                                  decided_at=tx.now, evidence=evidence,
+                                  flag_ids=sorted(set(flag_ids or [])) or None))
     tx.store.audit("member_disqualified", actor=actor, target=member.id,
-                    scope_id=member.org_unit_id, detail={"reason": reason})
+                    scope_id=member.org_unit_id, detail={
+                        "reason": reason, "evidence": evidence, "flag_ids": flag_ids or []})
     tx.emit("member_disqualified", about(tx.store, member.id, {
         "member_id": member.id, "reason": reason, "decided_at": tx.now, "decided_by": actor}))
     return member_out(tx.store, member)
@@ -240,7 +249,7 @@ def reinstate(tx, actor, member_id, reason) -> dict:
     held = require_over(tx.store, actor, member)
     open_case = tx.store.open_disqualification(member.id)
     if not member.disqualified or open_case is None:
-        raise Conflict(f"{member.name} is not disqualified")
+        raise Conflict(f"{member.name} is not disqualified", reason="not_disqualified")
     require_over_decider(tx.store, actor, held, open_case.decided_by)
     member.disqualified, member.updated_at = False, tx.now
     open_case.reinstated_at, open_case.reinstated_by = tx.now, actor

@@ -202,6 +202,7 @@ def disqualifications(store, actor) -> list[dict]:
             "reinstated_by": case.reinstated_by,
             "reinstated_by_name": names.get(case.reinstated_by),
             "reinstate_reason": case.reinstate_reason,
+            "evidence": case.evidence, "flag_ids": case.flag_ids or [],
         })
     return rows
 

@@ -1,5 +1,7 @@
 """roster's tables: the organisation tree, members, roles, login codes."""
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.audit import audit_table
@@ -82,3 +84,36 @@ class Disqualification(Base):
     reinstated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     reinstated_at = mapped_column(UTCDateTime, nullable=True)
     reinstate_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # what the decision rests on (issue 23): the decider's account and the flags it cites
+    evidence: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    flag_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
+class Notice(Base):
+    """A notice administrators post for members (issue 23): shown on the member page to its
+    audience (everyone under `audience_id`; None: everyone) from `starts_at` until `ends_at`."""
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(String(2000))
+    audience_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    starts_at = mapped_column(UTCDateTime, nullable=False)
+    ends_at = mapped_column(UTCDateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(36))
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    withdrawn_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class Reminder(Base):
+    """An SMS reminder sent to one member (issue 23): the log, and the daily cap's count."""
+    __tablename__ = "sms_reminders"
+    __table_args__ = (Index("ix_sms_reminders_member_sent", "member_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch: Mapped[str] = mapped_column(String(36), index=True)
+    member_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))  # level_open | month_end
+    text: Mapped[str] = mapped_column(String(300))
+    sent_by: Mapped[str] = mapped_column(String(36))
+    sent_at = mapped_column(UTCDateTime, nullable=False)

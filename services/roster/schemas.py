@@ -167,6 +167,11 @@ class MemberIdsIn(_In):
     member_ids = fields.List(fields.Raw(), required=True, allow_none=True)
 
 
+class ContactsIn(_In):
+    actor = _actor(required=True)
+    member_ids = fields.List(fields.Raw(), required=True)
+
+
 class UpdateMemberIn(_In):
     actor = _actor(required=True)
     member_id = _id()
@@ -192,6 +197,58 @@ class SetParticipationIn(ParticipationIn):
 class DecideIn(DecisionIn):
     actor = _actor(required=True)
     member_id = _id()
+
+
+class DisqualifyIn(DecisionIn):
+    """R20's decision with what it rests on: the decider's account and the flags it cites."""
+    evidence = fields.Str(load_default=None, allow_none=True,
+                          validate=validate.Length(max=2000))
+    flag_ids = fields.List(fields.Int(strict=True), load_default=list,
+                           validate=validate.Length(max=100))
+
+
+class DisqualifyDecideIn(DisqualifyIn):
+    actor = _actor(required=True)
+    member_id = _id()
+
+
+class NoticeIn(_In):
+    title = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    body = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    audience_id = fields.Str(load_default=None, allow_none=True,
+                             validate=validate.Length(min=1, max=36),
+                             metadata={"description": "a node: everyone under it; null: "
+                                       "everyone (system administrators)"})
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class PostNoticeIn(NoticeIn):
+    actor = _actor(required=True)
+
+
+class NoticeRefIn(_In):
+    actor = _actor(required=True)
+    notice_id = fields.Int(required=True, strict=True)
+
+
+class MemberNoticesIn(_In):
+    member_id = fields.Str(required=True)
+
+
+class RemindIn(_In):
+    actor = _actor(required=True)
+    kind = fields.Str(required=True, validate=validate.OneOf(["level_open", "month_end"]))
+    level = fields.Int(load_default=None, allow_none=True)  # level_open's level
+    until = fields.Str(load_default=None, allow_none=True)  # month_end's last day, as said
+    played = fields.List(fields.Str(), load_default=list)
+    dry_run = fields.Bool(load_default=True)
+
+
+class ReminderLogIn(_In):
+    actor = _actor(required=True)
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
 
 
 class ActorIn(_In):
@@ -330,3 +387,48 @@ class DisqualificationOut(Schema):
     reinstated_by = fields.Str(allow_none=True)
     reinstated_by_name = fields.Str(allow_none=True)
     reinstate_reason = fields.Str(allow_none=True)
+    evidence = fields.Str(allow_none=True)  # what the decision rests on (issue 23)
+    flag_ids = fields.List(fields.Int())  # the flags it cites
+
+
+# -- notices and reminders (notices.py; issue 23) ------------------------------------------------
+
+class NoticeOut(Schema):
+    """A notice (dumps notices._notice_out's dict)."""
+    notice_id = fields.Int(attribute="notice.id")
+    title = fields.Str(attribute="notice.title")
+    body = fields.Str(attribute="notice.body")
+    audience_id = fields.Str(attribute="notice.audience_id", allow_none=True)
+    audience_name = fields.Str(allow_none=True)  # None: everyone
+    starts_at = fields.AwareDateTime(attribute="notice.starts_at")
+    ends_at = fields.AwareDateTime(attribute="notice.ends_at")
+    created_by = fields.Str(attribute="notice.created_by")
+    created_by_name = fields.Str(allow_none=True)
+    created_at = fields.AwareDateTime(attribute="notice.created_at")
+    withdrawn_at = fields.AwareDateTime(attribute="notice.withdrawn_at", allow_none=True)
+
+
+class RemindOut(Schema):
+    batch = fields.Str(allow_none=True)  # None: a preview, or nobody to send to
+    kind = fields.Str()
+    text = fields.Str()
+    dry_run = fields.Bool()
+    expected_not_played = fields.Int()  # expected members of the part who have not played
+    recipients = fields.Int()  # who receives it (or would)
+    capped = fields.Int()  # left out: the daily cap reached
+    per_day = fields.Int()
+
+
+class ReminderBatchOut(Schema):
+    batch = fields.Str()
+    kind = fields.Str()
+    text = fields.Str()
+    sent_by = fields.Str()
+    sent_by_name = fields.Str(allow_none=True)
+    sent_at = fields.AwareDateTime()
+    recipients = fields.Int()
+
+
+class ReminderLogOut(Schema):
+    total = fields.Int()
+    items = fields.List(fields.Nested(ReminderBatchOut))

@@ -15,7 +15,8 @@ from kernel.logs import WorkerContext
 from kernel.signing import SecretRequired
 from kernel.uow import UnitOfWork
 
-from . import access, admin, bootstrap, denominators, directory, imports, logins, orgsheet
+from . import access, admin, bootstrap, denominators, directory, imports, logins, notices
+from . import orgsheet
 from .members import SHEET_COLUMNS
 from .models import Base
 from .schemas import (
@@ -26,6 +27,12 @@ from .schemas import (
     PlacesOut, PlayerIn, PlayStatusOut, RemovalOut, RemovalsIn, ScoringRowOut,
     SetParticipationIn, UnitAdminIn,
     UpdateMemberIn, UpsertOrgUnitsIn,
+)
+from .contacts import contact_phones
+from .schemas import ContactsIn
+from .schemas import (
+    DisqualifyDecideIn, MemberNoticesIn, NoticeOut, NoticeRefIn, PostNoticeIn, RemindIn,
+    RemindOut, ReminderLogIn, ReminderLogOut,
 )
 from .sms import LoginCodeSender
 from .store import RosterStore
@@ -170,6 +177,13 @@ class RosterService(entrypoints.Answers):
         with self.uow as tx:
             return directory.member_places(tx.store, member_ids)
 
+    @rpc(args=ContactsIn)
+    def contact_phones(self, actor, member_ids):
+        """{member id: full phone} for a system administrator (the live contest's
+        shortlist, issue 23); Forbidden for anyone else."""
+        with self.uow as tx:
+            return contact_phones(tx.store, actor, member_ids)
+
     @rpc(args=UpdateMemberIn, result=MemberOut)
     def update_member(self, actor, member_id, changes):
         with self.uow as tx:
@@ -192,10 +206,11 @@ class RosterService(entrypoints.Answers):
 
     # -- R20: disqualification -----------------------------------------------------------
 
-    @rpc(args=DecideIn, result=MemberOut)
-    def disqualify(self, actor, member_id, reason):
+    @rpc(args=DisqualifyDecideIn, result=MemberOut)
+    def disqualify(self, actor, member_id, reason, evidence=None, flag_ids=()):
+        """R20's decision, with the evidence it rests on (free text, the flags it cites)."""
         with self.uow as tx:
-            return admin.disqualify(tx, actor, member_id, reason)
+            return admin.disqualify(tx, actor, member_id, reason, evidence, flag_ids)
 
     @rpc(args=DecideIn, result=MemberOut)
     def reinstate(self, actor, member_id, reason):
@@ -229,3 +244,48 @@ class RosterService(entrypoints.Answers):
         if member is None:
             raise Unauthorized(INVALID_CODE, reason="invalid_code")
         return member
+
+    # -- notices and SMS reminders (issue 23) --------------------------------------------------
+
+    @rpc(args=PostNoticeIn, result=NoticeOut)
+    def post_notice(self, actor, title, body, starts_at, ends_at, audience_id=None):
+        with self.uow as tx:
+            notice = notices.post_notice(tx, actor, title, body, audience_id, starts_at,
+                                         ends_at)
+            return notices._notice_out(tx.store, notice, tx.store.units())
+
+    @rpc(args=NoticeRefIn, result=NoticeOut)
+    def withdraw_notice(self, actor, notice_id):
+        with self.uow as tx:
+            notice = notices.withdraw_notice(tx, actor, notice_id)
+            return notices._notice_out(tx.store, notice, tx.store.units())
+
+    @rpc(args=ActorIn, result=NoticeOut(many=True))
+    def admin_notices(self, actor=None):
+        """Notices for the administrator's part of the organisation, newest first."""
+        with self.uow as tx:
+            return notices.notices_for_admin(tx, actor)
+
+    @rpc(args=MemberNoticesIn, result=NoticeOut(many=True))
+    def member_notices(self, member_id):
+        """The notices shown to this member now."""
+        with self.uow as tx:
+            return notices.notices_for_member(tx, member_id)
+
+    @rpc(args=RemindIn, result=RemindOut)
+    def remind(self, actor, kind, played=(), dry_run=True, level=None, until=None):
+        """An SMS to the expected members of the actor's part who have not played
+        (`played`), at most SMS_REMINDERS_PER_DAY each in 24 hours; `dry_run` counts them.
+        Logged and audited in one transaction, sent after it."""
+        with self.uow as tx:
+            text = notices.reminder_text(kind, level, until)
+            report, deliveries = notices.remind(tx, actor, kind, text, played, dry_run,
+                                                self.knobs.sms_reminders_per_day)
+        for delivery in deliveries:
+            self.sms.send_text(delivery.phone, delivery.text, delivery.at)
+        return report
+
+    @rpc(args=ReminderLogIn, result=ReminderLogOut)
+    def reminder_log(self, actor, limit=50, offset=0):
+        with self.uow as tx:
+            return notices.reminder_log(tx, actor, limit, offset)

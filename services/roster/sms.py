@@ -1,5 +1,6 @@
-"""Sending a login code. A real SMS provider plugs in here: a class with
-`send(phone, code, now)`, named in BACKENDS and chosen by the container config's SMS_BACKEND.
+"""Sending a login code, and a reminder's text (issue 23). A real SMS provider plugs in here:
+a class with `send(phone, code, now)` and `send_text(phone, text, now)`, named in BACKENDS
+and chosen by the container config's SMS_BACKEND.
 
 There is no default: a process with no SMS_BACKEND refuses to start (one line, like a missing
 CHALLENGE_SECRET), so production never falls back to writing codes where a provider should
@@ -27,6 +28,13 @@ class FileSender:
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(f"{now.isoformat()}\t{phone}\t{code}\n")
 
+    def send_text(self, phone: str, text: str, now) -> None:
+        """A reminder: `<time>\t<phone>\t<text>` in sms-reminders.log beside the codes'
+        file (apart, so a reminder is never read as a login code)."""
+        path = os.path.join(os.path.dirname(os.path.abspath(self.path)), "sms-reminders.log")
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{now.isoformat()}\t{phone}\t{text}\n")
+
 
 class LogSender:
     """Development: the code in the process's log, so a developer can log in; the phone
@@ -38,6 +46,10 @@ class LogSender:
     def send(self, phone: str, code: str, now) -> None:
         log.warning("login code for %s: %s (SMS_BACKEND=log: no SMS sent)",
                     mask_phone(phone), code)
+
+    def send_text(self, phone: str, text: str, now) -> None:
+        log.warning("reminder for %s: %s (SMS_BACKEND=log: no SMS sent)",
+                    mask_phone(phone), text)
 
 
 BACKENDS = {"file": FileSender, "log": LogSender}

@@ -13,7 +13,9 @@ from sqlalchemy import func, or_, select
 
 from kernel.uow import Store
 
-from .models import Disqualification, LoginCode, Member, OrgUnit, Role, audit_log
+from .models import (
+    Disqualification, LoginCode, Member, Notice, OrgUnit, Reminder, Role, audit_log,
+)
 
 
 class RosterStore(Store):
@@ -191,3 +193,33 @@ class RosterStore(Store):
         return self.session.scalars(
             select(LoginCode).where(LoginCode.phone == phone, LoginCode.used_at.is_(None))
             .order_by(LoginCode.created_at.desc()).limit(1)).first()
+
+    # -- notices and SMS reminders (notices.py) ----------------------------------------------
+
+    def notice(self, notice_id) -> Notice | None:
+        return self.session.get(Notice, notice_id) if isinstance(notice_id, int) else None
+
+    def notices(self, live_at=None) -> list[Notice]:
+        """Every notice, newest first; `live_at`: those shown then (not withdrawn)."""
+        query = select(Notice)
+        if live_at is not None:
+            query = query.where(Notice.starts_at <= live_at, Notice.ends_at > live_at,
+                                Notice.withdrawn_at.is_(None))
+        return list(self.session.scalars(query.order_by(Notice.starts_at.desc(),
+                                                        Notice.id.desc())))
+
+    def reminders_since(self, since) -> dict[str, int]:
+        """How many reminders each member was sent since `since` (the daily cap)."""
+        return dict(self.session.execute(
+            select(Reminder.member_id, func.count()).where(Reminder.sent_at > since)
+            .group_by(Reminder.member_id)).all())
+
+    def reminder_batches(self) -> list[dict]:
+        """Each batch of reminders sent, newest first, with how many it reached."""
+        rows = self.session.execute(
+            select(Reminder.batch, Reminder.kind, Reminder.text, Reminder.sent_by,
+                   Reminder.sent_at, func.count().label("recipients"))
+            .group_by(Reminder.batch, Reminder.kind, Reminder.text, Reminder.sent_by,
+                      Reminder.sent_at)
+            .order_by(Reminder.sent_at.desc(), func.max(Reminder.id).desc()))
+        return [dict(row._mapping) for row in rows]

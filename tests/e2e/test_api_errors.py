@@ -29,7 +29,7 @@ MEMBER_ID = "{member}"
 PARAMS = {"award_id": "no-such-award", "period": "2018-04", "month": "2018-04",
           "target": MEMBER_ID, "unit_id": "unit-education", "number": "1", "flag_id": "1",
           "question_id": "{question}", "attempt_id": "{attempt}", "scope_id": "system",
-          "name": "common.js", "campaign_id": "{campaign}"}
+          "name": "common.js", "campaign_id": "{campaign}", "notice_id": "1"}
 NO_SUCH_CAMPAIGN = "campaign_id=" + "x" * 37  # longer than any id: refused, not looked up
 
 # route name -> a body that passes validation (None: the route takes no JSON body)
@@ -43,6 +43,11 @@ VALID = {
     "admin_change_role": {"role": "organisation_admin", "org_unit_id": "federation",
                           "grant": True},
     "admin_disqualify": {"reason": "a test of the refusal"},
+    "admin_post_notice": {"title": "通知", "body": "内容", "audience_id": "unit-education",
+                          "starts_at": "2018-05-20T00:00:00+08:00",
+                          "ends_at": "2018-05-21T00:00:00+08:00"},
+    "admin_withdraw_notice": {},
+    "admin_send_reminders": {"kind": "level_open", "level": 1, "dry_run": True},
     "admin_reinstate": {"reason": "a test of the refusal"},
     "admin_review_flag": {"note": "a test of the refusal", "outcome": "cleared"},
     "admin_set_award_policy": {"lines": []},
@@ -75,6 +80,9 @@ INVALID = {
     "restart_run": ({"x": 1}, "x"),
     "admin_change_role": ({"role": "king", "org_unit_id": "system", "grant": True}, "role"),
     "admin_disqualify": ({"reason": ""}, "reason"),
+    "admin_post_notice": ({"title": "x"}, "body"),
+    "admin_withdraw_notice": ({"x": 1}, "x"),
+    "admin_send_reminders": ({"kind": "sing"}, "kind"),
     "admin_reinstate": ({}, "reason"),
     "admin_review_flag": ({"note": "a note", "outcome": "maybe"}, "outcome"),
     "admin_set_award_policy": ({"lines": "all"}, "lines"),
@@ -104,6 +112,9 @@ BAD_QUERY = {
         "admin_annual_xlsx", "admin_participation", "admin_award_settings",
         "admin_close_month", "admin_grant_month")},
     "admin_audit": ("limit=0", "limit"), "admin_flags": ("reviewed=maybe", "reviewed"),
+    "admin_r20_notice": ("from=yesterday", "from"),
+    "admin_r20_notice_xlsx": ("until=2018-13-01", "until"),
+    "admin_reminders": ("limit=0", "limit"),
     "admin_members": ("status=gone", "status"), "admin_questions": ("limit=9999", "limit"),
     "admin_export_questions": ("format=pdf", "format"), "my_attempts": ("offset=-1", "offset"),
     "leaderboard": ("month=2018-5", "month"), "agency_roster": ("since=yesterday", "since"),
@@ -122,7 +133,7 @@ BANK_ONLY = {"admin_close_month", "admin_update_level", "admin_import_questions"
              "admin_awards_ledger", "admin_rebuild_ranking", "admin_change_role",
              "admin_upsert_org_units", "admin_replay_events", "admin_import_org_units",
              "admin_create_campaign", "admin_import_campaign", "admin_publish_campaign",
-             "admin_copy_bank", "admin_campaign_sheet"}
+             "admin_copy_bank", "admin_campaign_sheet", "admin_send_reminders"}
 UPLOADS = {"admin_import_members", "admin_import_questions", "admin_import_org_units",
            "admin_import_campaign"}
 PUBLIC = {"healthz", "readyz", "prometheus", "openapi_document", "docs_page", "member_page",
@@ -134,6 +145,12 @@ NOT_FOUND = {  # route name -> (method, path, body): the thing does not exist
                         {"from_campaign_id": "{campaign}"}),
     "admin_campaign": ("GET", "/api/v1/admin/campaign?campaign_id=no-such-campaign", None),
     "admin_member": ("GET", "/api/v1/admin/members/no-such-member", None),
+    "admin_member_review": ("GET", "/api/v1/admin/members/no-such-member/review", None),
+    "admin_withdraw_notice": ("POST", "/api/v1/admin/notices/999999/withdraw", {}),
+    "admin_post_notice": ("POST", "/api/v1/admin/notices", dict({"title": "通知", "body": "内容", "audience_id": "unit-education",
+                          "starts_at": "2018-05-20T00:00:00+08:00",
+                          "ends_at": "2018-05-21T00:00:00+08:00"},
+                          audience_id="no-such-unit")),
     "admin_update_member": ("PATCH", "/api/v1/admin/members/no-such-member", {"name": "x"}),
     "admin_disqualify": ("POST", "/api/v1/admin/members/no-such-member/disqualify",
                          {"reason": "no one"}),
