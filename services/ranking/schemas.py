@@ -101,3 +101,11 @@ class RebuildOut(Schema):
     campaign_id = fields.Str(allow_none=True)
     passes = fields.Int()
     members = fields.Int()
+
+
+class MonthLevelsOut(Schema):
+    """A closed month's levels per member at its cutoff (the organisers' reports, R19)."""
+    month = fields.Str()
+    cutoff = fields.AwareDateTime()
+    final = fields.Bool()
+    levels = fields.Dict(keys=fields.Str(), values=fields.Int())
