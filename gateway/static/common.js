@@ -60,7 +60,6 @@ const ERRORS = {
     kind_in_use: "该组织下已有成员或下级，不能更改类型",
     cycle: "不能把组织调到它自己的下级之下",
     month_not_closed: "该月尚未结算，不能发放奖励",
-    month_open: "该月尚未结算：结算后才有该月的名单",
     award_held: "该奖励待审核：获奖人的异常记录复核通过后才能发放",
     award_not_payable: "该奖励不是待发放状态，不能标记为已发放",
     question_voided: "该题已作废",
