@@ -1,0 +1,35 @@
+"""gzip where every response leaves the gateway (issue 21 item 4): JSON, pages and scripts of
+1 KiB or more when the client takes gzip; small bodies, downloads and clients without gzip
+as they are; always `Vary: Accept-Encoding`."""
+import gzip
+import json
+
+from werkzeug.wrappers import Response
+
+from gateway.entrypoints import gzipped, json_response
+
+TAKES_GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
+BOARD = {"entries": [{"rank": i, "name": "郭平建", "unit_name": "机关第一党支部",
+                      "levels": 3, "total_ms": 120000 + i} for i in range(30)]}
+
+
+def test_json_and_pages_are_gzipped_for_a_client_that_takes_it():
+    response = gzipped(TAKES_GZIP, json_response(BOARD))
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert json.loads(gzip.decompress(response.get_data())) == BOARD
+    page = gzipped(TAKES_GZIP, Response("<!doctype html>" + "<p>每月一关</p>" * 200,
+                                        mimetype="text/html"))
+    assert page.headers["Content-Encoding"] == "gzip"
+    assert len(page.get_data()) * 5 < len(("<p>每月一关</p>" * 200).encode())
+
+
+def test_small_bodies_downloads_and_other_clients_are_left_as_they_are():
+    small = gzipped(TAKES_GZIP, json_response({"status": "ok"}))
+    assert "Content-Encoding" not in small.headers and small.get_json() == {"status": "ok"}
+    plain = gzipped({}, json_response(BOARD))
+    assert "Content-Encoding" not in plain.headers and plain.get_json() == BOARD
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    sheet = Response(b"PK\x03\x04" + b"x" * 4096, mimetype=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    assert "Content-Encoding" not in gzipped(TAKES_GZIP, sheet).headers
