@@ -33,11 +33,13 @@ def history(tx, member_id: str, limit: int, offset: int) -> dict:
 
 def participants(tx, campaign_id: str) -> list[dict]:
     """Members with at least one attempt in the campaign (R18's participation), each with
-    their attempts and the most levels any of their runs has passed."""
+    their attempts, the most levels any of their runs has passed and when they first
+    started one (R19's reports count participation month by month)."""
     attempts = tx.store.attempts_per_member(campaign_id)
     best = tx.store.most_levels_per_member(campaign_id)
+    first = tx.store.first_start_per_member(campaign_id)
     return [{"member_id": member_id, "attempts": count,
-             "levels_passed": best.get(member_id) or 0}
+             "levels_passed": best.get(member_id) or 0, "first_started_at": first.get(member_id)}
             for member_id, count in sorted(attempts.items())]
 
 
