@@ -154,7 +154,7 @@ def remind(tx, actor, kind, text, played, dry_run, per_day) -> tuple[dict, list[
     return report, [Delivery(m.phone, text, tx.now) for m in due]
 
 
-def reminder_log(tx, actor, limit, offset) -> dict:
+def reminder_log(tx, actor, limit, offset, per_day) -> dict:
     """The batches sent in the actor's part, newest first: who sent what when, to how
     many (a system administrator sees every batch)."""
     scopes = admin(tx.store, actor)[1]
@@ -167,4 +167,4 @@ def reminder_log(tx, actor, limit, offset) -> dict:
                                                                 sender.org_unit_id)):
             continue
         rows.append(dict(batch, sent_by_name=sender.name if sender else None))
-    return {"total": len(rows), "items": rows[offset:offset + limit]}
+    return {"total": len(rows), "items": rows[offset:offset + limit], "per_day": per_day}

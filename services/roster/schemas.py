@@ -431,4 +431,5 @@ class ReminderBatchOut(Schema):
 
 class ReminderLogOut(Schema):
     total = fields.Int()
+    per_day = fields.Int()  # SMS_REMINDERS_PER_DAY: the cap each member is held to
     items = fields.List(fields.Nested(ReminderBatchOut))

@@ -288,4 +288,5 @@ class RosterService(entrypoints.Answers):
     @rpc(args=ReminderLogIn, result=ReminderLogOut)
     def reminder_log(self, actor, limit=50, offset=0):
         with self.uow as tx:
-            return notices.reminder_log(tx, actor, limit, offset)
+            return notices.reminder_log(tx, actor, limit, offset,
+                                        self.knobs.sms_reminders_per_day)
