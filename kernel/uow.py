@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from kernel import audit
 from kernel import clock as clocks
 from kernel import events as contract
+from kernel import upsert
 from kernel.db import Database
 from kernel.inbox import ATTEMPTS, _claim
 from kernel.outbox import Relay
@@ -156,6 +157,11 @@ class Transaction:
     def claim(self, event_id: str, consumer: str) -> bool:
         """Mark the event applied by `consumer`; False when it already was."""
         return _claim(self.session, self._tables["processed_events"], event_id, consumer)
+
+    def claim_all(self, event_ids, consumer: str) -> set[str]:
+        """Mark each event applied by `consumer` in one statement; the ids it had not."""
+        return upsert.claim_all(self.session, self._tables["processed_events"], event_ids,
+                                consumer)
 
     def flush_events(self) -> None:
         if not self.emitted:

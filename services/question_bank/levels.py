@@ -7,7 +7,7 @@ from __future__ import annotations
 from kernel.errors import BadInput, Conflict, NotFound, load
 
 from . import draw, schedule, statistics
-from .models import Campaign, Level, LevelMemberStat, QuestionStat
+from .models import Campaign, Level, QuestionStat
 from .schemas import LevelChangesIn
 
 
@@ -62,7 +62,8 @@ def update_level(tx, actor, campaign_id, number: int, changes: dict, force: bool
     if opened and not force:
         raise Conflict(f"level {number} opened at {edited.opens_at.isoformat()}; members "
                        "are playing it. Send force=true to change it anyway (logged).",
-                       fields={"force": ["required after the level has opened"]})
+                       fields={"force": ["required after the level has opened"]},
+                       reason="level_opened")
     for key, value in changes.items():
         setattr(edited, key, value)
     _check_level(tx, found, edited)
@@ -79,24 +80,27 @@ def update_level(tx, actor, campaign_id, number: int, changes: dict, force: bool
 def _check_level(tx, found: Campaign, edited: Level) -> None:
     if not 300 <= edited.time_limit_s <= 1200:
         raise BadInput("R10: a level's time limit is 5 to 20 minutes",
-                       fields={"time_limit_s": ["between 300 and 1200 seconds"]})
+                       fields={"time_limit_s": ["between 300 and 1200 seconds"]},
+                       reason="time_limit_range")
     if edited.mix:
         unknown = set(edited.mix) - {"easy", "medium", "hard"}
         if unknown or any(not isinstance(v, int) or v < 0 for v in edited.mix.values()):
             raise BadInput("the mix counts questions per difficulty: easy, medium, hard",
-                           fields={"mix": ["whole numbers per easy/medium/hard"]})
+                           fields={"mix": ["whole numbers per easy/medium/hard"]}, reason="bad_mix")
         if sum(edited.mix.values()) != edited.draw_count:
             raise BadInput(f"the mix adds up to {sum(edited.mix.values())} but the draw is "
-                           f"{edited.draw_count}", fields={"mix": ["must add up to the draw"]})
+                           f"{edited.draw_count}", fields={"mix": ["must add up to the draw"]},
+                           reason="mix_total")
     if not found.starts_at <= edited.opens_at <= found.ends_at:
         raise BadInput("a level opens within its campaign",
-                       fields={"opens_at": ["outside the campaign"]})
+                       fields={"opens_at": ["outside the campaign"]},
+                       reason="opens_outside_campaign")
     others = {lv.number: lv.opens_at for lv in tx.store.levels(found.id)}
     others[edited.number] = edited.opens_at
     ordered = [others[n] for n in sorted(others)]
     if ordered != sorted(ordered):
         raise BadInput("levels open in order: a level cannot open before the one below it",
-                       fields={"opens_at": ["out of order"]})
+                       fields={"opens_at": ["out of order"]}, reason="opens_out_of_order")
 
 
 def campaign_view(tx, found: Campaign) -> dict:
@@ -131,19 +135,57 @@ def _campaign_event(tx, found: Campaign) -> dict:
 
 def count_attempt(tx, data: dict, passed: bool) -> None:
     """Fold one graded (or expired) attempt into the member's and the questions' counters."""
-    member = tx.store.member_stat(data["campaign_id"], data["level"], data["member_id"])
-    if member is None:
-        member = LevelMemberStat(campaign_id=data["campaign_id"], level=data["level"],
-                                 member_id=data["member_id"], attempts=0, passes=0, expired=0)
-        tx.store.add(member)
-    member.attempts += 1
-    expired = not passed and data.get("reason") == "expired"
-    member.expired += 1 if expired else 0
-    if passed:
-        member.passes += 1
-        if member.attempts_to_first_pass is None:
-            member.attempts_to_first_pass = member.attempts
-    _fold(tx, data, data.get("wrong_question_ids") or [], expired, statistics.add)
+    count_attempts(tx, [data], passed)
+
+
+class _Sums:
+    """What a batch adds to a stat row: statistics.add folded from zero (the campaign and
+    level a new row is made with)."""
+
+    def __init__(self, campaign_id, level):
+        self.campaign_id, self.level = campaign_id, level
+        self.shown = self.graded = self.right = 0
+        self.sum_rest = self.sum_rest_sq = self.sum_right_rest = 0
+
+
+def count_attempts(tx, batch: list[dict], passed: bool) -> None:
+    """Fold a batch of graded (or expired) attempts, in order, into the members' and the
+    questions' counters: what the batch adds is summed here, then written as one multi-row
+    upsert per table (~20 question rows a paper become one statement a batch)."""
+    members: dict = {}
+    questions: dict = {}
+    for data in batch:
+        key = (data["campaign_id"], data["level"], data["member_id"])
+        member = members.setdefault(key, {"attempts": 0, "passes": 0, "expired": 0,
+                                          "attempts_to_first_pass": None})
+        member["attempts"] += 1
+        expired = not passed and data.get("reason") == "expired"
+        member["expired"] += 1 if expired else 0
+        if passed:
+            member["passes"] += 1
+            if member["attempts_to_first_pass"] is None:  # after the attempts held before
+                member["attempts_to_first_pass"] = member["attempts"]
+        _sum(questions, data, data.get("wrong_question_ids") or [], expired)
+    tx.store.add_member_stats([dict(zip(("campaign_id", "level", "member_id"), key), **adds)
+                               for key, adds in members.items()])
+    tx.store.add_question_stats([dict(vars(sums), question_id=question_id)
+                                 for question_id, sums in questions.items()])
+
+
+def _sum(questions: dict, data: dict, wrong_ids, expired: bool) -> None:
+    """One paper's appearance added to the batch's sums (as _fold, from zero)."""
+    ids = data.get("question_ids") or []
+    wrong = set(wrong_ids)
+    right_total = len(ids) - len(wrong & set(ids))
+    for question_id in ids:
+        sums = questions.get(question_id)
+        if sums is None:
+            sums = questions[question_id] = _Sums(data["campaign_id"], data["level"])
+        if expired:  # never answered: shown, but says nothing about the question
+            sums.shown += 1
+            continue
+        right = question_id not in wrong
+        statistics.add(sums, right, right_total - (1 if right else 0))
 
 
 def recount_attempt(tx, data: dict) -> None:

@@ -9,6 +9,7 @@ import base64
 import random
 
 from kernel import entrypoints, sheets
+from kernel.batching import batch_handler, handles_batch_once
 from kernel.entrypoints import event_handler, rpc
 from kernel.knobs import Knobs
 from kernel.logs import WorkerContext
@@ -203,15 +204,15 @@ class QuestionBankService(entrypoints.Answers):
 
     # -- statistics (R10), fed by attempts' events ----------------------------------------
 
-    @event_handler("attempts", "attempt_passed")
-    @handles_once
-    def on_attempt_passed(self, tx, event):
-        levels.count_attempt(tx, event["data"], passed=True)
+    @batch_handler("attempts", "attempt_passed")
+    @handles_batch_once
+    def on_attempt_passed(self, tx, events):
+        levels.count_attempts(tx, [event["data"] for event in events], passed=True)
 
-    @event_handler("attempts", "attempt_failed")
-    @handles_once
-    def on_attempt_failed(self, tx, event):
-        levels.count_attempt(tx, event["data"], passed=False)
+    @batch_handler("attempts", "attempt_failed")
+    @handles_batch_once
+    def on_attempt_failed(self, tx, events):
+        levels.count_attempts(tx, [event["data"] for event in events], passed=False)
 
     @event_handler("attempts", "attempt_regraded")
     @handles_once

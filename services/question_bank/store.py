@@ -5,9 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from kernel import campaigns
+from kernel.upsert import upsert
 from kernel.uow import Store
 
 from .models import Campaign, Level, LevelMemberStat, Question, QuestionStat
+
+
+# a question's running sums (models.QuestionStat, statistics.add)
+_SUMS = ("shown", "graded", "right", "sum_rest", "sum_rest_sq", "sum_right_rest")
 
 
 class QuestionBankStore(Store):
@@ -109,6 +114,33 @@ class QuestionBankStore(Store):
     def level_question_stats(self, campaign_id: str, level: int) -> list[QuestionStat]:
         return list(self.session.scalars(select(QuestionStat).where(
             QuestionStat.campaign_id == campaign_id, QuestionStat.level == level)))
+
+    def add_question_stats(self, rows: list[dict]) -> None:
+        """Add each row's sums to its question's (a row made when it has none), in one
+        statement; in the questions' order, so two batches never wait for each other in a
+        circle."""
+        if not rows:
+            return
+        upsert(self.session, QuestionStat.__table__,
+               sorted(rows, key=lambda row: row["question_id"]),
+               "(question_id) DO UPDATE SET " + ", ".join(
+                   f'"{c}" = question_stats."{c}" + excluded."{c}"' for c in _SUMS))
+
+    def add_member_stats(self, rows: list[dict]) -> None:
+        """Add each row's attempts, passes and expired to the member's at the level; a first
+        pass (`attempts_to_first_pass`: its place among the row's attempts) counts after
+        the attempts held before, unless one was counted already."""
+        if not rows:
+            return
+        held = "level_member_stats"
+        upsert(self.session, LevelMemberStat.__table__,
+               sorted(rows, key=lambda r: (r["campaign_id"], r["level"], r["member_id"])),
+               "(campaign_id, level, member_id) DO UPDATE SET "
+               f"attempts = {held}.attempts + excluded.attempts, "
+               f"passes = {held}.passes + excluded.passes, "
+               f"expired = {held}.expired + excluded.expired, "
+               f"attempts_to_first_pass = coalesce({held}.attempts_to_first_pass, "
+               f"{held}.attempts + excluded.attempts_to_first_pass)")
 
     def member_stat(self, campaign_id: str, level: int, member_id: str):
         return self.session.get(LevelMemberStat, (campaign_id, level, member_id))

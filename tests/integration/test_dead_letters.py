@@ -71,13 +71,19 @@ def test_poison_goes_to_dead_letters_and_transient_failures_are_retried(
 
     wait_for(lambda: applied() == ["flaky", "good"], timeout=20,
              what="the good and the flaky event to be applied")
-    dead_queue = f"dead.evt-roster-member_deactivated--{name}.on_deactivated"
-    with Connection(amqp_vhost_uri) as conn:
+    body = only_dead_letter(amqp_vhost_uri,
+                            f"dead.evt-roster-member_deactivated--{name}.on_deactivated")
+    assert body["event_id"] == bodies["poison"]["event_id"]
+    assert applied() == ["flaky", "good"]  # each once
+    engine.dispose()
+
+
+def only_dead_letter(uri, dead_queue):
+    """The body of the one message in `dead_queue` (taken off it)."""
+    with Connection(uri) as conn:
         queue = conn.SimpleQueue(dead_queue)
         message = queue.get(block=True, timeout=10)
         body = message.payload if isinstance(message.payload, dict) else json.loads(message.body)
         message.ack()
         assert queue.qsize() == 0
-    assert body["event_id"] == bodies["poison"]["event_id"]
-    assert applied() == ["flaky", "good"]  # each once
-    engine.dispose()
+    return body
