@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from kernel import entrypoints
+from kernel.batching import batch_handler, handles_batch
 from kernel.entrypoints import event_handler, rpc, timer_from_config
 from kernel.errors import Conflict
 from kernel.knobs import Knobs
@@ -18,11 +19,12 @@ from kernel.metrics import MONTH_CLOSE_SECONDS
 from kernel.rpc import TimedRpcProxy
 from kernel.uow import UnitOfWork, handles_once
 
-from . import boards, months, replicas
+from . import boards, months, passes, replicas, reports
 from .models import Base
 from .schemas import (
     BoardIn, BoardOut, CampaignIn, CloseIn, MonthOut, RankIn, RankOut, RebuildIn, RebuildOut,
 )
+from .schemas import MonthLevelsOut
 from .store import RankingStore
 
 log = logging.getLogger(__name__)
@@ -85,10 +87,10 @@ class RankingService(entrypoints.Answers):
 
     # -- the live boards ---------------------------------------------------------------------
 
-    @event_handler("attempts", "attempt_passed")
-    @handles_once
-    def on_attempt_passed(self, tx, event):
-        boards.apply_pass(tx, event["data"])
+    @batch_handler("attempts", "attempt_passed")
+    @handles_batch
+    def on_attempt_passed(self, tx, events, consumer):
+        passes.apply_passes(tx, events, consumer)
 
     @event_handler("attempts", "attempt_regraded")
     @handles_once
@@ -133,6 +135,13 @@ class RankingService(entrypoints.Answers):
         """The campaign's months: cutoff, and for closed ones when, by whom, the snapshot."""
         with self.uow as tx:
             return months.calendar(tx, campaign_id)
+
+    @rpc(args=CampaignIn, result=MonthLevelsOut(many=True))
+    def month_levels(self, campaign_id=None):
+        """Each closed month's levels per member at its cutoff (the organisers' R19
+        reports, month by month)."""
+        with self.uow as tx:
+            return reports.month_levels(tx, campaign_id)
 
     @rpc(args=CloseIn, result=MonthOut)
     def close_month(self, campaign_id, month, actor=None):
