@@ -155,6 +155,12 @@ def outage_phase(browser, base, token, shots, out):
     open_level(page)
     out["paper_questions"] = page.eval_on_selector_all("#paper fieldset", "els => els.length")
     out["still_logged_in"] = page.evaluate("() => localStorage.getItem('token')") == token
+    # a token the server refuses (401) is the one case that logs out, and says so
+    page.evaluate("() => localStorage.setItem('token', 'x.y')")
+    page.reload()
+    page.wait_for_selector("#login:not([hidden])")
+    out["refused_token"] = [page.inner_text("#flash"),
+                            page.evaluate("() => localStorage.getItem('token')")]
     page.close()
 
 

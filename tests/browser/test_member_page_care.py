@@ -151,4 +151,5 @@ def test_a_stopped_ranking_never_logs_the_member_out(platform):
     assert seen["me_calls"] >= 2  # the boards tried again by themselves
     assert seen["token_kept"] is True and seen["still_logged_in"] is True
     assert seen["paper_questions"] == 20
+    assert seen["refused_token"] == ["请重新登录", None]
     assert os.path.getsize(os.path.join(SHOTS, "member-outage.png")) > 1000
