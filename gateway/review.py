@@ -137,7 +137,8 @@ def automatic_notices(campaign: dict, now: datetime) -> list[dict]:
                 and opens < datetime.fromisoformat(campaign["ends_at"]):
             found.append({"kind": "level_open", "level": level["number"],
                           "title": f"第{level['number']}关已开放",
-                          "body": f"第{level['number']}关「{level['title']}」已开放，欢迎闯关。",
+                          "body": f"第{level['number']}关「{level.get('theme') or level['title']}」"
+                                  "已开放，欢迎闯关。",
                           "starts_at": opens.isoformat(),
                           "ends_at": (opens + timedelta(days=LEVEL_NEWS_DAYS)).isoformat()})
     zone = campaign["time_zone"]

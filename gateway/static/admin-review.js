@@ -30,7 +30,7 @@
     noticesTitle: "会员通知", noticesHelp: "通知显示在会员页首页，在起止时间内对所选范围的成员可见。关卡开放、月底截止前 3 天的提示由系统自动显示，无需发布。",
     nTitle: "标题", nBody: "内容", nAudience: "范围", nFrom: "开始时间", nUntil: "结束时间", nPost: "发布通知",
     nEveryone: "全体成员", nPoster: "发布人", nState: "状态", nLive: "显示中", nFuture: "未开始", nOver: "已结束",
-    nWithdrawn: "已撤下", nWithdraw: "撤下", nNone: "还没有通知。", nPosted: "已发布",
+    nWithdrawn: "已撤下", nWithdraw: "撤下", nList: "已发布的通知", nNone: "还没有通知。", nPosted: "已发布",
     smsTitle: "短信提醒", smsHelp: "向本范围内应参加、尚未参加的成员发送短信（每人每 24 小时最多 {cap} 条）。先预览人数，再发送。",
     smsKind: "提醒内容", smsLevel: "关卡", kind_level_open: "第 N 关已开放（未参加该关的成员）",
     kind_month_end: "本月即将截止（本月未答题的成员）", smsPreview: "预览人数", smsSend: "发送",
@@ -63,7 +63,7 @@
     noticesTitle: "Notices to members", noticesHelp: "A notice shows on the member page's home to the chosen part of the organisation between its from and until. Levels opening and the month's last 3 days are announced automatically.",
     nTitle: "Title", nBody: "Text", nAudience: "Audience", nFrom: "From", nUntil: "Until", nPost: "Post notice",
     nEveryone: "Everyone", nPoster: "Posted by", nState: "State", nLive: "showing", nFuture: "to come", nOver: "over",
-    nWithdrawn: "withdrawn", nWithdraw: "Withdraw", nNone: "No notices yet.", nPosted: "Posted",
+    nWithdrawn: "withdrawn", nWithdraw: "Withdraw", nList: "Notices posted", nNone: "No notices yet.", nPosted: "Posted",
     smsTitle: "SMS reminders", smsHelp: "An SMS to the expected members of your part who have not played (at most {cap} per member in 24 hours). Preview the count first, then send.",
     smsKind: "Reminder", smsLevel: "Level", kind_level_open: "Level N is open (who has not played it)",
     kind_month_end: "The month ends soon (who has not played this month)", smsPreview: "Preview", smsSend: "Send",
@@ -278,7 +278,9 @@
   LOADERS.notices = async () => {
     const box = $("tab-notices");
     const { items } = await api("GET", "/admin/notices");
-    const now = new Date();
+    // the platform's clock, not the browser's (a demo's clock runs in its own year)
+    const now = new Date((await api("GET", "/campaign").catch(() => ({}))).server_now || Date.now());
+    state.serverNow = now;
     const rows = items.map((n) => {
       const stateText = n.withdrawn_at ? t("nWithdrawn") : new Date(n.starts_at) > now ? t("nFuture")
         : new Date(n.ends_at) <= now ? t("nOver") : t("nLive");
@@ -313,7 +315,8 @@
       } catch (e) { oops(e); }
     };
     const parts = [el("h2", t("noticesTitle")), el("p", t("noticesHelp"), { class: "muted" }), form,
-      items.length ? listWrap : el("p", t("nNone"), { class: "muted" }), el("h2", t("smsTitle"))];
+      el("h3", t("nList")), items.length ? listWrap : el("p", t("nNone"), { class: "muted" }),
+      el("h2", t("smsTitle"))];
     parts.push(...(state.bankAdmin ? await reminders() : [el("p", t("smsBankOnly"), { class: "muted" })]));
     box.replaceChildren(...parts);
   };
@@ -324,7 +327,7 @@
     const kind = el("select", null, { id: "sms-kind" });
     for (const k of ["level_open", "month_end"]) kind.append(el("option", t(`kind_${k}`), { value: k }));
     const level = el("input", null, { id: "sms-level", type: "number", min: "1", max: "99" });
-    const opened = (state.campaign?.levels || []).filter((lv) => new Date(lv.opens_at) <= new Date());
+    const opened = (state.campaign?.levels || []).filter((lv) => new Date(lv.opens_at) <= (state.serverNow || new Date()));
     level.value = opened.length ? opened[opened.length - 1].number : 1;
     const preview = el("p", null, { class: "muted", id: "sms-preview" });
     const send = el("button", t("smsSend"), { type: "button", class: "primary" });
