@@ -327,9 +327,13 @@ def test_passes_export_a_page_at_a_time_as_their_events(world):
     assert world.do(records.export_passes, "c", second["next"], 1)["passes"] == []
     events = [data for type_, data in world.events if type_ == "attempt_passed"]
     assert first["passes"] + second["passes"] == events
-    assert world.do(records.participants, "c") == [
+    played = world.do(records.participants, "c")
+    assert [{k: v for k, v in p.items() if k != "first_started_at"} for p in played] == [
         {"member_id": "m1", "attempts": 1, "levels_passed": 1},
         {"member_id": "m2", "attempts": 1, "levels_passed": 1}]
+    # when each first started one: before their pass was submitted (R19's month by month)
+    submitted = {e["member_id"]: e["submitted_at"] for e in events}
+    assert all(p["first_started_at"] < submitted[p["member_id"]] for p in played)
 
 
 # -- answers saved as the member answers (issue 18 item 8) -----------------------------------
