@@ -16,7 +16,10 @@ right: a member passes levels 1-3, starts again from level 1 (R14, `POST /runs`,
 the rate) and goes on. Flags are off (FLAG_MIN_MS_PER_QUESTION=0, FLAG_BANK_SHARE=2): a pass
 seconds after its start would be flagged on every submit, which members do not do.
 
-Printed per step: offered and answered rate, p50/p99 of each route, how many were shed (503
+First a baseline in the same run: `GET /bench/echo` (bench/_echo_gateway.py: the same gateway,
+token check, metrics and JSON, calling a bare nameko echo service) arriving at twice the lowest
+step's rate (as many requests as its starts and submits), and each step's p50 and p99 as a
+ratio of the baseline's. Printed per step: offered and answered rate, p50/p99 of each route, how many were shed (503
 `overloaded`) or failed otherwise, the gateway's resident memory (now and its peak), the CPU
 seconds of each process, and the machine's load average before and after.
 
@@ -58,7 +61,7 @@ from tests.thin_path import answers_for  # noqa: E402
 OPEN_LOOP = {"ATTEMPT_STARTS_PER_HOUR": "0", "FLAG_MIN_MS_PER_QUESTION": "0",
              "FLAG_BANK_SHARE": "2"}
 UNBOUNDED = "1000000"  # HTTP_MAX_PENDING with no admission control to speak of
-ROUTES = ("start", "submit", "restart")
+ROUTES = ("start", "submit", "restart", "echo")
 
 
 class Member:
@@ -130,7 +133,15 @@ def play_once(step, member, think, free, rng):
         free.append(member)
 
 
-def run_step(p, members, rate, duration, think, seed):
+def echo_once(step, member, think, free, rng):
+    """The baseline: the same gateway (token, metrics, JSON) and a bare nameko echo service."""
+    try:
+        step.call(member, "echo", "GET", "/bench/echo")
+    finally:
+        free.append(member)
+
+
+def run_step(p, members, rate, duration, think, seed, work=play_once):
     rng = random.Random(seed)
     step = Step(rate)
     free = deque(members)
@@ -158,7 +169,7 @@ def run_step(p, members, rate, duration, think, seed):
         if not free:
             step.busy += 1
             continue
-        pool.spawn_n(play_once, step, free.popleft(), think, free, rng)
+        pool.spawn_n(work, step, free.popleft(), think, free, rng)
     offered_s = time.perf_counter() - started
     pool.waitall()
     step.seconds = time.perf_counter() - started
@@ -202,7 +213,7 @@ def figures(step, p99_ms):
            and all(routes[r]["p99"] < p99_ms for r in ("start", "submit")))
     return {"rate": step.rate, "arrivals": step.arrivals,
             "offered_per_s": step.arrivals / step.offered_s,
-            "submits_per_s": routes["submit"]["n"] / step.offered_s,
+            "submits_per_s": routes["submit"]["n"] / step.seconds,  # to the last answer
             "drained_after_s": step.seconds - step.offered_s,
             "routes": routes, "shed": sum(step.shed.values()),
             "shed_p99_ms": pct(step.shed_ms, 99),
@@ -216,10 +227,13 @@ def figures(step, p99_ms):
 
 def show(label, f, p99_ms):
     print(f"\n{label}: {f['rate']:g}/s offered ({f['arrivals']} starts, "
-          f"{f['offered_per_s']:.1f}/s), submits answered {f['submits_per_s']:.1f}/s, "
+          f"{f['offered_per_s']:.1f}/s), submits answered {f['submits_per_s']:.1f}/s "
+          f"(until the last answer), "
           f"the last answer {f['drained_after_s']:.1f} s after the last arrival")
     print(f"  {'route':<9}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'shed':>7}")
     for route, s in f["routes"].items():
+        if not s["n"] and not s["shed"]:
+            continue
         print(f"  {route:<9}{s['n']:>7}{s['p50']:>10.1f}{s['p99']:>10.1f}{s['shed']:>7}")
     server = f["shed_server_p99_ms"]
     print(f"  shed (503 overloaded): {f['shed']}, answered within {f['shed_p99_ms']:.1f} ms "
@@ -281,7 +295,15 @@ def main():
         if args.overload:
             plan = [("without admission control", args.overload),
                     ("with admission control", args.overload)] + plan
-        best = None
+        best, echo_rate = None, 2 * min(rate for _, rate in plan)
+        baseline = figures(run_step(p, members, echo_rate, min(args.duration, 20), args.think,
+                                    seed=99, work=echo_once), args.p99_ms)
+        baseline["label"] = "baseline"
+        out["baseline"] = baseline
+        echo = baseline["routes"]["echo"]
+        print(f"\nbaseline: GET /bench/echo arriving at {echo_rate:g}/s (as many as the lowest "
+              f"rate's starts and submits): p50 {echo['p50']:.1f} ms, p99 {echo['p99']:.1f} ms, "
+              f"{baseline['shed']} shed; load average {os.getloadavg()[0]:.2f}")
         for n, (label, rate) in enumerate(plan):
             if label == "without admission control":
                 restart_gateway(p, UNBOUNDED)
@@ -294,6 +316,10 @@ def main():
             f["label"] = label
             out["steps"].append(f)
             show(label, f, args.p99_ms)
+            for route in ("start", "submit"):
+                s = f["routes"][route]
+                print(f"  {route} ÷ echo: p50 {s['p50'] / echo['p50']:.1f}×, "
+                      f"p99 {s['p99'] / echo['p99']:.1f}×")
             if label == "step":
                 if not f["met"]:
                     break
