@@ -21,8 +21,8 @@ from marshmallow import RAISE, Schema, fields, validate, validates_schema, Valid
 from werkzeug.wrappers import Response
 
 from gateway.entrypoints import http
-from kernel import r15
-from kernel.errors import BadInput, NotFound
+from kernel import r15, sheets
+from kernel.errors import BadInput, Conflict, NotFound
 from services.attempts.schemas import MemberReviewOut
 from services.roster.schemas import (
     DisqualificationOut, MemberOut, NoticeIn, NoticeOut, ReminderLogOut, RemindOut,
@@ -185,16 +185,17 @@ def notice_rows(notice: dict) -> list[list]:
 
 
 def notice_xlsx(notice: dict) -> bytes:
+    """The notice as a workbook; administrators' texts (reason, evidence) go in as text,
+    never as a formula (sheets.sheet_row)."""
     from openpyxl import Workbook
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "取消资格通报"
-    for row in notice_rows(notice):
-        sheet.append(row)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("取消资格通报")
     for column, width in zip("ABCDEFGHIJKLM", (10, 14, 18, 12, 24, 30, 10, 10, 30, 12, 12,
                                                10, 20)):
         sheet.column_dimensions[column].width = width
+    for row in notice_rows(notice):
+        sheet.append(sheets.sheet_row(sheet, row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -339,9 +340,12 @@ class ReviewRoutes:
         campaign = self._bank_admin(member_id)
         now, zone = self.clock.now(), campaign["time_zone"]
         if body["kind"] == "level_open":
-            level = body["level"] or max(
-                [lv["number"] for lv in campaign["levels"]
-                 if datetime.fromisoformat(lv["opens_at"]) <= now] or [1])
+            opened = [lv["number"] for lv in campaign["levels"]
+                      if datetime.fromisoformat(lv["opens_at"]) <= now]
+            level = body["level"] or max(opened or [1])
+            if level not in opened:  # "level N is open" is never sent before it is
+                raise Conflict(f"level {level} is not open", fields={"level": [str(level)]},
+                               reason="level_not_open")
             played = self.attempts.players(campaign["campaign_id"], level=level)
             until = None
         else:

@@ -15,11 +15,12 @@ from typing import NamedTuple
 from kernel.errors import BadInput, Forbidden, NotFound
 
 from . import access, denominators
-from .authority import admin
+from .authority import admin, authority, require_over_decider
 from .directory import path
 from .models import Notice, Reminder
 
 DAY = timedelta(hours=24)
+CAMPAIGN_ROLES = ("system_admin", "organisation_admin")  # who sends reminders
 TEXTS = {  # what each reminder says (the level, the month's last day filled in)
     "level_open": "【每月一关】第{level}关已开放，欢迎登录闯关。",
     "month_end": "【每月一关】本月闯关将于{until}截止，您本月尚未参加，请抓紧时间。",
@@ -66,11 +67,12 @@ def post_notice(tx, actor, title, body, audience_id, starts_at, ends_at) -> Noti
 
 def withdraw_notice(tx, actor, notice_id) -> Notice:
     """A notice taken down before its until (by an administrator of its audience)."""
-    scopes = admin(tx.store, actor)[1]
+    held = authority(tx.store, actor)[1]
     notice = tx.store.notice(notice_id)
     if notice is None:
         raise NotFound("no such notice")
-    _audience_in_scope(tx.store, scopes, notice.audience_id)
+    _audience_in_scope(tx.store, access.scopes_of(held), notice.audience_id)
+    require_over_decider(tx.store, actor, held, notice.created_by)  # not a superior's
     if notice.withdrawn_at is None:
         notice.withdrawn_at = tx.now
         tx.store.audit("notice_withdrawn", actor=actor, target=str(notice.id),
@@ -129,7 +131,7 @@ def remind(tx, actor, kind, text, played, dry_run, per_day) -> tuple[dict, list[
     """The expected members of the actor's part who have not played (`played`: member ids
     from attempts), less those at the daily cap: counted (`dry_run`: the preview), or logged
     and audited as one batch, with what to send once the transaction has ended."""
-    scopes = admin(tx.store, actor)[1]
+    scopes = admin(tx.store, actor, roles=CAMPAIGN_ROLES)[1]  # the gateway checked too
     parents = tx.store.parents()
     played = set(played)
     expected = [m for m in tx.store.members_in_order()

@@ -190,6 +190,8 @@ CONFLICT = {  # route name -> (who, method, path, body): not possible in this st
     "admin_reinstate": ("admin", "POST", f"/api/v1/admin/members/{MEMBER_ID}/reinstate",
                         {"reason": "was never out"}),
     "leaderboard": ("member", "GET", "/api/v1/leaderboards/system?month=2018-05", None),
+    "admin_send_reminders": ("admin", "POST", "/api/v1/admin/reminders",
+                             {"kind": "level_open", "level": 9, "dry_run": True}),
     "admin_shortlist_xlsx": ("admin", "GET", "/api/v1/admin/shortlist.xlsx?month=2018-05", None),
     "winners": ("member", "GET", "/api/v1/winners?month=2018-05", None),
     "admin_winners_xlsx": ("admin", "GET", "/api/v1/admin/winners.xlsx", None),
