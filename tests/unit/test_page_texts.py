@@ -91,3 +91,34 @@ def test_every_award_state_and_kind_a_member_sees_is_worded():
             assert f"k_{kind}" in page[language], (language, kind)
         for status in ("passed", "failed", "open", "expired", "voided"):  # my attempts
             assert f"st_{status}" in page[language], (language, status)
+
+
+def contrast(one: str, two: str) -> float:
+    """WCAG 2 contrast ratio of two colours, #rrggbb or #rgb."""
+    def luminance(colour):
+        if len(colour) == 4:
+            colour = "#" + "".join(c * 2 for c in colour[1:])
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_badges_and_the_focus_ring_meet_wcag_aa():
+    """Badges are small text (4.5:1 against their own background); the focus ring is a
+    graphic against the white sections (3:1)."""
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    css = page[page.index("<style>"):page.index("</style>")]
+    variables = dict(re.findall(r"--(\w+): (#[0-9a-f]{3,6});", css))
+    rules = re.findall(r"\.(state(?:\.\w+)?|award-state\.\w+|qtype|tie) \{([^}]*)\}", css)
+    assert {name for name, _ in rules} >= {"state", "state.open", "state.passed",
+                                          "award-state.payable", "award-state.paid",
+                                          "award-state.held", "award-state.revoked"}
+    for name, body in rules:
+        colour = re.search(r"(?<![-\w])color: (#[0-9a-f]{3,6}|var\(--\w+\))", body).group(1)
+        colour = variables.get(colour[6:-1], colour)
+        background = re.search(r"background: (#[0-9a-f]{3,6})\b", body)
+        ratio = contrast(colour, background.group(1) if background else "#ffffff")
+        assert ratio >= 4.5, (name, colour, ratio)
+    assert contrast(variables["focus"], "#ffffff") >= 3
