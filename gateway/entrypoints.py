@@ -56,6 +56,7 @@ GONE_BEFORE_ACCEPTED = {errno.ECONNABORTED, errno.EPROTO, errno.ECONNRESET}
 RETRY_AFTER_UNAVAILABLE = 5  # seconds: a service, its database or the broker away, a timeout
 RETRY_AFTER_OVERLOADED = (1, 3)  # seconds, at random: refused clients do not return in step
 API_PREFIX = "/api/"  # what admission control may refuse (pages, health, metrics: never)
+FINISHING_SHARE = 5  # a fifth of HTTP_MAX_PENDING is kept for requests that finish work
 MEMBER_READS = "/api/v1/"  # GETs under it, the admin and agency ones aside, are a member's reads
 
 
@@ -407,9 +408,15 @@ class JsonWebServer(WebServer):
         super().setup()
         self.max_pending = knob(self.container.config, "HTTP_MAX_PENDING")
 
-    def admit(self) -> bool:
-        """Admission control: room for one more API request (then `release` it), or not."""
-        if self.pending >= self.max_pending:
+    def admit(self, finishes=False) -> bool:
+        """Admission control: room for one more API request (then `release` it), or not. The
+        last fifth of the room is for requests that finish what a member started (a submit,
+        minutes of answering behind it): past four fifths, new work (a start, a read) is
+        refused first."""
+        room = self.max_pending
+        if not finishes:
+            room -= self.max_pending // FINISHING_SHARE
+        if self.pending >= room:
             return False
         self.pending += 1
         return True
@@ -506,13 +513,15 @@ class HttpEntrypoint(HttpRequestHandler):
     member_limits = MemberLimits()
 
     def __init__(self, method, url, body=None, query=None, auth=False, status=200,
-                 upload=None, upload_max=None, agency=False, response=None, **kwargs):
+                 upload=None, upload_max=None, agency=False, response=None, finishes=False,
+                 **kwargs):
         self.body_schema, self.query_schema = body, query
         self.response_schema = response
         self.upload_schema, self.upload_max = upload, upload_max
         self.auth, self.status = auth, status
         self.agency = agency  # another agency's read: an AGENCY_API_KEYS key, no member
         self.sheddable = url.startswith(API_PREFIX)
+        self.finishes = finishes  # admitted past the room kept for it (JsonWebServer.admit)
         member_read = (method == "GET" and url.startswith(MEMBER_READS) and not agency
                        and not url.startswith(f"{MEMBER_READS}admin/"))
         # kernel.rpc.TimedRpcProxy reads it: a member's page waits this long at most
@@ -554,7 +563,7 @@ class HttpEntrypoint(HttpRequestHandler):
         started = time.perf_counter()
         status = 500
         correlation_id = logs.new_id(request.headers.get("X-Request-Id"))
-        admitted = self.sheddable and self.server.admit()
+        admitted = self.sheddable and self.server.admit(self.finishes)
         if self.sheddable and not admitted:
             response = overloaded()
             response.headers["X-Request-Id"] = correlation_id
@@ -611,6 +620,8 @@ def http(method, url, **kwargs):
     `status=` is the success status; `response=` what it answers, for the OpenAPI document:
     a marshmallow schema (class, or instance for `many=True`): the service's result schema
     when the route answers the RPC's result as it is, a gateway schema when the route builds
-    the body; or the media type of a body that is not JSON (a page, a file)."""
+    the body; or the media type of a body that is not JSON (a page, a file); `finishes=True`
+    for a request that completes a member's work (a submit): admission control refuses it
+    last."""
     kwargs.setdefault("expected_exceptions", ChallengeError)
     return HttpEntrypoint.decorator(method, url, **kwargs)

@@ -193,7 +193,7 @@ class GatewayService(output_routes.OutputRoutes, review_routes.ReviewRoutes):
         return self.attempts.save_answers(member_id, attempt_id, body["answers"])
 
     @http("POST", f"{API}/attempts/<string:attempt_id>/submit", auth=True, body=SubmitRequest,
-          response=ResultOut)
+          response=ResultOut, finishes=True)
     def submit_attempt(self, request, attempt_id, member_id, body):
         """Submit my answers; graded on the server, by its clock. Submitting twice returns
         the first result."""

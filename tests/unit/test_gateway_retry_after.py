@@ -7,7 +7,9 @@ from nameko.exceptions import UnknownService
 from werkzeug.wrappers import Response
 
 from gateway import openapi
-from gateway.entrypoints import BUSY, HttpEntrypoint, overloaded, with_retry_after
+from gateway.entrypoints import (
+    BUSY, HttpEntrypoint, JsonWebServer, overloaded, with_retry_after,
+)
 from gateway.service import GatewayService
 from kernel.errors import ServiceUnavailable
 from kernel.rpc import _Timed
@@ -57,6 +59,17 @@ def test_only_a_members_reads_take_the_shorter_deadline():
         assert entrypoint.sheddable == entrypoint.url.startswith("/api/")
         if entrypoint.method != "GET":
             assert entrypoint.rpc_timeout_knob is None
+
+
+def test_past_four_fifths_of_the_bound_only_submits_are_admitted():
+    server = JsonWebServer()
+    server.max_pending = 10
+    assert [server.admit() for _ in range(9)] == [True] * 8 + [False]
+    assert [server.admit(finishes=True) for _ in range(3)] == [True, True, False]
+    server.release()
+    assert not server.admit() and server.admit(finishes=True)
+    submits = [e for name, _, e in openapi.routes(GatewayService) if e.finishes]
+    assert [e.url for e in submits] == ["/api/v1/attempts/<string:attempt_id>/submit"]
 
 
 def test_the_document_tells_clients_about_retry_after():
