@@ -188,4 +188,5 @@ def test_participants_are_members_with_an_attempt(container_factory, migrated, f
     fake_clock.advance(minutes=1)
     pass_(attempts)
     assert call(attempts, "participants", "c") == [
-        {"member_id": "m1", "attempts": 2, "levels_passed": 1}]
+        {"member_id": "m1", "attempts": 2, "levels_passed": 1,
+         "first_started_at": "2018-03-12T01:00:00+00:00"}]  # the failed one's start
