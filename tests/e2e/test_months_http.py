@@ -64,6 +64,11 @@ def test_a_closed_month_grants_awards_and_exports_the_ledger(embedded, tmp_path)
     embedded["clock"].advance(days=12)  # 2018-06-01
     admin = login(base, embedded["sms"], SYSTEM)[0]
     token = admin["Authorization"][7:]
+    # issue 21 item 8: a month is offered for closing once past its cutoff, not before
+    months = {m["month"]: m for m in requests.get(f"{base}/api/v1/admin/months", headers=admin,
+                                                   timeout=10).json()["months"]}
+    assert months["2018-05"]["closed"] or months["2018-05"]["closable"] is True
+    assert months["2018-06"]["closable"] is False and not months["2018-06"]["closed"]
     for month in ("2018-03", "2018-04", "2018-05"):
         assert close(embedded, month, token).returncode == 0
 
