@@ -105,6 +105,11 @@ def awards_phase(browser, base, token, shots, out):
     page.click("#lang")
     out["english_rules_h"] = page.inner_text("#rules-h")
     out["english_aria_lang"] = page.get_attribute("#lang", "aria-label")
+    page.click("#rules-back")
+    page.wait_for_selector("#award-rows tr")
+    page.wait_for_selector("#my-place:has-text('My place')")  # the board drawn again
+    out["english_awards"] = page.eval_on_selector_all("#award-rows tr", ROWS)
+    page.screenshot(path=f"{shots}/member-desktop-en.png", full_page=True, caret="initial")
     page.click("#lang")
     out["policy_violations"] += refused
     page.close()

@@ -118,6 +118,8 @@ def test_my_awards_the_rules_and_the_fail_and_timeout_screens(platform):
                   "第1至5名各奖励300元", "第1关（", "开放，限时5分钟"):
         assert words in rules, words
     assert seen["english_rules_h"] == "The rules"
+    assert ["May 2018", "Monthly prize (place 1)", "300 CNY", "Paid"] in seen["english_awards"] \
+        or ["May 2018", "Monthly prize (place 2)", "300 CNY", "Paid"] in seen["english_awards"]
     # item 4: every option row is a target of at least 44×44 px, tapped anywhere
     assert seen["option_boxes"] and all(w >= 44 and h >= 44 for w, h in seen["option_boxes"])
     assert seen["row_tap_checks"] is True
