@@ -82,6 +82,8 @@
       padding: 8px; font-size: 15px; border: 1px solid #bbb; border-radius: 6px; max-width: 100%; box-sizing: border-box; }
     .review-form { display: grid; gap: 8px; max-width: 640px; }
     .review-form textarea { min-height: 5em; width: 100%; }
+    .review-form label.flag { display: flex; gap: 8px; align-items: flex-start; }
+    .review-form label.flag input { width: auto; flex: none; margin: 3px 0 0; padding: 0; }
     details.attempt { border: 1px solid var(--line, #ddd); border-radius: 8px; padding: 8px 10px; margin: 8px 0; }
     details.attempt summary { cursor: pointer; font-weight: 600; }
     details.attempt.flagged { border-color: #e65100; background: #fff8e1; }
@@ -200,7 +202,7 @@
     const boxes = [];
     if (!flags.length) form.append(el("p", t("dqNoFlags"), { class: "muted" }));
     for (const f of flags) {
-      const label = el("label"), box = el("input", null, { type: "checkbox", value: String(f.flag_id) });
+      const label = el("label", null, { class: "flag" }), box = el("input", null, { type: "checkbox", value: String(f.flag_id) });
       box.checked = !f.outcome || f.outcome === "upheld";
       label.append(box, ` #${f.flag_id} · ${when(f.flagged_at)} · ${t("level")} ${f.level} · ${t(f.reason)} · ${flagDetail(f)}`);
       boxes.push(box); form.append(label);

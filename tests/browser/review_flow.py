@@ -53,9 +53,27 @@ def main(base, codes, system, unit_admin, member, shots):
         out["review_facts"] = page.inner_text("#tab-review .attempt-facts")
         both(page, shots, "admin-review")
 
+        # disqualified from the review, with the evidence and the flag it rests on
+        page.click("#tab-review .review-tools button:has-text('取消资格')")
+        page.wait_for_selector("dialog.dq[open] input[type=checkbox]:checked")
+        out["dialog"] = page.inner_text("dialog.dq h2")
+        out["dialog_flags"] = page.eval_on_selector_all(
+            "dialog.dq input[type=checkbox]", "bs => bs.map(b => b.checked)")
+        page.fill("#dq-reason", "答题用时异常")
+        page.fill("#dq-evidence", "20题用时不足1秒，与本人核实系他人代答")
+        page.screenshot(path=f"{shots}/admin-disqualify.png")
+        page.click("dialog.dq button[type=submit]")
+        page.wait_for_selector("#tab-review p.error:has-text('已取消资格')")
+
         tab(page, "r20", "table")
+        for _ in range(40):  # awards revokes the member's awards on roster's event
+            out["r20_totals"] = page.inner_text("#tab-r20 p.strong")
+            if "撤销奖金 0 元" not in out["r20_totals"]:
+                break
+            page.wait_for_timeout(250)
+            page.click("#tab-r20 form button[type=submit]")
+            page.wait_for_selector("#tab-r20 p.strong")
         out["r20"] = table(page, "#tab-r20 tbody")
-        out["r20_totals"] = page.inner_text("#tab-r20 p.strong")
         shots_of(page, shots, "r20")
 
         tab(page, "notices", "form")
@@ -66,12 +84,10 @@ def main(base, codes, system, unit_admin, member, shots):
         out["sms_preview"] = page.inner_text("#sms-preview")
         both(page, shots, "admin-notices")
 
-        tab(page, "members", "tbody tr")
+        tab(page, "members", "tbody tr")  # the members tab's button opens the same form
         page.click("#members-list tr:not(.bad) button:has-text('取消资格')")
         page.wait_for_selector("dialog.dq[open]")
-        out["dialog"] = page.inner_text("dialog.dq h2")
-        page.fill("#dq-reason", "测试")
-        page.screenshot(path=f"{shots}/admin-disqualify.png")
+        out["members_dialog"] = page.inner_text("dialog.dq h2")
         page.click("dialog.dq button:has-text('取消')")
         browser.close()
 
