@@ -2,11 +2,69 @@
 a member's rank in every scope above them, and the rebuild from attempts' export."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
+
+from eventlet.semaphore import Semaphore
 
 from . import months, rules
 from .models import PassRecord, Standing
 from .replicas import BANK_ADMIN_ROLES, scopes
+
+# issue 20: a board of at least LARGE_BOARD members keeps its total and its places in this
+# process for BOARD_CACHE_SECONDS (one pass over the board in its order instead of a count
+# per request and per scope of my_rank); smaller boards are counted exactly every time.
+# Another replica's changes show on a large board within that time.
+LARGE_BOARD = 10_000
+BOARD_CACHE_SECONDS = 5.0
+
+
+class BoardCache:
+    """(campaign, scope) -> [until, total, {member: placed ahead}], or [until, None, None]
+    for a board found small. An expired board is served while one worker rebuilds it."""
+
+    def __init__(self):
+        self.boards: dict = {}
+        self.building: dict = {}  # a board is built by one worker: the others wait for it
+
+    def get(self, tx, campaign_id, scope_id):
+        """(total, {member: placed ahead}) of a large board, None for a small one."""
+        key = (campaign_id, scope_id)
+        held = self.boards.get(key)
+        if held is not None and held[0] < time.monotonic():
+            held[0] = time.monotonic() + BOARD_CACHE_SECONDS  # read while one rebuilds
+            held = self._build(tx, key)
+        elif held is None:
+            with self.building.setdefault(key, Semaphore()):
+                held = self.boards.get(key) or self._build(tx, key)
+        return None if held[1] is None else held[1:]
+
+    def _build(self, tx, key):
+        if tx.store.scope_size(key[1]) < LARGE_BOARD:  # no more on its board: count it
+            total = ahead = None
+        else:
+            total, ahead = tx.store.board_places(*key)
+        if len(self.boards) > 1000:
+            self.boards.clear()
+            self.building.clear()
+        held = [time.monotonic() + BOARD_CACHE_SECONDS,
+                *((total, ahead) if total is not None and total >= LARGE_BOARD
+                  else (None, None))]
+        self.boards[key] = held
+        return held
+
+    def placed_ahead(self, tx, campaign_id, scope_id, member_id) -> int | None:
+        """How many take a place ahead of the member on a large board (None: a small board,
+        or the member was not on it yet: count it)."""
+        board = self.get(tx, campaign_id, scope_id)
+        return None if board is None else board[1].get(member_id)
+
+    def total(self, tx, campaign_id, scope_id) -> int | None:
+        board = self.get(tx, campaign_id, scope_id)
+        return None if board is None else board[0]
+
+
+CACHE = BoardCache()
 
 
 def apply_pass(tx, data) -> None:
@@ -65,10 +123,14 @@ def leaderboard(tx, scope_id, campaign_id=None, limit=50, offset=0, month=None) 
                 "month": month}
     if month:
         return months.snapshot_board(tx, campaign_id, scope_id, month, limit, offset)
-    total, rows = tx.store.live_board(campaign_id, scope_id, limit, offset)
+    total, rows = CACHE.total(tx, campaign_id, scope_id), None
+    if total is None:
+        total, rows = tx.store.live_board(campaign_id, scope_id, limit, offset)
+    else:
+        rows = tx.store.live_page(campaign_id, scope_id, limit, offset)
     first_place = 1
     if offset and rows:  # the places of the eligible on the pages before this one
-        first_place += tx.store.placed_ahead(campaign_id, scope_id, rows[0][0])
+        first_place += _placed_ahead(tx, campaign_id, scope_id, rows[0][0])
     admins = tx.store.holders(BANK_ADMIN_ROLES)
     entries = rules.place([_entry(standing, member, member.member_id in admins)
                            for standing, member in rows], first_place)
@@ -84,8 +146,17 @@ def my_rank(tx, member_id, campaign_id=None) -> dict:
     placed = standing and member and member.active and not member.disqualified
     return {"member_id": member_id, "campaign_id": campaign_id, "scopes": [
         {"scope_id": scope,
-         "rank": 1 + tx.store.placed_ahead(campaign_id, scope, standing) if placed else None}
+         "rank": 1 + _placed_ahead(tx, campaign_id, scope, standing) if placed else None}
         for scope in scopes(member)]}
+
+
+def _placed_ahead(tx, campaign_id, scope_id, standing) -> int:
+    """How many take a place ahead of `standing` on the scope's board: from the board
+    cache on a large board, counted otherwise."""
+    ahead = CACHE.placed_ahead(tx, campaign_id, scope_id, standing.member_id)
+    if ahead is None:
+        ahead = tx.store.placed_ahead(campaign_id, scope_id, standing)
+    return ahead
 
 
 # -- rebuild: wipe, replay attempts' export page by page, restate ----------------------------

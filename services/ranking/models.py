@@ -65,8 +65,11 @@ class Standing(Base):
     """A member's best result in a campaign (the live board)."""
 
     __tablename__ = "standings"
+    # in the board's order (R13: more levels, less time, the earlier last pass, the member
+    # id): a board's page walks the index instead of sorting the campaign (issue 20)
     __table_args__ = (
-        Index("ix_standings_order", "campaign_id", "levels", "total_ms", "at", "member_id"),
+        Index("ix_standings_board", "campaign_id", text("levels DESC"), "total_ms", "at",
+              "member_id"),
     )
 
     campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,7 +1,9 @@
 """ranking's queries, named for what they answer, over one unit of work's session."""
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, union
+from sqlalchemy import (
+    and_, case, delete, false, func, insert, literal, select, text, true, union,
+)
 
 from kernel import campaigns, r13
 from kernel.uow import Store
@@ -18,6 +20,7 @@ STANDING = {"levels": Standing.levels, "total_ms": Standing.total_ms, "at": Stan
             "member_id": Standing.member_id}
 # (snapshot, scope) -> how many are on that closed board: snapshots never change
 _SNAPSHOT_TOTALS: dict = {}
+
 
 
 class RankingStore(Store):
@@ -115,9 +118,33 @@ class RankingStore(Store):
         """(how many are on the board, one page of (standing, member) in R13's order)."""
         board = self._board(campaign_id, scope_id)
         total = self.session.scalar(select(func.count()).select_from(board.subquery()))
-        rows = self.session.execute(
-            board.order_by(*r13.order_by(STANDING)).limit(limit).offset(offset)).all()
-        return total, [tuple(row) for row in rows]
+        return total, self.live_page(campaign_id, scope_id, limit, offset)
+
+    def live_page(self, campaign_id, scope_id, limit, offset):
+        """One page of the board, (standing, member) in R13's order (the index's)."""
+        rows = self.session.execute(self._board(campaign_id, scope_id).order_by(
+            *r13.order_by(STANDING)).limit(limit).offset(offset)).all()
+        return [tuple(row) for row in rows]
+
+    def scope_size(self, scope_id) -> int:
+        """How many members count in the scope (its key's prefix: no join)."""
+        return self.session.scalar(select(func.count()).where(
+            MemberScope.scope_id == scope_id))
+
+    def board_places(self, campaign_id, scope_id) -> tuple[int, dict[str, int]]:
+        """(how many are on the scope's board, {member: how many take a place ahead of
+        them}): one pass over the board in its order (the index's), for the board cache
+        (boards.BoardCache); ids and flags only, nothing else converted."""
+        ahead, placed = {}, 0
+        if self.session.get_bind().dialect.name == "postgresql":  # sort 100k in memory
+            self.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        for member_id, disqualified in self.session.execute(
+                self._board(campaign_id, scope_id).with_only_columns(
+                    Standing.member_id, Member.disqualified)
+                .order_by(*r13.order_by(STANDING))):
+            ahead[member_id] = placed
+            placed += not disqualified
+        return len(ahead), ahead
 
     def placed_ahead(self, campaign_id, scope_id, standing) -> int:
         """How many on the scope's board take a place (not disqualified) ahead of
