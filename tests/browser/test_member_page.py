@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -49,18 +50,26 @@ def _the_modules_clock():
     clock.install(PLAY_AT)  # tests/conftest.py puts the system clock back after each test
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("browser")
+@contextmanager
+def demo_platform(folder, now, **settings):
+    """The embedded platform with the demo on the clock `now`: (platform, base URL)."""
     need_browser()
     bus.reset()
-    clock.install(PLAY_AT)
+    clock.install(now)
     port = free_port()
-    running = EmbeddedPlatform(embedded_settings(str(tmp_path), port)).start()
-    with running.rpc() as rpc:
-        demo.load(rpc)
-    yield running, f"http://127.0.0.1:{port}"
-    running.stop()
+    running = EmbeddedPlatform(embedded_settings(str(folder), port).with_(**settings)).start()
+    try:
+        with running.rpc() as rpc:
+            demo.load(rpc)
+        yield running, f"http://127.0.0.1:{port}"
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    with demo_platform(tmp_path_factory.mktemp("browser"), PLAY_AT) as running:
+        yield running
 
 
 def test_member_passes_fails_refreshes_and_sees_their_place(platform):
@@ -166,6 +175,7 @@ def test_admin_imports_a_sheet_with_a_bad_row_and_reads_the_report(platform, tmp
     assert seen["unit_sees_question_import"] is False
     assert seen["unit_members_total"] == "共 31 人" and seen["unit_units"] == ["unit-education"]
     assert seen["unit_default"] == "unit-education"  # item 11: their unit by default
+    assert seen["raw_unit"] == {}, seen["raw_unit"]
     for name in ("admin-import-report", "admin-members", "admin-levels", "admin-months",
                  "admin-audit", "admin-participation", "admin-tab-levels-desktop",
                  "admin-tab-audit-desktop"):

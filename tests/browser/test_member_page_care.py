@@ -13,10 +13,8 @@ import pytest
 import requests
 
 from challenge import demo
-from challenge.platform import EmbeddedPlatform, embedded_settings
-from kernel import bus, clock
-from tests.browser.test_member_page import ROOT, SHOTS, need_browser
-from tests.e2e.conftest import free_port
+from kernel import clock
+from tests.browser.test_member_page import ROOT, SHOTS, demo_platform
 from tests.thin_path import answers_for, login, start, wait_for
 
 WINNER, SECOND = "13800000040", "13800000041"
@@ -30,17 +28,8 @@ def _the_modules_clock():
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    need_browser()
-    bus.reset()
-    clock.install(FAKE)
-    port = free_port()
-    settings = embedded_settings(str(tmp_path_factory.mktemp("care")), port).with_(
-        rpc_timeout_seconds=2.0)
-    running = EmbeddedPlatform(settings).start()
-    with running.rpc() as rpc:
-        demo.load(rpc)
-    yield running, f"http://127.0.0.1:{port}"
-    running.stop()
+    with demo_platform(tmp_path_factory.mktemp("care"), FAKE, rpc_timeout_seconds=2.0) as running:
+        yield running
 
 
 def flow(phase, base, token):
