@@ -100,6 +100,8 @@ class Step:
         self.ms[route].append(ms)
         if r.status_code >= 400:
             self.failed[(route, r.status_code, _reason(r))] += 1
+            if _reason(r) == "not_current_level":  # a submit we gave up on passed after all
+                member.level = 0 if member.level >= 3 else member.level + 1
             return None
         return r.json()
 
