@@ -9,6 +9,7 @@ shortlist and the unit reports are scoped as every admin read is (gateway/views.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
@@ -330,7 +331,8 @@ class OutputRoutes:
         row = next((m for m in self.ranking.months(campaign_id) if m["month"] == month), None)
         if row is None:
             raise NotFound(f"{month} is not a month of this campaign", fields={"month": [month]})
-        if not row["closed"]:
+        # a month before its cutoff is open whatever ranking holds; after, until it is closed
+        if not row["closed"] or self.clock.now() <= datetime.fromisoformat(row["cutoff"]):
             raise Conflict(f"{month} is not closed yet", reason="month_open",
                            fields={"month": [month]})
         return row

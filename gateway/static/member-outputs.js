@@ -24,7 +24,7 @@
   style.textContent = `
     #winners table { width: 100%; border-collapse: collapse; font-size: 14px; }
     #winners th, #winners td { text-align: left; padding: 5px 4px; border-bottom: 1px solid #eee; }
-    #winners td.num, #winners th.num { text-align: right; font-variant-numeric: tabular-nums; }
+    #winners td.num, #winners th.num { text-align: right; font-variant-numeric: tabular-nums; width: 3.5em; }
     #winners .champion { font-size: 16px; font-weight: 600; margin: 6px 0; }
     #winners select { padding: 6px; font-size: 15px; }`;
   document.head.append(style);

@@ -194,7 +194,7 @@ CONFLICT = {  # route name -> (who, method, path, body): not possible in this st
                              {"kind": "level_open", "level": 9, "dry_run": True}),
     "admin_shortlist_xlsx": ("admin", "GET", "/api/v1/admin/shortlist.xlsx?month=2018-05", None),
     "winners": ("member", "GET", "/api/v1/winners?month=2018-05", None),
-    "admin_winners_xlsx": ("admin", "GET", "/api/v1/admin/winners.xlsx", None),
+    "admin_winners_xlsx": ("admin", "GET", "/api/v1/admin/winners.xlsx?month=2018-05", None),
 }
 
 
