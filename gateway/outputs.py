@@ -139,11 +139,12 @@ def mask_name(name: str | None) -> str:
 
 def places_of(nodes: list[dict]):
     """A function from an org unit id to (unit name, branch name, its own name): the unit
-    and the organ branch above (or at) it in the tree."""
+    and the organ branch above (or at) it in the tree; an organ branch outside any unit
+    belongs to its organisation's offices, so the organisation stands as its unit."""
     by_id = {node["id"]: node for node in nodes}
 
     def place(node_id):
-        unit = branch = None
+        unit = branch = organisation = None
         own = by_id.get(node_id, {}).get("name")
         while node_id in by_id:
             node = by_id[node_id]
@@ -151,8 +152,10 @@ def places_of(nodes: list[dict]):
                 unit = node["name"]
             if node["kind"] == "branch" and branch is None:
                 branch = node["name"]
+            if node["kind"] == "organisation" and organisation is None:
+                organisation = node["name"]
             node_id = node.get("parent_id")
-        return unit, branch, own
+        return unit or (organisation if branch else None), branch, own
     return place
 
 
@@ -488,7 +491,7 @@ class OutputRoutes:
             place = self.roster.member_places([member]).get(member, {})
             unit, branch, _ = places_of(self.roster.org_tree())(place.get("org_unit_id"))
             champion = {"place": 1, "name": mask_name(place.get("name")),
-                        "unit_name": unit or branch, "levels": titles[0].get("levels"),
+                        "unit_name": branch or unit, "levels": titles[0].get("levels"),
                         "total_ms": titles[0].get("total_ms"), "amount_cny": None}
         return {"champion": champion,
                 "units": [names.get(r["org_unit_id"], r["org_unit_id"])

@@ -63,6 +63,7 @@ def test_the_outputs_on_the_admin_and_member_pages(played):
     phones = [row[5] for row in seen["shortlist"]]
     assert phones == ["13800000010", "13800000005", "13800000006", "13800000007"]
     assert "待复核" in seen["shortlist"][0][9] and seen["shortlist"][1][9] == ""
+    assert seen["shortlist"][3][2:4] == ["省总工会", "机关第一党支部"]  # an organ branch's member
     assert [row[5] for row in seen["shortlist_may"]] == phones
     assert [row[0] for row in seen["reports"]] == [
         "省教科文卫工会", "省产业工会", "机关第一党支部", "机关第二党支部"] or len(seen["reports"]) == 4

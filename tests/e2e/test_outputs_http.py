@@ -127,6 +127,8 @@ def test_shortlist_unit_reports_and_winners(embedded):
         assert r.status_code == 200, r.text
     page = _get(base, admin, "/admin/shortlist", month="2018-05").json()
     assert page["month"] == "2018-05" and page["final"] is False and page["cutoff"]
+    branch_member = page["items"][3]  # 07: an organ branch outside the units
+    assert (branch_member["unit_name"], branch_member["branch_name"]) == ("省总工会", "机关第一党支部")
     assert [row["phone"] for row in page["items"]] == [FAST, "13800000005", "13800000006",
                                                        "13800000007"]
 

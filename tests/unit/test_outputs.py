@@ -23,7 +23,8 @@ def test_names_are_masked_as_lists_publish_them():
 def test_a_member_sits_in_the_unit_and_branch_above_them():
     place = places_of(NODES)
     assert place("b9") == ("一单位", "单位内支部", "单位内支部")
-    assert place("b1") == (None, "一支部", "一支部")
+    assert place("b1") == ("总工会", "一支部", "一支部")  # the organisation's offices
+    assert place("fed") == (None, None, "总工会")
     assert place("nowhere") == (None, None, None)
 
 
