@@ -187,7 +187,10 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         out["settings_before"] = page.is_checked("#s-exclude_bank_admins")
         page.check("#s-exclude_bank_admins")
         page.click("#settings-form button")
-        page.wait_for_selector("#settings-updated:text-matches('^最近修改')")
+        try:
+            page.wait_for_selector("#settings-updated:text-matches('^最近修改')", timeout=10_000)
+        except Exception:
+            raise AssertionError(f"the settings were not saved: {page.inner_text('#flash')!r}")
         out["settings_updated"] = page.inner_text("#settings-updated")
         page.screenshot(path=f"{shots}/admin-award-settings.png", full_page=True)
 
@@ -209,6 +212,7 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         # a unit's administrator imports into their own unit unless the sheet says otherwise
         page.click("#tabbtn-import")
         out["unit_default"] = page.input_value("#members-unit")
+        out["raw_unit"] = scan_tabs(page)  # what a unit's administrator reads, too
         browser.close()
     print(json.dumps(out, ensure_ascii=False))
 
