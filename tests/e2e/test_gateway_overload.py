@@ -62,7 +62,7 @@ def wrap(monkeypatch, service, name, before):
 
 
 def wait_until(condition, what):
-    with eventlet.Timeout(10, AssertionError(f"waited 10 s for {what}")):
+    with eventlet.Timeout(30, AssertionError(f"waited 30 s for {what}")):
         while not condition():
             eventlet.sleep(0.01)
 

@@ -16,7 +16,7 @@ from tests.scrape import figure, scrape
 from tests.thin_path import login, wait_for
 
 PENDING = 3  # HTTP_MAX_PENDING
-READ_DEADLINE = 5  # RPC_READ_TIMEOUT_SECONDS
+READ_DEADLINE = 8  # RPC_READ_TIMEOUT_SECONDS
 ENV = {"HTTP_MAX_PENDING": str(PENDING), "RPC_READ_TIMEOUT_SECONDS": str(READ_DEADLINE),
        "MEMBER_REQUESTS_PER_MINUTE": "0"}
 
