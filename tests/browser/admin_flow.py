@@ -174,7 +174,7 @@ def main(base, codes, phone, shots, sheet, unit_admin):
         # on a desktop too, with a screenshot of each tab
         out["raw_zh"] = scan_tabs(page)
         page.click("#lang")
-        out["raw_en"] = scan_tabs(page)
+        out["raw_en"] = scan_tabs(page, shots, "-en")
         page.click("#lang")
         page.set_viewport_size({"width": 1280, "height": 900})
         out["raw_desktop"] = scan_tabs(page, shots, "-desktop")
