@@ -375,10 +375,20 @@ def build(producer: str, type_: str, data: dict, occurred_at) -> dict:
     }
 
 
-def parse(body: dict) -> dict:
-    """Load a received envelope and its data (lenient on unknown fields)."""
-    envelope = Envelope().load(body)
-    schema = data_schema(envelope["producer"], envelope["type"])(unknown=EXCLUDE)
+@functools.lru_cache(maxsize=None)
+def _lenient(producer: str, type_: str, only=None):
+    return data_schema(producer, type_)(unknown=EXCLUDE, only=only)
+
+
+_ENVELOPE = Envelope()
+
+
+def parse(body: dict, only: tuple | None = None) -> dict:
+    """Load a received envelope and its data (lenient on unknown fields); `only`: the data's
+    fields the consumer reads (the others are not loaded). The schemas are made once:
+    making one cost a millisecond, most of a ranking event's CPU."""
+    envelope = _ENVELOPE.load(body)
+    schema = _lenient(envelope["producer"], envelope["type"], only)
     envelope["data"] = schema.load(envelope["data"])
     envelope["event_id"] = str(envelope["event_id"])
     return envelope

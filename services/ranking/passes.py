@@ -7,6 +7,11 @@ PostgreSQL (store.record_passes)."""
 from __future__ import annotations
 
 
+# the fields of attempt_passed a pass record is made of
+FIELDS = ("attempt_id", "member_id", "campaign_id", "run_id", "run_levels_passed",
+          "run_total_ms", "submitted_at")
+
+
 def apply_passes(tx, envelopes, consumer) -> int:
     """The batch's events claimed for `consumer` and applied; how many records were new."""
     return tx.store.record_passes([_row(e["event_id"], e["data"]) for e in envelopes],

@@ -88,7 +88,7 @@ class RankingService(entrypoints.Answers):
     # -- the live boards ---------------------------------------------------------------------
 
     @batch_handler("attempts", "attempt_passed")
-    @handles_batch
+    @handles_batch(data=passes.FIELDS)
     def on_attempt_passed(self, tx, events, consumer):
         passes.apply_passes(tx, events, consumer)
 
