@@ -219,5 +219,5 @@ def test_annual_results_once_on_campaign_closed(container_factory, migrated, fak
     assert rows[5][:3] == ("直属单位", 2, "甲单位") and rows[5][9:11] == (1, 1)
     assert list(book["年内移出应参加人员"].values)[1] == (
         "直属单位", "甲单位", "王五", "138****0003", "必参，在册，甲单位", "必参，已停用，甲单位",
-        "系统管理员", "2018-06-01 10:00", "否")
+        "系统管理员", datetime(2018, 6, 1, 10, 0), "否")  # a local date-time, not text
 
