@@ -149,9 +149,18 @@ class RankingStore(Store):
     def placed_ahead(self, campaign_id, scope_id, standing) -> int:
         """How many on the scope's board take a place (not disqualified) ahead of
         `standing`: its place is one more."""
-        board = self._board(campaign_id, scope_id).where(
-            Member.disqualified.is_(False), r13.ahead_of(STANDING, standing))
-        return self.session.scalar(select(func.count()).select_from(board.subquery()))
+        # the scope's members first (a small board: boards.BoardCache takes the large
+        # ones), so PostgreSQL looks each one's standing up instead of walking the
+        # campaign's standings in order to find the scope's
+        scoped = select(MemberScope.member_id).where(MemberScope.scope_id == scope_id).cte(
+            "scoped").prefix_with("MATERIALIZED", dialect="postgresql")
+        return self.session.scalar(
+            select(func.count()).select_from(scoped)
+            .join(Standing, and_(Standing.campaign_id == campaign_id,
+                                 Standing.member_id == scoped.c.member_id))
+            .join(Member, Member.member_id == scoped.c.member_id)
+            .where(Member.active.is_(True), Member.disqualified.is_(False),
+                   r13.ahead_of(STANDING, standing)))
 
     # -- months and snapshots (R15) ------------------------------------------------------
 
