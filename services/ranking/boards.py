@@ -15,7 +15,7 @@ from .replicas import BANK_ADMIN_ROLES, scopes
 # process for BOARD_CACHE_SECONDS (one pass over the board in its order instead of a count
 # per request and per scope of my_rank); smaller boards are counted exactly every time.
 # Another replica's changes show on a large board within that time.
-LARGE_BOARD = 10_000
+LARGE_BOARD = 2000
 BOARD_CACHE_SECONDS = 5.0
 
 
