@@ -15,7 +15,7 @@ CPU is user + system time from /proc/<pid>/stat: each service process, and each 
 backend serving the bench's database (not the server's shared background processes, which
 other work on the machine also uses; not RabbitMQ). The idle rate of every process, measured
 just before, is taken off each phase. Printed: ms of CPU per request, per process, the total,
-and the ratio to an echo's.
+and the ratio to an echo's; then each kind's p50 latency.
 """
 import warnings
 
@@ -205,6 +205,9 @@ def main():
     sums = {kind: sum(per[kind].values()) for kind in totals}
     print(f"{'all':<14}" + "".join(f"{sums[kind]:>10.2f}" for kind in totals))
     print(f"{'÷ echo':<14}" + "".join(f"{sums[kind] / sums['echo']:>10.2f}" for kind in totals))
+    p50 = {kind: sorted(rec.ms[kind])[len(rec.ms[kind]) // 2] for kind in totals if rec.ms[kind]}
+    print(f"{'p50 ms':<14}" + "".join(f"{p50.get(kind, float('nan')):>10.1f}" for kind in totals)
+          + f"   ({args.concurrency} requests at a time)")
     print("idle CPU % of a core (taken off): " + ", ".join(
         f"{k} {100 * v:.1f}" for k, v in sorted(idle_rate.items())))
     if args.json:
