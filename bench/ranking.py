@@ -211,8 +211,8 @@ def main():
         closed = close(config, args.members)
     print(f"ranking on PostgreSQL, in-memory bus; {args.events} events, {args.members:,} members")
     if args.events:
-        print(f"ingest: no-op handler {args.events / base_ingest:,.0f} events/s (baseline); ranking "
-              f"{args.events / ranking_ingest:,.0f} events/s "
+        print(f"ingest: no-op handler {args.events / base_ingest:,.0f} events/s (baseline); "
+              f"ranking {args.events / ranking_ingest:,.0f} events/s "
               f"({ranking_ingest / base_ingest:.1f}x the baseline's time)")
     c = closed
     print(f"month close: {c['result']['ranked_members']:,} ranked from {c['passes']:,} passes "
