@@ -186,12 +186,18 @@ class Metrics(DependencyProvider):
         self.started.pop(id(worker_ctx), None)  # a worker that never reached its result
 
     def handled(self, event_type, args, exc_info):
-        EVENTS.labels(self.service, event_type, "ok" if exc_info is None else "failed").inc()
-        event = args[0] if args else None
-        occurred = event.get("occurred_at") if isinstance(event, dict) else None
-        if exc_info is None and occurred:
+        """One event, or each of a batch's (kernel/batching.py: a list of bodies)."""
+        given = args[0] if args else None
+        events = given if isinstance(given, list) else [given]
+        EVENTS.labels(self.service, event_type,
+                      "ok" if exc_info is None else "failed").inc(len(events))
+        if exc_info is not None:
+            return
+        now = clock.current().now()
+        for event in events:
+            occurred = event.get("occurred_at") if isinstance(event, dict) else None
             try:
-                lag = (clock.current().now() - datetime.fromisoformat(occurred)).total_seconds()
+                lag = (now - datetime.fromisoformat(occurred)).total_seconds()
             except (TypeError, ValueError):
-                return
+                continue
             EVENT_LAG.labels(self.service, event_type).observe(max(0.0, lag))
