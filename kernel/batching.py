@@ -126,20 +126,21 @@ class BatchingEventHandler(ReliableEventHandler):
         elif self.timer is None:
             self.timer = eventlet.spawn_after(self.wait, self.flush)
 
-    def flush(self):
+    def flush(self, stopping=False):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         batch, self.pending = self.pending, []
-        if batch:  # spawning may wait for a free worker: not in the consumer's thread
+        if batch and stopping:  # its worker spawned before the container waits for workers
+            self.run_batch(batch)
+        elif batch:  # spawning may wait for a free worker: not in the consumer's thread
             self.container.spawn_managed_thread(partial(self.run_batch, batch),
                                                 identifier=f"{self.method_name}.batch")
 
     def stop(self):
-        self.flush()
+        self.flush(stopping=True)
         super().stop()
-        if self.pending:  # arrived while the consumer was being cancelled
-            self.flush()
+        self.flush(stopping=True)  # what arrived while the consumer was being cancelled
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         super().handle_message_processed(message, result, exc_info)

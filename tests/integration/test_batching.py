@@ -50,6 +50,7 @@ def start(container_factory, tmp_path, name, uri, **knobs):
         with engine.connect() as conn:
             return sorted(r.member_id for r in conn.execute(select(Applied)).all())
 
+    applied.container = container
     return config, applied
 
 
@@ -94,3 +95,19 @@ def test_a_poison_event_is_dead_lettered_alone_and_a_transient_batch_retried(
                             f"dead.evt-roster-member_deactivated--{name}.on_deactivated")
     assert body["event_id"] == bodies[3]["event_id"]
     assert applied() == ["a", "b", "c", "flaky"]  # each once
+
+
+def test_a_batch_still_waiting_is_applied_when_the_service_stops(container_factory, tmp_path):
+    """Events waiting for more to fill their batch are handled before the container stops
+    (not left unacknowledged until the broker hands them to another replica)."""
+    bus.install()
+    bus.reset()
+    name = "batching_stop"
+    config, applied = start(container_factory, tmp_path, name, bus.EMBEDDED_URI,
+                            EVENT_BATCH_WAIT_MS=600_000)
+    send(config, ["x", "y", "z"])
+    [handler] = applied.container.entrypoints
+    wait_for(lambda: len(handler.pending) == 3, timeout=10, what="a batch waiting")
+    assert applied() == []
+    applied.container.stop()
+    assert applied() == ["x", "y", "z"]
