@@ -13,29 +13,41 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from kernel import r15
-from kernel.errors import Conflict, Forbidden, NotFound
+from kernel.errors import ChallengeError, Conflict, Forbidden, NotFound
 
 from . import conduct, rules, watch
-from .models import Attempt, CampaignReplica, Run
+from .models import Attempt, CampaignReplica, MemberReplica, Run
 
 
 class StartCheck(NamedTuple):
-    campaign_id: str
+    campaign_id: str | None
     resume: dict | None  # the open attempt to return instead of drawing a paper (AttemptOut)
+    refused: ChallengeError | None = None  # `keep_expiry`'s refusal, raised after the commit
 
 
-def check_start(tx, knobs, member_id: str, level: int) -> StartCheck:
+def check_start(tx, knobs, member_id: str, level: int, keep_expiry=False) -> StartCheck:
     """Whether `member_id` may start `level` now (R7, R9, R13, R20's pace); an attempt still
-    open is resumed instead. An overdue one is submitted by its deadline first."""
-    require_playing(tx.store, member_id)
-    campaign = current_campaign(tx.store)
-    expire_if_overdue(tx, knobs, member_id)
+    open is resumed instead. An overdue one is submitted by its deadline first; with
+    `keep_expiry` a refusal after that submission is returned (`refused`), not raised, so
+    the caller commits the submission and raises the refusal then."""
     attempt = tx.store.open_attempt(member_id)
-    if attempt is not None:
-        return StartCheck(campaign.campaign_id, paper_view(tx, attempt))
-    run = tx.store.active_run(member_id, campaign.campaign_id)
-    check_playable(campaign, run.current_level if run else 1, level, tx.now)
-    watch.check_pace(tx, knobs, member_id)
+    expired = attempt is not None and overdue(tx, knobs, attempt)
+    if expired:
+        submit_at_deadline(tx, knobs, attempt)
+        attempt = None
+    try:
+        member, campaign, run = tx.store.start_context(member_id)
+        refuse_unless_playing(member)
+        if campaign is None:
+            raise NotFound("no campaign has been published")
+        if attempt is not None:
+            return StartCheck(campaign.campaign_id, paper_view(tx, attempt))
+        check_playable(campaign, run.current_level if run else 1, level, tx.now)
+        watch.check_pace(tx, knobs, member_id)
+    except ChallengeError as refusal:
+        if not (keep_expiry and expired):
+            raise
+        return StartCheck(None, None, refusal)
     return StartCheck(campaign.campaign_id, None)
 
 
@@ -45,8 +57,9 @@ def begin_attempt(tx, knobs, member_id: str, level: int, campaign_id: str,
     starts when the paper exists, and it ends at the time limit or the campaign's end,
     whichever comes first. Checked again, as the run may have moved meanwhile; a start that
     raced this one meets the unique indexes at commit."""
-    campaign = tx.store.campaign(campaign_id)
-    run = active_run(tx, member_id, campaign_id)
+    campaign, run = tx.store.campaign_and_run(campaign_id, member_id)
+    if run is None:  # the first attempt opens run 1
+        run = new_run(tx, member_id, campaign_id, 1)
     check_playable(campaign, run.current_level, level, tx.now)
     limit_s = paper["time_limit_s"]
     attempt = Attempt(
@@ -84,11 +97,8 @@ def save_answers(tx, knobs, member_id: str, attempt_id: str, answers: dict) -> d
     and options, only while it may still be submitted (deadline + grace, never past the
     campaign's end). The same answers again (a retry) keep the time of the save that made
     them: R13's time of a deadline's submission is that of the last change."""
-    require_playing(tx.store, member_id)
-    attempt = tx.store.attempt(attempt_id, lock=True)
-    if attempt is None or attempt.member_id != member_id:
-        raise NotFound("no such attempt")
-    if attempt.status != "open" or overdue(tx, knobs, attempt):
+    attempt, _, campaign, _ = in_play(tx, member_id, attempt_id)
+    if attempt.status != "open" or overdue(tx, knobs, attempt, campaign):
         raise Conflict("this attempt is over: its answers can no longer change",
                        reason="attempt_closed")
     refusal = rules.answers_refusal(attempt.questions, answers)
@@ -103,23 +113,20 @@ def save_answers(tx, knobs, member_id: str, attempt_id: str, answers: dict) -> d
 def submit_attempt(tx, knobs, member_id: str, attempt_id: str, answers: dict) -> dict:
     """Grade on the server, by the server's clock (R12); submitting again returns the first
     result. What a failure reveals beyond the count right is the reveal knob's (R20)."""
-    require_playing(tx.store, member_id)  # before the event voids the attempt
-    attempt = tx.store.attempt(attempt_id, lock=True)
-    if attempt is None or attempt.member_id != member_id:
-        raise NotFound("no such attempt")
+    attempt, _, campaign, run = in_play(tx, member_id, attempt_id, with_run=True)
     if attempt.status == "open":
         refusal = rules.answers_refusal(attempt.questions, answers)
         if refusal is not None:
             raise refusal
-        if attempt.saved_answers and overdue(tx, knobs, attempt):
-            submit_at_deadline(tx, knobs, attempt)  # as the deadline did: the saves count
+        if attempt.saved_answers and overdue(tx, knobs, attempt, campaign):
+            submit_at_deadline(tx, knobs, attempt, run)  # as the deadline did: the saves count
         else:
             correct, wrong = rules.grade(attempt.key, answers)
             outcome = rules.judge(attempt.started_at, attempt.deadline, tx.now, grace(knobs),
                                   attempt.time_limit_s, correct, attempt.total,
-                                  ends_at(tx, attempt))
-            close(tx, knobs, attempt, outcome, answers, correct, wrong)
-    graded = {"attempt": attempt, "run": tx.store.run(attempt.run_id)}
+                                  ends_at(tx, attempt, campaign))
+            close(tx, knobs, attempt, outcome, answers, correct, wrong, run=run)
+    graded = {"attempt": attempt, "run": run}
     if attempt.status == "failed":
         graded.update(conduct.revealed(knobs.attempts_reveal, attempt.questions, attempt.key,
                                        attempt.wrong_question_ids or []))
@@ -157,7 +164,7 @@ def expire_overdue(tx, knobs, limit: int = 500) -> int:
     return len(due)
 
 
-def submit_at_deadline(tx, knobs, attempt: Attempt) -> None:
+def submit_at_deadline(tx, knobs, attempt: Attempt, run: Run | None = None) -> None:
     """The deadline's submission of an attempt its member did not submit (Moodle's "open
     attempts are submitted automatically"): the saved answers, graded as a submission made
     at the last save (R12; R13's time: last save − start), submitted at the deadline (so
@@ -166,12 +173,12 @@ def submit_at_deadline(tx, knobs, attempt: Attempt) -> None:
     saved = attempt.saved_answers
     if not saved:
         close(tx, knobs, attempt, rules.expired(attempt.started_at, attempt.deadline),
-              None, 0, None, at=attempt.deadline)
+              None, 0, None, at=attempt.deadline, run=run)
         return
     correct, wrong = rules.grade(attempt.key, saved)
     outcome = rules.on_saved(attempt.started_at, attempt.saved_at, correct, attempt.total)
     attempt.auto_submitted = True
-    close(tx, knobs, attempt, outcome, saved, correct, wrong, at=attempt.deadline)
+    close(tx, knobs, attempt, outcome, saved, correct, wrong, at=attempt.deadline, run=run)
 
 
 def passes_by(tx, knobs, campaign_id: str, until) -> int:
@@ -200,7 +207,10 @@ def grace(knobs) -> timedelta:
 
 def require_playing(store, member_id: str) -> None:
     """Refused unless the replica of roster says the member is active and not disqualified."""
-    member = store.member(member_id)
+    refuse_unless_playing(store.member(member_id))
+
+
+def refuse_unless_playing(member: MemberReplica | None) -> None:
     if member is None or member.status == "unknown":  # roster's event is on its way
         raise Forbidden("this member may not play (unknown)", reason="may_not_play")
     refusal = rules.play_refusal(member.status, member.disqualified)
@@ -222,6 +232,16 @@ def check_playable(campaign: CampaignReplica, current_level: int, level: int, no
         raise refusal
 
 
+def in_play(tx, member_id: str, attempt_id: str, with_run=False) -> tuple:
+    """`store.attempt_in_play`'s row (the attempt taken for update) once the member may play
+    (checked first, as the event that stops them voids the attempt) and it is theirs."""
+    row = tx.store.attempt_in_play(attempt_id, member_id, with_run)
+    refuse_unless_playing(row[1] if row is not None else tx.store.member(member_id))
+    if row is None or row[0].member_id != member_id:
+        raise NotFound("no such attempt")
+    return row
+
+
 def expire_if_overdue(tx, knobs, member_id: str) -> None:
     """The member's open attempt, if overdue, is submitted by its deadline now."""
     attempt = tx.store.open_attempt(member_id)
@@ -229,20 +249,16 @@ def expire_if_overdue(tx, knobs, member_id: str) -> None:
         submit_at_deadline(tx, knobs, attempt)
 
 
-def ends_at(tx, attempt: Attempt):
-    campaign = tx.store.campaign(attempt.campaign_id)
+def ends_at(tx, attempt: Attempt, campaign: CampaignReplica | None = None):
+    """The end of the attempt's campaign (`campaign` when the caller has read it)."""
+    campaign = campaign or tx.store.campaign(attempt.campaign_id)
     return campaign.ends_at if campaign is not None else None
 
 
-def overdue(tx, knobs, attempt: Attempt) -> bool:
+def overdue(tx, knobs, attempt: Attempt, campaign: CampaignReplica | None = None) -> bool:
     """Past deadline + grace, or past the campaign's end: too late to save or submit."""
-    return rules.is_overdue(attempt.deadline, grace(knobs), tx.now, ends_at(tx, attempt))
-
-
-def active_run(tx, member_id: str, campaign_id: str) -> Run:
-    """The member's active run; the first attempt opens run 1."""
-    run = tx.store.active_run(member_id, campaign_id)
-    return run if run is not None else new_run(tx, member_id, campaign_id, 1)
+    return rules.is_overdue(attempt.deadline, grace(knobs), tx.now,
+                            ends_at(tx, attempt, campaign))
 
 
 def new_run(tx, member_id: str, campaign_id: str, number: int) -> Run:
@@ -257,12 +273,13 @@ def new_run(tx, member_id: str, campaign_id: str, number: int) -> Run:
 
 
 def close(tx, knobs, attempt: Attempt, outcome: rules.Outcome, answers, correct, wrong,
-          at=None):
+          at=None, run: Run | None = None):
     """Record the outcome, submitted `at` (now unless said), on the attempt and its run's
-    score (R13) and say so: a pass with `attempt_passed` (and a flag if it was implausibly
-    fast), a failure with `attempt_failed`."""
+    score (R13; `run` when the caller has taken it for update) and say so: a pass with
+    `attempt_passed` (and a flag if it was implausibly fast), a failure with
+    `attempt_failed`."""
     at = at or tx.now
-    run = tx.store.run(attempt.run_id, lock=True)
+    run = run if run is not None else tx.store.run(attempt.run_id, lock=True)
     score = rules.RunScore(run.current_level, run.levels_passed, run.total_ms,
                            run.pending_ms, run.last_pass_at)
     score.record(attempt.level, outcome, at)

@@ -84,13 +84,15 @@ class AttemptsService(entrypoints.Answers):
         Check, leave the transaction, draw the paper, then write: never hold the database
         across an RPC call (docs/conventions.md). Two starts racing (a double tap, a retry
         after a dropped reply) meet the unique indexes on the open attempt and on the run;
-        the loser starts over and finds what the winner made."""
-        with self.uow as tx:  # its own: a refusal of the start must not undo this
-            play.expire_if_overdue(tx, self.knobs, member_id)
+        the loser starts over and finds what the winner made. An overdue attempt submitted
+        on the way stays submitted when the start is refused."""
         for _ in range(3):
             try:
                 with self.uow as tx:
-                    check = play.check_start(tx, self.knobs, member_id, level)
+                    check = play.check_start(tx, self.knobs, member_id, level,
+                                             keep_expiry=True)
+                if check.refused is not None:
+                    raise check.refused
                 if check.resume is not None:
                     return check.resume
                 paper = self.question_bank.draw_paper(check.campaign_id, level)

@@ -31,6 +31,52 @@ class AttemptsStore(Store):
         return self.session.scalars(
             campaigns.current(select(CampaignReplica), CampaignReplica.starts_at)).first()
 
+    # -- play, a statement per request (issue 20) ------------------------------------------
+    # A start, a save and a submit read what they check in one statement each: the objects
+    # stay in the session's identity map while the use case holds them, so `campaign()`,
+    # `run()` and `member()` (lock=False) find them there without a query.
+
+    def start_context(self, member_id) -> tuple[MemberReplica | None, CampaignReplica | None,
+                                                Run | None]:
+        """(the member's replica, the current campaign, the member's active run in it), each
+        None when missing."""
+        query = (select(CampaignReplica, Run, MemberReplica).select_from(CampaignReplica)
+                 .outerjoin(Run, (Run.campaign_id == CampaignReplica.campaign_id)
+                            & (Run.member_id == member_id) & Run.active.is_(True))
+                 .outerjoin(MemberReplica, MemberReplica.member_id == member_id))
+        row = self.session.execute(campaigns.current(query, CampaignReplica.starts_at)).first()
+        if row is None:  # no campaign published
+            return self.member(member_id), None, None
+        campaign, run, member = row
+        return member, campaign, run
+
+    def campaign_and_run(self, campaign_id, member_id) -> tuple[CampaignReplica | None,
+                                                                 Run | None]:
+        """(the campaign, the member's active run in it)."""
+        row = self.session.execute(
+            select(CampaignReplica, Run)
+            .outerjoin(Run, (Run.campaign_id == CampaignReplica.campaign_id)
+                       & (Run.member_id == member_id) & Run.active.is_(True))
+            .where(CampaignReplica.campaign_id == campaign_id)).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
+    def attempt_in_play(self, attempt_id, member_id, with_run=False) -> tuple[
+            Attempt, MemberReplica | None, CampaignReplica | None, Run | None] | None:
+        """(the attempt, taken for update; the replica of `member_id`, who asks; the
+        attempt's campaign; `with_run`, its run, taken for update too), or None when there is
+        no such attempt."""
+        query = (select(Attempt, MemberReplica, CampaignReplica).select_from(Attempt)
+                 .outerjoin(MemberReplica, MemberReplica.member_id == member_id)
+                 .outerjoin(CampaignReplica,
+                            CampaignReplica.campaign_id == Attempt.campaign_id))
+        if with_run:
+            query = query.add_columns(Run).join(Run, Run.id == Attempt.run_id)
+        row = self.session.execute(query.where(Attempt.id == attempt_id).with_for_update(
+            of=(Attempt, Run) if with_run else Attempt)).first()
+        if row is None:
+            return None
+        return (*row, None) if not with_run else tuple(row)
+
     # -- attempts and runs -----------------------------------------------------------------
 
     def attempt(self, attempt_id, lock=False) -> Attempt | None:

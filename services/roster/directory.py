@@ -108,8 +108,10 @@ def get_member(store, member_id, actor) -> dict:
 
 
 def play_status(store, member_id) -> dict:
-    member = existing(store, member_id)
-    return {"status": member.status, "disqualified": member.disqualified}
+    row = store.play_status(member_id) if isinstance(member_id, str) else None
+    if row is None:
+        raise NotFound("no such member")
+    return {"status": row[0], "disqualified": row[1]}
 
 
 def list_members(store, actor, limit, offset, query, unit_id, status, disqualified) -> dict:

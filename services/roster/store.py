@@ -68,6 +68,13 @@ class RosterStore(Store):
     def member(self, member_id) -> Member | None:
         return self.session.get(Member, member_id) if isinstance(member_id, str) else None
 
+    def play_status(self, member_id) -> tuple[str, bool] | None:
+        """(status, disqualified) of a member, by the primary key, no object loaded: the
+        gateway asks before every play request (R20)."""
+        row = self.session.execute(select(Member.status, Member.disqualified)
+                                   .where(Member.id == member_id)).first()
+        return tuple(row) if row is not None else None
+
     def member_by_phone(self, phone: str) -> Member | None:
         return self.session.scalars(select(Member).where(Member.phone == phone)).first()
 
