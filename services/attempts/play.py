@@ -30,13 +30,14 @@ def check_start(tx, knobs, member_id: str, level: int, keep_expiry=False) -> Sta
     open is resumed instead. An overdue one is submitted by its deadline first; with
     `keep_expiry` a refusal after that submission is returned (`refused`), not raised, so
     the caller commits the submission and raises the refusal then."""
-    attempt = tx.store.open_attempt(member_id)
+    member, campaign, run, attempt = tx.store.start_context(member_id)
     expired = attempt is not None and overdue(tx, knobs, attempt)
     if expired:
-        submit_at_deadline(tx, knobs, attempt)
+        attempt = tx.store.attempt(attempt.id, lock=True)  # unless a submit has just closed it
+        if attempt.status == "open":
+            submit_at_deadline(tx, knobs, attempt)  # the run's score moves (the same object)
         attempt = None
     try:
-        member, campaign, run = tx.store.start_context(member_id)
         refuse_unless_playing(member)
         if campaign is None:
             raise NotFound("no campaign has been published")

@@ -37,18 +37,21 @@ class AttemptsStore(Store):
     # `run()` and `member()` (lock=False) find them there without a query.
 
     def start_context(self, member_id) -> tuple[MemberReplica | None, CampaignReplica | None,
-                                                Run | None]:
-        """(the member's replica, the current campaign, the member's active run in it), each
-        None when missing."""
-        query = (select(CampaignReplica, Run, MemberReplica).select_from(CampaignReplica)
+                                                Run | None, Attempt | None]:
+        """(the member's replica, the current campaign, the member's active run in it, the
+        member's open attempt), each None when missing."""
+        query = (select(CampaignReplica, Run, MemberReplica, Attempt)
+                 .select_from(CampaignReplica)
                  .outerjoin(Run, (Run.campaign_id == CampaignReplica.campaign_id)
                             & (Run.member_id == member_id) & Run.active.is_(True))
-                 .outerjoin(MemberReplica, MemberReplica.member_id == member_id))
+                 .outerjoin(MemberReplica, MemberReplica.member_id == member_id)
+                 .outerjoin(Attempt, (Attempt.member_id == member_id)
+                            & (Attempt.status == "open")))
         row = self.session.execute(campaigns.current(query, CampaignReplica.starts_at)).first()
         if row is None:  # no campaign published
-            return self.member(member_id), None, None
-        campaign, run, member = row
-        return member, campaign, run
+            return self.member(member_id), None, None, self.open_attempt(member_id)
+        campaign, run, member, attempt = row
+        return member, campaign, run, attempt
 
     def campaign_and_run(self, campaign_id, member_id) -> tuple[CampaignReplica | None,
                                                                  Run | None]:
@@ -80,7 +83,9 @@ class AttemptsStore(Store):
     # -- attempts and runs -----------------------------------------------------------------
 
     def attempt(self, attempt_id, lock=False) -> Attempt | None:
-        return self.session.get(Attempt, attempt_id, with_for_update=lock)
+        """`lock`: read again, as it stands now, even when the session holds it already."""
+        return self.session.get(Attempt, attempt_id, with_for_update=lock,
+                                populate_existing=lock)
 
     def open_attempt(self, member_id, lock=False) -> Attempt | None:
         query = select(Attempt).where(Attempt.member_id == member_id, Attempt.status == "open")
@@ -94,7 +99,8 @@ class AttemptsStore(Store):
             .limit(limit).with_for_update(skip_locked=True)))
 
     def run(self, run_id, lock=False) -> Run | None:
-        return self.session.get(Run, run_id, with_for_update=lock)
+        """`lock`: read again, as it stands now, even when the session holds it already."""
+        return self.session.get(Run, run_id, with_for_update=lock, populate_existing=lock)
 
     def active_run(self, member_id, campaign_id, lock=False) -> Run | None:
         query = select(Run).where(Run.member_id == member_id, Run.campaign_id == campaign_id,
