@@ -51,15 +51,15 @@ def passed(member, at):
 
 @pytest.fixture
 def replicas(amqp_vhost_uri, pg_url, monkeypatch):
-    from services.ranking import rules
+    from services.ranking.store import RankingStore
 
-    real = rules.standings_at
+    real = RankingStore.write_snapshot
 
-    def slow(records, until):  # hold both closers inside the close at the same time
+    def slow(store, *args):  # hold both closers inside the close at the same time
         eventlet.sleep(0.5)
-        return real(records, until)
+        return real(store, *args)
 
-    monkeypatch.setattr(rules, "standings_at", slow)
+    monkeypatch.setattr(RankingStore, "write_snapshot", slow)
     engine = create_engine(pg_url)
     with engine.begin() as conn:
         conn.execute(text('DROP SCHEMA IF EXISTS "ranking" CASCADE'))
