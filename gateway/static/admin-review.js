@@ -350,7 +350,8 @@
       } catch (e) { oops(e); }
     };
     send.onclick = async () => {
-      if (!confirm(t("smsConfirm", { n: count }))) return;
+      if (send.disabled || !confirm(t("smsConfirm", { n: count }))) return;
+      send.disabled = true;  // one send per preview: a second click never sends it again
       try {
         const r = await api("POST", "/admin/reminders", body(false));
         flash(t("smsSent", { n: r.recipients }), true); await LOADERS.notices();

@@ -137,6 +137,8 @@ def remind(tx, actor, kind, text, played, dry_run, per_day) -> tuple[dict, list[
     expected = [m for m in tx.store.members_in_order()
                 if denominators.counted(denominators.standing(m)) and not m.disqualified
                 and m.id not in played and access.covers(parents, scopes, m.org_unit_id)]
+    if not dry_run:  # one send at a time, each counting the sends committed before it
+        tx.store.lock_reminders()
     recent = tx.store.reminders_since(tx.now - DAY) if per_day > 0 else {}
     due = [m for m in expected if per_day > 0 and recent.get(m.id, 0) < per_day]
     report = {"batch": None, "kind": kind, "text": text, "dry_run": dry_run,

@@ -17,6 +17,8 @@ from .models import (
     Disqualification, LoginCode, Member, Notice, OrgUnit, Reminder, Role, audit_log,
 )
 
+REMINDER_LOCK = 0x726D6E64  # pg_advisory_xact_lock's key for sending reminders ("rmnd")
+
 
 class RosterStore(Store):
     service = "roster"
@@ -214,6 +216,14 @@ class RosterStore(Store):
                                 Notice.withdrawn_at.is_(None))
         return list(self.session.scalars(query.order_by(Notice.starts_at.desc(),
                                                         Notice.id.desc())))
+
+    def lock_reminders(self) -> None:
+        """Serialise sends of SMS reminders until this transaction ends, so the daily cap is
+        counted after the sends before it have committed: a transaction-scoped advisory
+        lock on PostgreSQL; SQLite has one writer at a time already (a second sender's
+        insert waits for, or fails after, the first's commit)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(REMINDER_LOCK)))
 
     def reminders_since(self, since) -> dict[str, int]:
         """How many reminders each member was sent since `since` (the daily cap)."""
