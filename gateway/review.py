@@ -158,6 +158,22 @@ def _local_day(instant: str | None, zone: ZoneInfo) -> date | None:
     return datetime.fromisoformat(instant).astimezone(zone).date() if instant else None
 
 
+def _instant(value) -> datetime | None:
+    """An instant as it came over RPC (ISO text), for a schema's AwareDateTime to dump."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _lost_by(case: dict, award: dict) -> bool:
+    """Whether this disqualification cost the member this award: revoked for R20 (not for
+    a changed amount or place) while the decision stood (from its decision until its
+    reinstatement), so a member decided twice is charged each award once."""
+    revoked = award.get("revoked_at")
+    reinstated = _instant(case.get("reinstated_at"))
+    return bool(revoked and (award.get("reason") or "").startswith("disqualified")
+                and _instant(case["decided_at"]) <= revoked
+                and (reinstated is None or revoked < reinstated))
+
+
 def _within(day: date | None, start: date | None, end: date | None) -> bool:
     return day is not None and (start is None or day >= start) and (end is None or day <= end)
 
@@ -240,7 +256,7 @@ class ReviewRoutes:
         lost = self._revoked_awards(campaign, {c["member_id"] for c in chosen})
         items = []
         for case in chosen:
-            revoked = lost.get(case["member_id"], [])
+            revoked = [a for a in lost.get(case["member_id"], []) if _lost_by(case, a)]
             items.append(dict(case, revoked=revoked,
                               revoked_cny=sum(a["amount_cny"] or 0 for a in revoked)))
         return {"campaign_id": campaign["campaign_id"] if campaign else None,
@@ -261,8 +277,9 @@ class ReviewRoutes:
         for period in periods:
             for award in self.awards.awards_of_period(campaign["campaign_id"], period):
                 if award.get("member_id") in members and award["status"] == "revoked":
-                    lost.setdefault(award["member_id"], []).append(
-                        dict(award, award_id=award["id"]))
+                    lost.setdefault(award["member_id"], []).append(dict(
+                        award, award_id=award["id"],
+                        revoked_at=_instant(award.get("revoked_at"))))
         return lost
 
     @http("GET", f"{ADMIN}/r20-notice", auth=True, query=NoticePeriodQuery,
@@ -271,7 +288,7 @@ class ReviewRoutes:
         """R20's organisational notice: the members disqualified (or reinstated) in the
         period, in my part of the organisation, with unit, date, reason, evidence, who
         decided, the awards they lost and their amounts, and any reinstatement."""
-        return self._r20_notice(member_id, query)
+        return R20NoticeOut().dump(self._r20_notice(member_id, query))
 
     @http("GET", f"{ADMIN}/r20-notice.xlsx", auth=True, query=NoticePeriodQuery,
           response=XLSX)
@@ -308,8 +325,11 @@ class ReviewRoutes:
         try:
             campaign = self.question_bank.get_campaign()
         except NotFound:
-            return {"items": posted}
-        return {"items": automatic_notices(campaign, self.clock.now()) + posted}
+            campaign = None
+        automatic = automatic_notices(campaign, self.clock.now()) if campaign else []
+        return MemberNoticesOut().dump({"items": [  # what a member may see of each, no more
+            dict(n, starts_at=_instant(n["starts_at"]), ends_at=_instant(n["ends_at"]))
+            for n in automatic + posted]})
 
     @http("GET", f"{ADMIN}/notices", auth=True, response=AdminNoticesOut)
     def admin_notices(self, request, member_id):

@@ -106,6 +106,10 @@ def test_review_disqualify_notice_and_reminders(embedded):
     assert case["evidence"] == "20题用时不足1秒" and case["flag_ids"] == [flag["flag_id"]]
     assert case["decided_by_name"] == "系统管理员"
     assert {a["award_id"] for a in case["revoked"]} == set(owed)
+    assert set(notice) == {"campaign_id", "from", "until", "items", "disqualified",
+                           "reinstated", "revoked_cny"}  # as R20NoticeOut documents it
+    assert all(set(a) <= {"award_id", "period", "kind", "rank", "amount_cny", "revoked_at",
+                          "reason"} for a in case["revoked"])
     assert case["revoked_cny"] == notice["revoked_cny"] == sum(owed.values()) > 0
     assert notice["disqualified"] == 1 and notice["reinstated"] == 0
     assert get(base, admin, "/admin/r20-notice", until="2018-05-31").json()["items"] == []
@@ -132,6 +136,8 @@ def test_review_disqualify_notice_and_reminders(embedded):
     mine = get(base, fast, "/notices").json()["items"]  # FAST is in education
     assert [n["title"] for n in mine if n["kind"] == "notice"] == ["本单位学习安排"]
     assert any(n["kind"] == "level_open" and n["level"] == 4 for n in mine)
+    assert all(set(n) == {"kind", "title", "body", "starts_at", "ends_at", "level"}
+               for n in mine)  # no poster, no audience: a member's view of a notice
     others = get(base, steady, "/notices").json()["items"]  # STEADY is in a branch
     assert [n for n in others if n["kind"] == "notice"] == []
     assert len(get(base, education, "/admin/notices").json()["items"]) == 1

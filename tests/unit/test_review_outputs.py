@@ -62,3 +62,41 @@ def test_the_notice_sheet_has_its_totals_and_no_formula():
     assert rows[1][5] == "'+1 代答" and rows[1][6] == "#3、#4"
     assert rows[1][8] == "2018-05 月冠军 第1名 300元"
     assert rows[2][0] == "合计 1 人" and rows[2][9] == 300
+
+
+class _Proxy:
+    def __init__(self, **calls):
+        self.__dict__.update(calls)
+
+
+def test_each_r20_case_is_charged_only_the_awards_its_decision_revoked():
+    from gateway.review import R20NoticeOut, ReviewRoutes
+
+    def case(decided, reinstated=None):
+        return {"member_id": "m1", "name": "王伟", "phone_masked": "138****0001",
+                "unit_id": "u1", "unit_name": "一单位", "reason": "代答", "evidence": None,
+                "flag_ids": [], "decided_at": decided, "decided_by": "a",
+                "decided_by_name": "管理员", "reinstated_at": reinstated}
+
+    def award(id_, revoked_at, reason, amount):
+        return {"id": id_, "member_id": "m1", "status": "revoked", "period": "2018-05",
+                "kind": "monthly_prize", "rank": 3, "amount_cny": amount, "scope_id": "fed",
+                "revoked_at": revoked_at, "reason": reason, "granted_at": "2018-05-01"}
+
+    routes = ReviewRoutes()
+    routes.roster = _Proxy(disqualifications=lambda actor: [
+        case("2018-06-01T02:00:00+00:00", "2018-06-10T02:00:00+00:00"),
+        case("2018-06-20T02:00:00+00:00")])
+    routes.question_bank = _Proxy(get_campaign=lambda _=None: dict(CAMPAIGN, campaign_id="c"))
+    routes.ranking = _Proxy(months=lambda c: [{"month": "2018-05", "closed": True}])
+    routes.awards = _Proxy(awards_of_period=lambda c, period: [
+        award("first", "2018-06-01T02:00:01+00:00", "disqualified (R20)", 100),
+        award("amount", "2018-06-05T02:00:00+00:00", "amount changed (regrade)", 50),
+        award("second", "2018-06-20T02:00:01+00:00", "disqualified (R20)", 30),
+    ] if period == "2018-05" else [])
+    notice = R20NoticeOut().dump(routes._r20_notice("a", {"from_": None, "until": None,
+                                                          "campaign_id": None}))
+    assert [[a["award_id"] for a in c["revoked"]] for c in notice["items"]] == [
+        ["first"], ["second"]]
+    assert [c["revoked_cny"] for c in notice["items"]] == [100, 30]
+    assert notice["revoked_cny"] == 130 and "from" in notice
