@@ -53,11 +53,15 @@ class BoardCache:
         self.boards[key] = held
         return held
 
-    def placed_ahead(self, tx, campaign_id, scope_id, member_id) -> int | None:
-        """How many take a place ahead of the member on a large board (None: a small board,
-        or the member was not on it yet: count it)."""
+    def placed_ahead(self, tx, campaign_id, scope_id, standing) -> int | None:
+        """How many take a place ahead of `standing` on a large board (None: a small board,
+        or the member was not on it yet, or has a new result since: count it, so a member
+        never sees their own old place beside their new result)."""
         board = self.get(tx, campaign_id, scope_id)
-        return None if board is None else board[1].get(member_id)
+        held = None if board is None else board[1].get(standing.member_id)
+        if held is None or held[1] != (standing.levels, standing.total_ms, standing.at):
+            return None
+        return held[0]
 
     def total(self, tx, campaign_id, scope_id) -> int | None:
         board = self.get(tx, campaign_id, scope_id)
@@ -153,7 +157,7 @@ def my_rank(tx, member_id, campaign_id=None) -> dict:
 def _placed_ahead(tx, campaign_id, scope_id, standing) -> int:
     """How many take a place ahead of `standing` on the scope's board: from the board
     cache on a large board, counted otherwise."""
-    ahead = CACHE.placed_ahead(tx, campaign_id, scope_id, standing.member_id)
+    ahead = CACHE.placed_ahead(tx, campaign_id, scope_id, standing)
     if ahead is None:
         ahead = tx.store.placed_ahead(campaign_id, scope_id, standing)
     return ahead

@@ -138,11 +138,14 @@ class RankingStore(Store):
         ahead, placed = {}, 0
         if self.session.get_bind().dialect.name == "postgresql":  # sort 100k in memory
             self.session.execute(text("SET LOCAL work_mem = '64MB'"))
-        for member_id, disqualified in self.session.execute(
+        for member_id, disqualified, levels, total_ms, at in self.session.execute(
                 self._board(campaign_id, scope_id).with_only_columns(
-                    Standing.member_id, Member.disqualified)
+                    Standing.member_id, Member.disqualified, Standing.levels,
+                    Standing.total_ms, Standing.at)
                 .order_by(*r13.order_by(STANDING))):
-            ahead[member_id] = placed
+            # with the result it was counted for: a member whose standing has changed
+            # since is counted afresh (boards.BoardCache.placed_ahead)
+            ahead[member_id] = (placed, (levels, total_ms, at))
             placed += not disqualified
         return len(ahead), ahead
 

@@ -62,3 +62,36 @@ def test_the_cached_places_and_totals_are_the_counted_ones(people):
             boards.CACHE.boards.clear()
         assert cached == counted
     engine.dispose()
+
+
+def test_a_member_with_a_new_result_is_counted_afresh_not_given_the_cached_place():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        tx = Tx(session)
+        replicas.replicate_campaign(tx, {"campaign_id": "c", "time_zone": "Asia/Shanghai",
+                                         "starts_at": START, "ends_at": START})
+        for i in range(3):
+            replicas.replicate_member(tx, {"member_id": f"m{i}", "name": f"n{i}",
+                                           "org_path": ["fed", "u1"], "status": "active"})
+            session.flush()
+            boards.apply_pass(tx, {"attempt_id": f"a{i}", "member_id": f"m{i}",
+                                   "campaign_id": "c", "run_id": f"r{i}",
+                                   "run_levels_passed": 3 - i, "run_total_ms": 60_000,
+                                   "submitted_at": START + timedelta(minutes=i)})
+            session.flush()
+        large, boards.LARGE_BOARD = boards.LARGE_BOARD, 1
+        try:
+            boards.CACHE.boards.clear()
+            assert boards.my_rank(tx, "m2", "c")["scopes"][0]["rank"] == 3  # cached now
+            boards.apply_pass(tx, {"attempt_id": "a9", "member_id": "m2", "campaign_id": "c",
+                                   "run_id": "r2", "run_levels_passed": 4,
+                                   "run_total_ms": 80_000,
+                                   "submitted_at": START + timedelta(minutes=9)})
+            session.flush()
+            # within the cache's seconds: m2's own new result puts them first at once
+            assert [s["rank"] for s in boards.my_rank(tx, "m2", "c")["scopes"]] == [1, 1, 1]
+        finally:
+            boards.LARGE_BOARD = large
+            boards.CACHE.boards.clear()
+    engine.dispose()
