@@ -76,14 +76,22 @@ def _unpatched_select():
     try:
         import eventlet.patcher
 
-        return eventlet.patcher.original("select").select
+        return eventlet.patcher.original("select")
     except ImportError:  # pragma: no cover (eventlet is a dependency)
         import select
 
-        return select.select
+        return select
 
 
-_select_now = _unpatched_select()
+_select = _unpatched_select()
+
+
+def _readable_now(fd: int) -> bool:
+    """Whether the socket has something to read, without waiting (poll: any descriptor
+    number, where select() refuses those past 1023)."""
+    poller = _select.poll()
+    poller.register(fd, _select.POLLIN | _select.POLLERR | _select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _drop_if_closed_by_server(dbapi_conn, _record, _proxy):
@@ -93,11 +101,12 @@ def _drop_if_closed_by_server(dbapi_conn, _record, _proxy):
     This replaces `pool_pre_ping`, a round trip to the server at every checkout (a tenth of a
     submit's CPU, docs/performance.md). An idle connection has nothing to read: when its
     socket is readable, the server has closed it (a terminated backend, a restart: PostgreSQL
-    sends the reason, then closes), which a zero-timeout select sees without a round trip.
-    Every pooled connection older than this one is replaced too, as pre-ping would, since a
-    restart closes them all."""
-    if dbapi_conn.closed or _select_now([dbapi_conn.fileno()], [], [], 0)[0]:
-        raise sa_exc.InvalidatePoolError("the server closed this pooled connection")
+    sends the reason, then closes), which a zero-timeout poll sees without a round trip.
+    Only this connection is replaced (anything else the server might send an idle
+    connection costs one reconnect, not the pool); the others are checked at their own
+    checkout."""
+    if dbapi_conn.closed or _readable_now(dbapi_conn.fileno()):
+        raise sa_exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _make_psycopg2_green():
