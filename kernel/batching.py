@@ -21,7 +21,9 @@ How (nameko's consumer, kept):
   and the claim in `processed_events` skips those applied);
 - when a batch fails for good, its messages are handled again one by one, so a poison
   message is rejected alone into its dead-letter queue and the rest are applied; when it
-  fails transiently (the database away) they all go back to the queue after the pause.
+  fails transiently (the database away) the same, after the pause: each alone is then
+  requeued or applied as a single event would be (a batch is never requeued whole, so an
+  error that only looks transient cannot send the same batch round for ever).
 
 The service method receives a list of bodies (a test's `entrypoint_hook` may still pass one
 body: the decorators below take either).
@@ -163,13 +165,12 @@ class BatchingEventHandler(ReliableEventHandler):
                 self.queue_consumer.ack_message(message)  # one frame for the lot
         elif len(messages) == 1:
             self.handle_message_processed(messages[0], result, exc_info)
-        elif _transient(exc_info[1]):
-            log.warning("%s: transient failure (%s); %d events go back to the queue",
-                        self.method_name, exc_info[1], len(messages))
-            eventlet.sleep(self.transient_pause)
-            for message in messages:
-                self.queue_consumer.requeue_message(message)
         else:
+            # each alone: a poison event is dead-lettered alone, and a failure that only
+            # looks transient (a statement timeout on one event) cannot requeue the same
+            # batch for ever; a real outage fails each alone as it would have failed one
+            if _transient(exc_info[1]):
+                eventlet.sleep(self.transient_pause)
             log.warning("%s: a batch of %d failed (%r); each is handled alone",
                         self.method_name, len(messages), exc_info[1])
             for body, message in zip(bodies, messages):
