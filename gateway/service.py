@@ -183,7 +183,7 @@ class GatewayService(output_routes.OutputRoutes, review_routes.ReviewRoutes):
                                            self.limits.address(request)[:64])
 
     @http("PUT", f"{API}/attempts/<string:attempt_id>/answers", auth=True, body=SaveRequest,
-          response=SavedOut)
+          response=SavedOut, finishes=True)  # refused last: the deadline grades the last save
     def save_answers(self, request, attempt_id, member_id, body):
         """Save my answers so far on my open attempt (all of them; the last save wins, and
         saving the same again changes nothing): another device resumes them, and at the
