@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from functools import partial
 
 import eventlet
+from eventlet import tpool
 from eventlet.event import Event
 from eventlet.greenpool import GreenPool
 
@@ -234,6 +235,7 @@ def overloaded() -> Response:
 
 GZIP_TYPES = ("application/json", "text/html", "text/javascript", "text/plain")
 GZIP_MIN_BYTES = 1024  # smaller bodies gain less than the header costs
+GZIP_OFF_LOOP_BYTES = 256 * 1024  # larger ones are compressed outside the event loop
 
 
 def gzipped(environ, response):
@@ -247,7 +249,10 @@ def gzipped(environ, response):
     body = response.get_data()
     if len(body) < GZIP_MIN_BYTES:
         return response
-    response.set_data(gzip.compress(body, compresslevel=5))
+    if len(body) < GZIP_OFF_LOOP_BYTES:
+        response.set_data(gzip.compress(body, compresslevel=5))
+    else:  # an export's megabytes in a thread: the other requests go on meanwhile
+        response.set_data(tpool.execute(gzip.compress, body, 5))
     response.headers["Content-Encoding"] = "gzip"
     return response
 

@@ -33,3 +33,19 @@ def test_small_bodies_downloads_and_other_clients_are_left_as_they_are():
     sheet = Response(b"PK\x03\x04" + b"x" * 4096, mimetype=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     assert "Content-Encoding" not in gzipped(TAKES_GZIP, sheet).headers
+
+
+def test_a_large_export_is_compressed_outside_the_event_loop_and_reads_back(monkeypatch):
+    from eventlet import tpool
+
+    from gateway import entrypoints
+
+    calls = []
+    real = tpool.execute
+    monkeypatch.setattr(tpool, "execute", lambda fn, *args: calls.append(fn) or real(fn, *args))
+    rows = {"items": [{"question_id": f"q{i}", "stem": "题干" * 40} for i in range(3000)]}
+    response = gzipped(TAKES_GZIP, json_response(rows))
+    assert len(json.dumps(rows)) > entrypoints.GZIP_OFF_LOOP_BYTES and calls == [gzip.compress]
+    assert json.loads(gzip.decompress(response.get_data())) == rows
+    gzipped(TAKES_GZIP, json_response(BOARD))
+    assert calls == [gzip.compress]  # a board's few KiB on the loop, as before
