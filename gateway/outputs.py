@@ -168,8 +168,8 @@ def _book():
 
 def _sheet(book, title: str, heading: str, headers: list[str], widths: tuple):
     from openpyxl.styles import Font
-    # a sheet's title: at most 31 characters, none of []:*?/\
-    safe = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet"
+    # a sheet's title: at most 31 characters, none of []:*?/\, no apostrophe at either end
+    safe = "".join(c for c in title if c not in "[]:*?/\\")[:31].strip("'") or "Sheet"
     sheet = book.create_sheet(safe)
     sheet.append(sheet_row(sheet, [heading]))
     sheet["A1"].font = Font(bold=True, size=14)
@@ -467,24 +467,34 @@ class OutputRoutes:
                "champion": None, "places": [], "annual": None}
         if month is None:
             return out
+        out_now = self._disqualified_now()
         published = [a for a in self.awards.awards_of_period(campaign_id, month)
-                     if a["status"] in PAID_OR_PAYABLE and a.get("member_id")]
+                     if a["status"] in PAID_OR_PAYABLE and a.get("member_id")
+                     and a["member_id"] not in out_now and _organisations(campaign, a)]
         champion = next((a for a in published if a["kind"] == "monthly_champion"), None)
         out["champion"] = _winner(champion) if champion else None
         out["places"] = sorted((_winner(a) for a in published if a["kind"] == "monthly_prize"
                                 and a["rank"] <= WINNER_PLACES), key=lambda w: w["place"])
         if months and months[-1]["closed"]:
-            out["annual"] = self._annual_winners(campaign_id)
+            out["annual"] = self._annual_winners(campaign, out_now)
         return out
 
-    def _annual_winners(self, campaign_id):
+    def _disqualified_now(self) -> set:
+        """The members disqualified now (R20): a paid award is never revoked, so the list
+        leaves them out itself."""
+        return {c["member_id"] for c in self.roster.disqualifications()
+                if not c.get("reinstated_at")}
+
+    def _annual_winners(self, campaign, out_now: set):
+        campaign_id = campaign["campaign_id"]
         try:
             results = self.awards.annual_results(campaign_id)
         except NotFound:
             return None
         names = {node["id"]: node["name"] for node in self.roster.org_tree()}
         titles = [a for a in self.awards.awards_of_period(campaign_id, "annual")
-                  if a["kind"] == "annual_champion" and a["status"] in PAID_OR_PAYABLE]
+                  if a["kind"] == "annual_champion" and a["status"] in PAID_OR_PAYABLE
+                  and a.get("member_id") not in out_now and _organisations(campaign, a)]
         champion = None
         if titles:
             member = titles[0]["member_id"]
@@ -498,6 +508,14 @@ class OutputRoutes:
                           for r in results["units"] if r.get("excellent")],
                 "branches": [names.get(r["org_unit_id"], r["org_unit_id"])
                              for r in results["branches"] if r.get("excellent")]}
+
+
+def _organisations(campaign: dict, award: dict) -> bool:
+    """Whether the award is one of the campaign organisation's own (the policy's
+    `federation` scope, or none: the annual champion's), not a unit's prize of its own
+    board."""
+    return not campaign.get("organisation_id") \
+        or award.get("scope_id") in (None, campaign["organisation_id"])
 
 
 def _winner(award: dict) -> dict:

@@ -1,4 +1,4 @@
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from kernel import schemas as kernel_schemas
 from kernel.events import MemberDisplay
@@ -212,6 +212,13 @@ class DisqualifyDecideIn(DisqualifyIn):
     member_id = _id()
 
 
+def _notice_year(value) -> None:
+    """A notice's instants within years 2000–2100 (year 1 or 9999 with an offset cannot be
+    stored as an instant)."""
+    if not 2000 <= value.year <= 2100:
+        raise ValidationError("between the years 2000 and 2100")
+
+
 class NoticeIn(_In):
     title = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     body = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
@@ -219,8 +226,8 @@ class NoticeIn(_In):
                              validate=validate.Length(min=1, max=36),
                              metadata={"description": "a node: everyone under it; null: "
                                        "everyone (system administrators)"})
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = fields.AwareDateTime(required=True, validate=_notice_year)
+    ends_at = fields.AwareDateTime(required=True, validate=_notice_year)
 
 
 class PostNoticeIn(NoticeIn):

@@ -427,6 +427,17 @@ def test_submitting_another_members_attempt_is_refused(api):
     error_of(r, 404, "not_found")
 
 
+def test_notice_dates_out_of_range_are_400_naming_them(api):
+    """Year 1 or 9999 with an offset cannot be stored as an instant (it was a 500)."""
+    body = {"title": "通知", "body": "内容", "audience_id": None,
+            "starts_at": "2018-05-20T00:00:00+08:00", "ends_at": "2018-05-21T00:00:00+08:00"}
+    for field, at in (("starts_at", "0001-01-01T00:00:00+08:00"),
+                      ("ends_at", "9999-12-31T23:59:59-08:00")):
+        error = error_of(call(api, "admin_post_notice", api["admin"], body=dict(body, **{
+            field: at})), 400, "bad_input")
+        assert field in error["fields"], error
+
+
 def test_answers_off_the_paper_are_not_saved(api):
     """Only the paper's questions, only their options (issue 18 item 8: bounded)."""
     url = f"{api['base']}/api/v1/attempts/{api['ids']['attempt']}/answers"

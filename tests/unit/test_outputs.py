@@ -62,3 +62,43 @@ def test_units_are_scored_at_each_cutoff_by_who_had_started_by_then():
     assert branch["kind"] == "branch" and branch["now"]["expected"] == 1  # m5 withdrew
     assert {m["member_id"] for m in report["not_played"]} == {"m3", "m4"}
     assert report["months"] == ["2018-05", "2018-06"]
+
+
+class _Proxy:
+    def __init__(self, **calls):
+        self.__dict__.update(calls)
+
+
+def test_the_winners_list_leaves_out_the_disqualified_and_units_own_prizes():
+    from gateway.outputs import OutputRoutes
+
+    def award(member, kind, rank, scope, status="paid"):
+        return {"id": f"{member}-{scope}", "member_id": member, "kind": kind, "rank": rank,
+                "scope_id": scope, "status": status, "amount_cny": 100, "name": f"成员{member}",
+                "unit_name": "一单位", "levels": 12, "total_ms": 1000}
+
+    routes = OutputRoutes()
+    routes.question_bank = _Proxy(get_campaign=lambda _=None: {
+        "campaign_id": "c", "organisation_id": "fed"})
+    routes.ranking = _Proxy(months=lambda c: [{"month": "2018-05", "closed": True},
+                                              {"month": "2018-06", "closed": False}])
+    routes.roster = _Proxy(disqualifications=lambda actor=None: [
+        {"member_id": "out", "reinstated_at": None},
+        {"member_id": "back", "reinstated_at": "2018-06-02T00:00:00+00:00"}])
+    routes.awards = _Proxy(awards_of_period=lambda c, period: [
+        award("champ", "monthly_champion", 1, "fed"),
+        award("out", "monthly_prize", 2, "fed"),  # paid, then disqualified: never revoked
+        award("back", "monthly_prize", 3, "fed"),
+        award("unit", "monthly_prize", 1, "u1"),  # a unit's prize of its own board
+    ])
+    got = routes._winners({"campaign_id": None, "month": None})
+    assert got["champion"]["name"] == mask_name("成员champ")
+    assert [(w["place"], w["name"]) for w in got["places"]] == [(3, mask_name("成员back"))]
+
+
+def test_a_sheet_title_from_an_org_name_has_no_apostrophe_at_either_end():
+    from gateway.outputs import _book, _sheet
+
+    book = _book()
+    sheet = _sheet(book, "'一单位" + "长" * 26 + "'x", "标题", ["列"], (10,))  # cut at 31
+    assert sheet.title == "一单位" + "长" * 26 and _sheet(book, "''", "", [], ()).title == "Sheet"
