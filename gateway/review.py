@@ -359,6 +359,9 @@ class ReviewRoutes:
         `dry_run` (the default) counts who would receive it. The campaign's administrators."""
         campaign = self._bank_admin(member_id)
         now, zone = self.clock.now(), campaign["time_zone"]
+        if not datetime.fromisoformat(campaign["starts_at"]) <= now \
+                <= datetime.fromisoformat(campaign["ends_at"]):
+            raise Conflict("the campaign is not running", reason="campaign_not_running")
         if body["kind"] == "level_open":
             opened = [lv["number"] for lv in campaign["levels"]
                       if datetime.fromisoformat(lv["opens_at"]) <= now]
@@ -374,9 +377,14 @@ class ReviewRoutes:
             since = datetime(year, number, 1, tzinfo=ZoneInfo(zone))
             played = self.attempts.players(campaign["campaign_id"], since=since.isoformat())
             level, cutoff = None, r15.cutoff(month, zone)
+            cutoff = min(cutoff, datetime.fromisoformat(campaign["ends_at"]))
+            if now < cutoff - timedelta(days=MONTH_END_DAYS):  # as the page's notice says
+                raise Conflict("the month ends in more than 3 days", reason="month_end_not_yet")
+            cutoff = cutoff.astimezone(ZoneInfo(zone))
             until = f"{cutoff.month}月{cutoff.day}日24时"
         return self.roster.remind(member_id, body["kind"], played, body["dry_run"],
-                                  level=level, until=until)
+                                  level=level, until=until,
+                                  within=campaign.get("organisation_id"))
 
     @http("GET", f"{ADMIN}/reminders", auth=True, query=ReminderPage, response=ReminderLogOut)
     def admin_reminders(self, request, member_id, query):

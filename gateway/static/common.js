@@ -155,6 +155,8 @@ const ERRORS = {
     overloaded: "当前访问人数过多，请稍后再试",
     month_open: "该月尚未结算",
     not_their_flag: "所选的异常记录不属于该成员，请刷新后重试",
+    campaign_not_running: "活动不在进行期间，不能发送提醒短信",
+    month_end_not_yet: "月底提醒只能在本月最后3天发送",
     // codes (the kind of error)
     bad_input: "填写的内容有误，请检查",
     unauthorized: "请重新登录",
@@ -181,6 +183,8 @@ const ERRORS = {
     self_reinstatement: "Nobody reinstates themself; ask an administrator above you",
     self_review: "Nobody reviews a flag on their own play; ask another administrator",
     not_their_flag: "Those flags are not this member's; reload and choose again",
+    campaign_not_running: "The campaign is not running: reminders are sent during it only",
+    month_end_not_yet: "The month-end reminder is sent in the month's last 3 days only",
     decided_above_you: "An administrator above you decided this; you cannot undo it",
     may_not_grant_role: "You may not grant or remove that role",
     roles_suspended: "You are disqualified: your administrator roles are suspended until reinstated",

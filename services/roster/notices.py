@@ -127,16 +127,19 @@ def reminder_text(kind: str, level: int | None, until: str | None) -> str:
     return TEXTS[kind].format(level=level, until=until or "月底")
 
 
-def remind(tx, actor, kind, text, played, dry_run, per_day) -> tuple[dict, list[Delivery]]:
-    """The expected members of the actor's part who have not played (`played`: member ids
-    from attempts), less those at the daily cap: counted (`dry_run`: the preview), or logged
+def remind(tx, actor, kind, text, played, dry_run, per_day,
+           within=None) -> tuple[dict, list[Delivery]]:
+    """The expected members of the actor's part (and under `within`, the campaign's
+    organisation, if given) who have not played (`played`: member ids from attempts),
+    less those at the daily cap: counted (`dry_run`: the preview), or logged
     and audited as one batch, with what to send once the transaction has ended."""
     scopes = admin(tx.store, actor, roles=CAMPAIGN_ROLES)[1]  # the gateway checked too
     parents = tx.store.parents()
     played = set(played)
     expected = [m for m in tx.store.members_in_order()
                 if denominators.counted(denominators.standing(m)) and not m.disqualified
-                and m.id not in played and access.covers(parents, scopes, m.org_unit_id)]
+                and m.id not in played and access.covers(parents, scopes, m.org_unit_id)
+                and (within is None or access.covers(parents, [within], m.org_unit_id))]
     if not dry_run:  # one send at a time, each counting the sends committed before it
         tx.store.lock_reminders()
     recent = tx.store.reminders_since(tx.now - DAY) if per_day > 0 else {}

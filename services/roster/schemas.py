@@ -250,6 +250,7 @@ class RemindIn(_In):
     until = fields.Str(load_default=None, allow_none=True)  # month_end's last day, as said
     played = fields.List(fields.Str(), load_default=list)
     dry_run = fields.Bool(load_default=True)
+    within = fields.Str(load_default=None, allow_none=True)  # the campaign's organisation
 
 
 class ReminderLogIn(_In):

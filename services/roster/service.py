@@ -273,14 +273,16 @@ class RosterService(entrypoints.Answers):
             return notices.notices_for_member(tx, member_id)
 
     @rpc(args=RemindIn, result=RemindOut)
-    def remind(self, actor, kind, played=(), dry_run=True, level=None, until=None):
+    def remind(self, actor, kind, played=(), dry_run=True, level=None, until=None,
+               within=None):
         """An SMS to the expected members of the actor's part who have not played
         (`played`), at most SMS_REMINDERS_PER_DAY each in 24 hours; `dry_run` counts them.
-        Logged and audited in one transaction, sent after it."""
+        Logged and audited in one transaction, sent after it. `within`: only members under
+        this node (the campaign's organisation)."""
         with self.uow as tx:
             text = notices.reminder_text(kind, level, until)
             report, deliveries = notices.remind(tx, actor, kind, text, played, dry_run,
-                                                self.knobs.sms_reminders_per_day)
+                                                self.knobs.sms_reminders_per_day, within)
         for delivery in deliveries:
             self.sms.send_text(delivery.phone, delivery.text, delivery.at)
         return report

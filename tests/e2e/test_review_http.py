@@ -157,18 +157,24 @@ def test_review_disqualify_notice_and_reminders(embedded):
         texts = [line.rstrip("\n").split("\t") for line in lines]
     assert len(texts) == sent["recipients"] and "第1关已开放" in texts[0][2]
     assert STEADY not in {t[1] for t in texts} and FAST not in {t[1] for t in texts}
-    again = post(base, admin, "/admin/reminders", {"kind": "month_end", "dry_run": False}).json()
-    # the month's reminder: everyone reminded today is at the cap; STEADY, who played level 1
-    # in May but not yet in June, is reminded now
-    assert again["capped"] == sent["recipients"] and again["recipients"] == 1
-    with open(log, encoding="utf-8") as lines:
-        assert lines.read().splitlines()[-1].split("\t")[1] == STEADY
-    embedded["clock"].advance(days=1)  # a day on: the cap has passed (a new token too)
+    again = post(base, admin, "/admin/reminders",
+                 {"kind": "level_open", "level": 1, "dry_run": False}).json()
+    # everyone reminded today is at the cap: nobody is sent it twice
+    assert again["capped"] == sent["recipients"] and again["recipients"] == 0
+    # the month's reminder only in its last 3 days, as the member page's notice says
+    r = post(base, admin, "/admin/reminders", {"kind": "month_end"})
+    assert r.status_code == 409 and r.json()["error"]["reason"] == "month_end_not_yet"
+    embedded["clock"].advance(days=27)  # 2018-06-28: the cap has passed (a new token too)
     admin = login(base, sms, SYSTEM)[0]
     later = post(base, admin, "/admin/reminders", {"kind": "month_end"}).json()
     assert later["recipients"] == later["expected_not_played"] > 0
+    assert "6月30日24时" in later["text"]
     batches = get(base, admin, "/admin/reminders").json()
-    assert [b["recipients"] for b in batches["items"]] == [1, sent["recipients"]]
+    assert [b["recipients"] for b in batches["items"]] == [sent["recipients"]]
     audit = get(base, admin, "/admin/audit").json()["items"]
     assert {"reminders_sent", "notice_posted", "member_disqualified"} <= {
         e["action"] for e in audit}
+    embedded["clock"].advance(days=130)  # 2018-11-05: the campaign is over, nobody to remind
+    admin = login(base, sms, SYSTEM)[0]
+    r = post(base, admin, "/admin/reminders", {"kind": "level_open", "level": 1})
+    assert r.status_code == 409 and r.json()["error"]["reason"] == "campaign_not_running"

@@ -72,3 +72,11 @@ def test_reminders_go_to_who_has_not_played_at_most_once_a_day(tx, people):
     assert [b["recipients"] for b in log["items"]] == [4] and log["per_day"] == 1
     with pytest.raises(Forbidden):  # a unit's administrator does not send reminders
         notices.remind(tx, people["0001"], "month_end", "x", [], True, 1)
+
+
+def test_reminders_reach_only_the_campaigns_organisation(tx, people):
+    # the system administrator's part is everything; the campaign's organisation is u1's
+    report, deliveries = notices.remind(tx, people["0000"], "month_end", "x", [], False, 1,
+                                        within="u1")
+    assert {d.phone for d in deliveries} == {"13800000001", "13800000002"}
+    assert report["expected_not_played"] == report["recipients"] == 2
