@@ -231,11 +231,16 @@ class ReviewRoutes:
         administrators. Members inside my part of the organisation only."""
         who = self.roster.authorize(member_id)
         member = self.roster.get_member(target, actor=member_id)  # 403 outside my part
-        try:
-            with_keys = self._administers_bank(member_id, self.question_bank.get_campaign())
-        except NotFound:  # no campaign yet: nobody's keys to protect, none shown either
-            with_keys = False
-        review = self.attempts.member_review(target, who["visible"], with_keys)
+        campaigns = self.question_bank.list_campaigns()["items"]
+        administers = {organisation: self._administers_bank(member_id, {
+            "organisation_id": organisation}) for organisation in
+            {c["organisation_id"] for c in campaigns}}
+        keys_for = [c["campaign_id"] for c in campaigns if administers[c["organisation_id"]]]
+        current = next((c["campaign_id"] for c in campaigns if c.get("current")), None)
+        # each attempt's keys as its own campaign's administrators see them; `with_keys`:
+        # the current campaign's (no campaign yet: nobody's keys to protect, none shown)
+        review = self.attempts.member_review(target, who["visible"], current in keys_for,
+                                             keys_for)
         return dict(review, member=member)
 
     # -- item 3: the R20 notice ---------------------------------------------------------------

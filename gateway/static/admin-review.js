@@ -135,7 +135,7 @@
       parts.push(list);
     } else parts.push(el("p", t("reviewNoFlags"), { class: "muted" }));
     if (!r.attempts.length) parts.push(el("p", t("reviewNone"), { class: "muted" }));
-    r.attempts.forEach((a, i) => parts.push(attemptBox(a, r.with_keys, i === 0 || a.flag_ids.length > 0)));
+    r.attempts.forEach((a, i) => parts.push(attemptBox(a, a.with_keys ?? r.with_keys, i === 0 || a.flag_ids.length > 0)));
     box.replaceChildren(...parts);
   };
 

@@ -17,8 +17,13 @@ from .models import Attempt
 MOST = 200  # attempts shown, newest first: more than anyone plays in a campaign
 
 
-def member_review(tx, member_id: str, visible: list[str] | None, with_keys: bool) -> dict:
-    """The member's attempts (newest first) and flags, inside `visible` (None: everyone)."""
+def member_review(tx, member_id: str, visible: list[str] | None, with_keys: bool,
+                  keys_for: list[str] | None = None) -> dict:
+    """The member's attempts (newest first) and flags, inside `visible` (None: everyone).
+    `keys_for`: the campaigns whose administrator the reviewer is; each attempt comes with
+    its answers and key only if its own campaign is one (a member plays several campaigns
+    over the years, and the reviewer may administer only one of them); None: `with_keys`
+    for every attempt."""
     member = tx.store.member(member_id)
     if visible is not None and not set(visible) & set((member and member.org_path) or []):
         raise Forbidden("that member is outside your part of the organisation",
@@ -29,7 +34,9 @@ def member_review(tx, member_id: str, visible: list[str] | None, with_keys: bool
         flagged.setdefault(flag.attempt_id, []).append(flag.id)
     attempts = tx.store.attempts_of(member_id, MOST)
     return {"member_id": member_id, "with_keys": with_keys,
-            "attempts": [attempt_view(a, with_keys, flagged.get(a.id, [])) for a in attempts],
+            "attempts": [attempt_view(a, with_keys if keys_for is None
+                                      else a.campaign_id in keys_for, flagged.get(a.id, []))
+                         for a in attempts],
             "flags": flags}
 
 
@@ -48,6 +55,7 @@ def attempt_view(attempt: Attempt, with_keys: bool, flag_ids: list[int]) -> dict
                          wrong=q["id"] in wrong if attempt.status != "open" else None)
         questions.append(shown)
     return {"attempt": attempt, "questions": questions, "flag_ids": flag_ids,
+            "with_keys": with_keys,
             "answered": sum(1 for q in attempt.questions if answers.get(q["id"]))}
 
 

@@ -323,6 +323,8 @@ class MemberReviewIn(_In):
     member_id = fields.Str(required=True, validate=validate.Length(min=1, max=36))
     visible = fields.List(fields.Str(), load_default=None, allow_none=True)  # None: everyone
     with_keys = fields.Bool(load_default=False)
+    keys_for = fields.List(fields.Str(), load_default=None, allow_none=True,
+                           validate=validate.Length(max=1000))  # per attempt's campaign
 
 
 class PlayersIn(_In):
@@ -359,6 +361,7 @@ class ReviewAttemptOut(Schema):
     superseded = fields.Bool(attribute="attempt.superseded")
     client_address = fields.Str(attribute="attempt.client_address", allow_none=True)
     flag_ids = fields.List(fields.Int())
+    with_keys = fields.Bool()  # this attempt's answers, key and marks are in
     questions = fields.List(fields.Nested(ReviewQuestionOut))
 
 

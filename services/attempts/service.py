@@ -204,11 +204,12 @@ class AttemptsService(entrypoints.Answers):
             return watch.review_flag(tx, actor, flag_id, note, visible, outcome)
 
     @rpc(args=MemberReviewIn, result=MemberReviewOut)
-    def member_review(self, member_id, visible=None, with_keys=False):
+    def member_review(self, member_id, visible=None, with_keys=False, keys_for=None):
         """A member's attempts with the papers as drawn, and their flags, for a reviewer
-        inside `visible`; the answers, keys and marks only `with_keys` (review.py)."""
+        inside `visible`; the answers, keys and marks only `with_keys`, or, given
+        `keys_for`, only of the attempts of those campaigns (review.py)."""
         with self.uow as tx:
-            return review.member_review(tx, member_id, visible, with_keys)
+            return review.member_review(tx, member_id, visible, with_keys, keys_for)
 
     @rpc(args=PlayersIn)
     def players(self, campaign_id, level=None, since=None):
