@@ -162,16 +162,14 @@ def remind(tx, actor, kind, text, played, dry_run, per_day,
 
 
 def reminder_log(tx, actor, limit, offset, per_day) -> dict:
-    """The batches sent in the actor's part, newest first: who sent what when, to how
-    many (a system administrator sees every batch)."""
+    """The batches that reached the actor's part, newest first: who sent what when, to how
+    many of the part (a system administrator sees every batch whole)."""
     scopes = admin(tx.store, actor)[1]
     parents = tx.store.parents()
-    batches = tx.store.reminder_batches()
+    units = None if scopes is None else set().union(
+        *(access.subtree(parents, s) for s in scopes))
     rows = []
-    for batch in batches:
+    for batch in tx.store.reminder_batches(units):
         sender = tx.store.member(batch["sent_by"])
-        if scopes is not None and not (sender and access.covers(parents, scopes,
-                                                                sender.org_unit_id)):
-            continue
         rows.append(dict(batch, sent_by_name=sender.name if sender else None))
     return {"total": len(rows), "items": rows[offset:offset + limit], "per_day": per_day}

@@ -231,12 +231,16 @@ class RosterStore(Store):
             select(Reminder.member_id, func.count()).where(Reminder.sent_at > since)
             .group_by(Reminder.member_id)).all())
 
-    def reminder_batches(self) -> list[dict]:
-        """Each batch of reminders sent, newest first, with how many it reached."""
+    def reminder_batches(self, units=None) -> list[dict]:
+        """Each batch of reminders sent, newest first, with how many it reached (`units`:
+        only its recipients in these units, the batches reaching none left out)."""
+        query = select(Reminder.batch, Reminder.kind, Reminder.text, Reminder.sent_by,
+                       Reminder.sent_at, func.count().label("recipients"))
+        if units is not None:
+            query = query.join(Member, Member.id == Reminder.member_id).where(
+                Member.org_unit_id.in_(sorted(units)))
         rows = self.session.execute(
-            select(Reminder.batch, Reminder.kind, Reminder.text, Reminder.sent_by,
-                   Reminder.sent_at, func.count().label("recipients"))
-            .group_by(Reminder.batch, Reminder.kind, Reminder.text, Reminder.sent_by,
-                      Reminder.sent_at)
+            query.group_by(Reminder.batch, Reminder.kind, Reminder.text, Reminder.sent_by,
+                           Reminder.sent_at)
             .order_by(Reminder.sent_at.desc(), func.max(Reminder.id).desc()))
         return [dict(row._mapping) for row in rows]

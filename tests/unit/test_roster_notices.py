@@ -80,3 +80,10 @@ def test_reminders_reach_only_the_campaigns_organisation(tx, people):
                                         within="u1")
     assert {d.phone for d in deliveries} == {"13800000001", "13800000002"}
     assert report["expected_not_played"] == report["recipients"] == 2
+
+
+def test_the_reminder_log_shows_the_batches_that_reached_ones_part(tx, people):
+    notices.remind(tx, people["0000"], "month_end", "x", [], False, 1)  # sent from fed
+    log = notices.reminder_log(tx, people["0001"], 50, 0, 1)  # u1's administrator
+    assert [b["recipients"] for b in log["items"]] == [2]  # u1's two of the batch
+    assert notices.reminder_log(tx, people["0000"], 50, 0, 1)["items"][0]["recipients"] == 5
