@@ -78,7 +78,7 @@ def main(base, codes, system, unit_admin, member, shots):
 
         tab(page, "notices", "form")
         out["notices"] = table(page, "#tab-notices table:first-of-type tbody")
-        page.select_option("#sms-kind", "month_end")
+        page.select_option("#sms-kind", "level_open")  # month_end: the last 3 days only
         page.click("#tab-notices form.review-tools button[type=submit]")
         page.wait_for_selector("#sms-preview:not(:empty)")
         out["sms_preview"] = page.inner_text("#sms-preview")
