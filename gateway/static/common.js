@@ -154,7 +154,6 @@ const ERRORS = {
     broker_unavailable: "服务之间暂时无法通信，请稍后再试",
     overloaded: "当前访问人数过多，请稍后再试",
     month_open: "该月尚未结算",
-    not_their_flag: "所选的异常记录不属于该成员，请刷新后重试",
     campaign_not_running: "活动不在进行期间，不能发送提醒短信",
     month_end_not_yet: "月底提醒只能在本月最后3天发送",
     // codes (the kind of error)
