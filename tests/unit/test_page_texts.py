@@ -122,3 +122,14 @@ def test_badges_and_the_focus_ring_meet_wcag_aa():
         ratio = contrast(colour, background.group(1) if background else "#ffffff")
         assert ratio >= 4.5, (name, colour, ratio)
     assert contrast(variables["focus"], "#ffffff") >= 3
+
+
+def test_no_reason_is_worded_twice_in_one_language():
+    """A key written twice in one table: the later silently wins (both were reviewed as
+    the page's words, one is dead)."""
+    source = (STATIC / "common.js").read_text(encoding="utf-8")
+    errors = part(source, "const ERRORS = {", "\n};")
+    for lang, start, end in (("zh", "  zh: {", "\n  },"), ("en", "  en: {", "\n  },")):
+        keys = re.findall(r"^\s{4}(\w+):", part(errors, start, end), re.M)
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        assert not twice, f"{lang}: {twice}"
