@@ -159,6 +159,10 @@ def document(service_cls) -> dict:
             operation["responses"]["409"] = ERRORS["409"]
         if path.startswith("/api/v1/auth/"):
             operation["responses"]["429"] = ERRORS["429"]
+        if path == "/api/v1/auth/token":  # `reason` invalid_code: wrong, spent or expired
+            operation["responses"]["401"] = ("the phone and code do not match: the code is "
+                                             "wrong, spent or expired (`reason` "
+                                             "`invalid_code`)")
         if path.startswith("/api/"):
             operation["responses"]["503"] = ERRORS["503"]
         for code, text in list(operation["responses"].items()):

@@ -173,7 +173,10 @@ def main(base, codes, phone, shots):
         page.wait_for_selector("#board tr.me")
         out["my_row"] = page.inner_text("#board tr.me")
         out["my_place"] = page.inner_text("#my-place")
-        page.wait_for_selector("#attempts tr")
+        # the history loads on its own after the page comes back: the level 2 attempt at
+        # its top once it has (until then the rows from before may still be shown)
+        page.wait_for_function(
+            "document.querySelector('#attempts tr td')?.innerText.trim() === '第2关'")
         out["history"] = page.eval_on_selector_all(
             "#attempts tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
         page.screenshot(path=f"{shots}/member-board.png", full_page=True)
