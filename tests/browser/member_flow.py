@@ -175,8 +175,7 @@ def main(base, codes, phone, shots):
         out["my_place"] = page.inner_text("#my-place")
         # the history loads on its own after the page comes back: the level 2 attempt at
         # its top once it has (until then the rows from before may still be shown)
-        page.wait_for_function(
-            "document.querySelector('#attempts tr td')?.innerText.trim() === '第2关'")
+        page.wait_for_selector("#attempts tr:first-child td:first-child:text-is('第2关')")
         out["history"] = page.eval_on_selector_all(
             "#attempts tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
         page.screenshot(path=f"{shots}/member-board.png", full_page=True)
