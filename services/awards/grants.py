@@ -121,6 +121,7 @@ def reconcile(tx, campaign_id: str, period: str, why: str, actor: str | None = N
     at another amount, is revoked (and the new amount granted); a paid one is never
     changed, `attention` saying how much is owed either way. A new award is held while its
     member has a flag under review."""
+    tx.store.lock_holds()  # a flag raised meanwhile holds what this grants, or is seen here
     granted = tx.store.granted_period(campaign_id, period, lock=True)
     disqualified = tx.store.disqualified()
     wanted = allocate(granted.policy, board_of(tx, campaign_id, period), disqualified,
@@ -214,6 +215,7 @@ def flag_raised(tx, data: dict) -> None:
     flag_id = data.get("flag_id")
     if flag_id is None:
         return
+    tx.store.lock_holds()  # after a grant in flight has committed: its awards are held too
     if tx.store.flag(flag_id, lock=True) is None:  # a review that came first stays
         tx.store.add(FlagReplica(
             flag_id=flag_id, member_id=data["member_id"], attempt_id=data.get("attempt_id"),
@@ -228,6 +230,7 @@ def flag_reviewed(tx, data: dict) -> None:
     """flag_reviewed: `cleared` releases the member's held awards once no flag of theirs is
     open or upheld; `upheld` keeps them held until roster disqualifies (R20) or the flag
     is reviewed again."""
+    tx.store.lock_holds()
     flag = tx.store.flag(data["flag_id"], lock=True)
     if flag is None:
         flag = FlagReplica(flag_id=data["flag_id"], member_id=data["member_id"],

@@ -1,7 +1,7 @@
 """awards' queries, named for what they answer, over one unit of work's session."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.uow import Store
@@ -15,8 +15,20 @@ STANDING = ("held", "granted", "paid")  # an award not revoked
 UNDER_REVIEW = ("open", "upheld")  # a flag that holds its member's unpaid awards
 
 
+HOLDS_LOCK = 0x686F6C64  # pg_advisory_xact_lock's key for deciding holds ("hold")
+
+
 class AwardsStore(Store):
     service = "awards"
+
+    def lock_holds(self) -> None:
+        """Serialise what decides whether an award is held (a month's grant, a flag raised
+        or reviewed) until this transaction ends: otherwise a grant that has not yet seen a
+        flag and the flag's hold that has not yet seen the grant's awards both commit, and
+        a flagged member's award stays payable. A transaction-scoped advisory lock on
+        PostgreSQL; SQLite has one writer at a time already."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(HOLDS_LOCK)))
 
     def granted_months(self, campaign_id: str) -> set[str]:
         """The periods of a campaign whose awards were granted."""
